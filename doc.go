@@ -1,0 +1,57 @@
+// Package mfa adds multi-factor authentication to services that keep no
+// state between requests (AWS Lambda, Cloud Run, pods that come and go).
+//
+// A [Verifier] composes pluggable factors — TOTP (package totp), backup
+// codes (package backupcodes), WebAuthn — with a store.Store that the
+// application owns. It is the one entry point: BeginEnrollment and
+// ConfirmEnrollment add a factor, Challenge issues a challenge for kinds
+// that need one, Verify checks a response, RemoveFactor and Regenerate
+// change what a user has. Nothing is kept in process memory, so ten
+// instances sharing a store behave exactly like one.
+//
+//	v, err := mfa.New(mfa.Config{
+//		Store:   memstore.New(),
+//		Factors: []mfa.Factor{totpFactor, codes},
+//		Sealer:  keyring,          // mfa.NewKeyring(mfa.Key{ID: "k1", Secret: key32})
+//		HashKey: hashKey,          // 32+ random bytes, kept outside the database
+//	})
+//	res, err := v.Verify(ctx, mfa.VerifyRequest{UserID: uid, FactorID: fid, Response: code, IP: ip})
+//	switch {
+//	case errors.Is(err, mfa.ErrRateLimited): // tell the user when to retry
+//	case err != nil:                          // deny
+//	default:                                  // res.AMR, res.AAL feed the session
+//	}
+//
+// # Security
+//
+// Every guarantee below is enforced here, once, for every factor kind; a
+// factor only does its own cryptographic check.
+//
+//   - Limit before compare. Each attempt is counted against the user (across
+//     all factors), the factor and the client IP in one atomic store call
+//     before any secret is compared, so parallel requests cannot slip past a
+//     limit. After [Limits] Free failures each attempt waits a delay that
+//     doubles from 30 s to 1 h; at 100 consecutive failures the user's second
+//     factor locks until [Verifier.Unlock]. Second-factor guesses are never
+//     exempt. A success clears the user and factor counters; the IP
+//     counter counts failures only, so many users behind one address can
+//     still sign in.
+//   - Exactly once. An accepted value is consumed by a compare-and-set in
+//     the store: a TOTP step at or below the last accepted one is refused
+//     (RFC 6238 §5.2) and a backup code works once, however many instances
+//     race with the same value. Challenges are taken atomically.
+//   - Fail closed. Any error from the store, the sealer, a factor or a hook
+//     denies the attempt and is returned wrapped; errors.Is matches the
+//     sentinels in this package.
+//   - No plaintext at rest. Seeds are sealed with XChaCha20-Poly1305 under
+//     keys with IDs (see [Keyring]); the associated data binds each
+//     ciphertext to its user and factor. A seed opened with an old key is
+//     re-sealed with the newest. Codes are stored as keyed HMAC-SHA256
+//     hashes ([Hasher]) under a key kept outside the database.
+//   - Nothing secret in events. An [Event] carries identifiers and the
+//     sentinel's text, never a code, seed or response.
+//   - Server time only, from Config.Now; no API takes a client time.
+//
+// Changing factors (adding one when the user has one, removing an active
+// one, regenerating codes) requires a verification within Config.FreshFor.
+package mfa

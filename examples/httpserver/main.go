@@ -1,0 +1,281 @@
+// Command httpserver is a small web app that shows the mfa library end to
+// end, in a browser, with nothing to install or run beside it:
+//
+//	go run ./examples/httpserver
+//
+// then open the URL it prints (http://localhost:8080/; -addr changes the
+// listening address, 127.0.0.1:8080 by default).
+//
+// # Security keys and passkeys
+//
+// Besides an authenticator app and backup codes, a user can add security
+// keys and passkeys (the setup and account pages), use one as the second
+// step, and sign in with a passkey alone, without a username or password
+// (the sign-in page): WebAuthn with the app's URL as the origin and its host
+// as the relying party ID. Browsers allow WebAuthn over plain http only on
+// localhost, so open the printed http://localhost URL, not 127.0.0.1.
+// webauthn.go has the handlers and templates/static/webauthn.js the page's
+// only script; browser_test.go goes through it all in headless Chromium.
+//
+// # Storage and keys
+//
+// Users, factors, counters and sessions are kept in a SQLite file,
+// mfa-example.db in the working directory (-db another path; pure Go, no
+// server), so they survive a restart. -store names another place instead:
+//
+//	-store memory                                   lost at exit
+//	-store 'postgres://user:pass@host:5432/db?sslmode=disable'
+//	-store 'mysql://user:pass@tcp(host:3306)/db'
+//	-store redis://host:6379/0
+//
+// SQL databases get the mfa tables (store/sqlstore, migrated at start-up)
+// and a table of their own, example_users; Redis gets store/redisstore's
+// keys and the users in hashes under "mfa-example:".
+//
+// Stored seeds, codes and sessions are useless without the keys that
+// sealed, hashed and signed them, so the keys persist too: in a JSON file,
+// mfa-example.keys next to the database (-keys another path), created with
+// mode 0600 and random keys on the first run. Keep it with the data, and
+// never in the same backup. A real deployment loads its keys from a secret
+// manager instead. With -store memory and no -keys, the keys are fresh at
+// every start.
+//
+// # Trying the JSON API
+//
+// The account page has a "Try the JSON API" section showing the current
+// access token (five minutes; reload for a new one) and the command:
+//
+//	curl -H 'Authorization: Bearer eyJhbGciOiJFZERTQSIs...' http://localhost:8080/api/me
+//	{"sub":"u-...","amr":["otp","mfa"],"acr":"urn:mfakit:aal2","auth_time":1772600760}
+//
+// Without a token it answers 401 with a WWW-Authenticate challenge; the
+// same token verifies against the keys at /.well-known/jwks.json. The
+// token is also the value of the mfa-access cookie (browser developer
+// tools, Application > Cookies). POST /session/refresh with a form field
+// refresh_token trades a refresh token for new tokens (RFC 6749 §6).
+//
+// What it shows:
+//
+//   - Sign up with a username and password (bcrypt), then enrol a TOTP
+//     authenticator app: scan the QR code, or type the secret, and confirm
+//     with a first code (Verifier.BeginEnrollment, ConfirmEnrollment).
+//   - Receive ten backup codes, shown once, right after the app is
+//     confirmed.
+//   - Sign in with the password and then a TOTP code or a backup code
+//     (Verifier.Verify), with clear messages for a wrong code, a replayed
+//     one, rate limiting (with the time to retry) and a lock.
+//   - Sessions with package session: after the password an MFA-pending
+//     token, after the second factor an access token (JWT, five minutes)
+//     and a rotating refresh token, in HttpOnly cookies (Secure, with the
+//     __Host- prefix, unless the app is served on plain http://localhost).
+//     Sign-out revokes the session.
+//   - List factors, remove one, or regenerate the backup codes. Each
+//     change needs a second-factor check within the last ten minutes
+//     (session.MaxAge, and the Verifier's Config.FreshFor); when the last
+//     one is older the page asks for a code first and raises the session
+//     (step-up, Manager.StepUp). A change signs out the user's other
+//     sessions.
+//   - A JSON API, GET /api/me, for the Bearer form of the same access
+//     token, and the public keys at /.well-known/jwks.json.
+//
+// # Not for production as is
+//
+// A real deployment loads its keys from a secret manager rather than a
+// file, migrates the database at deploy time, serves HTTPS (-url
+// https://... makes the cookies Secure, with the __Host- prefix; the app
+// itself speaks plain HTTP, for a TLS proxy in front), sweeps expired rows
+// (sqlstore.Store.Sweep) from a scheduled job, and limits password guesses
+// too.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/session"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdout)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(0)
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "httpserver:", err)
+		os.Exit(1)
+	}
+}
+
+// cliOptions are the command line.
+type cliOptions struct {
+	addr  string
+	db    string // the SQLite file, when store is ""
+	store string // "memory", or a postgres://, mysql:// or redis:// URL
+	keys  string // the keys file; "" for fresh keys (memory only)
+	url   string // where browsers reach the app; "" for the listening address
+}
+
+func parseFlags(args []string, out io.Writer) (cliOptions, error) {
+	var o cliOptions
+	flags := flag.NewFlagSet("httpserver", flag.ContinueOnError)
+	flags.SetOutput(out)
+	flags.StringVar(&o.addr, "addr", "127.0.0.1:8080", "`address` to listen on")
+	flags.StringVar(&o.db, "db", "mfa-example.db", "SQLite `file` holding users, factors and sessions (unless -store)")
+	flags.StringVar(&o.store, "store", "", "`URL` of the state instead of -db: memory, postgres://..., mysql://user:pass@tcp(host:port)/db or redis://...")
+	flags.StringVar(&o.keys, "keys", "", "keys `file`, created (mode 0600) if missing (default mfa-example.keys next to -db; none with -store memory)")
+	flags.StringVar(&o.url, "url", "", "public `URL` of the app, the issuer of its tokens (default http://localhost:PORT); https:// makes cookies Secure")
+	if err := flags.Parse(args); err != nil {
+		return o, err
+	}
+	if flags.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", flags.Args())
+	}
+	if o.keys == "" && o.store != "memory" {
+		dir := "."
+		if o.store == "" {
+			dir = filepath.Dir(o.db)
+		}
+		o.keys = filepath.Join(dir, "mfa-example.keys")
+	}
+	return o, nil
+}
+
+// openApp opens the storage and the keys that o names and builds the app
+// served at appURL. close releases the storage.
+func openApp(ctx context.Context, o cliOptions, appURL string, log *slog.Logger) (a *app, where string, close func() error, err error) {
+	k, err := newKeys() // -store memory: nothing outlives the process
+	if o.keys != "" {
+		var created bool
+		k, created, err = loadKeys(o.keys)
+		if created {
+			log.Info("created a keys file; keep it with the data, or nothing stored can be read", "path", o.keys)
+		}
+	}
+	if err != nil {
+		return nil, "", nil, err
+	}
+	st, err := openStorage(ctx, o.store, o.db)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	a, err = newApp(appConfig{keys: k, store: st.store, users: st.users, url: appURL, log: log})
+	if err != nil {
+		st.close()
+		return nil, "", nil, err
+	}
+	return a, st.where, st.close, nil
+}
+
+// run parses args, serves until ctx is done, then shuts down gracefully. It
+// prints the URL to open, and then the library's events, to stdout.
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	o, err := parseFlags(args, stdout)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stdout, nil))
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	link := browseURL(ln.Addr())
+	appURL := strings.TrimSuffix(o.url, "/")
+	if appURL == "" {
+		appURL = strings.TrimSuffix(link, "/")
+	}
+	a, where, closeStorage, err := openApp(ctx, o, appURL, log)
+	if err != nil {
+		return err
+	}
+	defer closeStorage()
+	srv := &http.Server{
+		Handler:           a.handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	keysNote := "keys: " + o.keys
+	if o.keys == "" {
+		keysNote = "keys: fresh, in memory"
+	}
+	fmt.Fprintf(stdout, "mfa example: listening on %s; state in %s; %s\nOpen %s in your browser. Press Ctrl-C to stop.\n",
+		ln.Addr(), where, keysNote, link)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(stdout, "mfa example: shutting down")
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return err
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// browseURL is the address to open. A loopback or unspecified address is
+// shown as localhost: WebAuthn accepts plain http only there.
+func browseURL(addr net.Addr) string {
+	host, port := "localhost", ""
+	if tcp, ok := addr.(*net.TCPAddr); ok {
+		port = strconv.Itoa(tcp.Port)
+		if !tcp.IP.IsLoopback() && !tcp.IP.IsUnspecified() {
+			host = tcp.IP.String()
+		}
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
+}
+
+// keys are the example's secrets.
+type keys struct {
+	seal    mfa.Key      // seals TOTP seeds (XChaCha20-Poly1305)
+	hash    []byte       // keys the hashes of backup codes and refresh tokens
+	signing *session.Key // signs access and pending tokens (Ed25519)
+}
+
+// newKeys draws fresh keys from crypto/rand. A real deployment loads them
+// from its secret manager (a KMS, Vault, a mounted secret) and keeps them
+// stable across restarts and instances: a new sealing key cannot open the
+// seeds the old one sealed, a new hash key matches no stored code, and a
+// new signing key signs everyone out. Rotate the sealing key by adding a
+// new primary to the Keyring and keeping the old one for opening; the
+// signing key with a session.KeySet that keeps the old one for verifying.
+func newKeys() (keys, error) {
+	id := "example-" + time.Now().UTC().Format("20060102T150405Z") + "-" + rand.Text()[:6]
+	k := keys{seal: mfa.Key{ID: id, Secret: make([]byte, 32)}, hash: make([]byte, 32)}
+	// crypto/rand.Read never fails (it crashes the program instead).
+	rand.Read(k.seal.Secret)
+	rand.Read(k.hash)
+	var err error
+	k.signing, err = session.GenerateEd25519Key(id, nil)
+	return k, err
+}

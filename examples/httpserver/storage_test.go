@@ -1,0 +1,171 @@
+package main
+
+import (
+	"crypto/rand"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// serveStored serves the app as run opens it (storage, keys file) with the
+// fake clock; stop closes the server and the storage.
+func serveStored(t *testing.T, o cliOptions, c *clock) (srv *httptest.Server, stop func()) {
+	t.Helper()
+	a, _, closeStorage, err := openApp(t.Context(), o, "http://localhost:8080", slog.New(slog.NewTextHandler(t.Output(), nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.now = c.Now
+	a.bcryptCost = 4 // bcrypt.MinCost
+	srv = httptest.NewServer(a.handler())
+	stopped := false
+	stop = func() {
+		if !stopped {
+			stopped = true
+			srv.Close()
+			if err := closeStorage(); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	t.Cleanup(stop)
+	return srv, stop
+}
+
+// uniqueName is a username no earlier run has taken in a shared database.
+func uniqueName(prefix string) string {
+	return prefix + "-" + strings.ToLower(rand.Text()[:10])
+}
+
+// TestRestartKeepsState: users, factors, sessions and keys survive a
+// restart, on SQLite always and on the servers named by the environment.
+func TestRestartKeepsState(t *testing.T) {
+	for _, bk := range []struct{ name, env, scheme string }{
+		{"SQLite", "", ""},
+		{"PostgreSQL", "MFA_TEST_POSTGRES_DSN", ""}, // postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+		{"MySQL", "MFA_TEST_MYSQL_DSN", "mysql://"}, // root@tcp(127.0.0.1:3306)/test
+		{"Redis", "MFA_TEST_REDIS_URL", ""},         // redis://127.0.0.1:6379/0
+	} {
+		t.Run(bk.name, func(t *testing.T) {
+			dir := t.TempDir()
+			o := cliOptions{db: filepath.Join(dir, "mfa.db"), keys: filepath.Join(dir, "mfa.keys")}
+			if bk.env != "" {
+				if o.store = os.Getenv(bk.env); o.store == "" {
+					t.Skipf("%s not set: the app on %s is not tested", bk.env, bk.name)
+				}
+				o.store = bk.scheme + o.store
+			}
+			c := &clock{t: time.Date(2026, 3, 4, 5, 6, 0, 0, time.UTC)}
+			name := uniqueName("restart")
+
+			srv, stop := serveStored(t, o, c)
+			b := newBrowser(t, srv)
+			acc := signUp(t, b, c, name)
+			stop()
+
+			if bk.env == "" {
+				if fi, err := os.Stat(o.keys); err != nil || fi.Mode().Perm() != 0o600 {
+					t.Fatalf("keys file: %v, %v", fi, err)
+				}
+				if _, err := os.Stat(o.db); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			srv, _ = serveStored(t, o, c)
+			// The session outlives the restart: its refresh token is in the
+			// store and the access token's key in the keys file.
+			b.base = srv.URL
+			b.get("/").must(t, http.StatusOK, "Your account", name)
+			c.Add(6 * time.Minute) // and it refreshes
+			b.get("/").must(t, http.StatusOK, "Your account", name)
+
+			// A new sign-in: the password and the sealed TOTP seed are read back.
+			c.Add(30 * time.Second)
+			b2 := newBrowser(t, srv)
+			b2.post("/signin", url.Values{"username": {name}, "password": {"wrong password"}}).
+				must(t, http.StatusUnauthorized, "Wrong username or password.")
+			b2.signIn(t, name).must(t, http.StatusOK, "Enter a code")
+			b2.post("/signin/code", url.Values{"kind": {"totp"}, "code": {totpCode(t, acc.secret, c.Now())}}).
+				must(t, http.StatusOK, "Your account", name)
+			b2.signOut(t)
+			b2.signIn(t, name)
+			b2.post("/signin/code", url.Values{"kind": {"backup_codes"}, "code": {acc.codes[0]}}).
+				must(t, http.StatusOK, "codes left: 9")
+			// Usernames stay unique.
+			newBrowser(t, srv).post("/signup", url.Values{"username": {name}, "password": {password}}).
+				must(t, http.StatusUnprocessableEntity, "That username is taken.")
+		})
+	}
+}
+
+// TestKeysFile: created once with mode 0600, then read back; refused when
+// others can read it or it is damaged.
+func TestKeysFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k")
+	k1, created, err := loadKeys(path)
+	if err != nil || !created {
+		t.Fatalf("first load: created %v, %v", created, err)
+	}
+	k2, created, err := loadKeys(path)
+	if err != nil || created {
+		t.Fatalf("second load: created %v, %v", created, err)
+	}
+	if k1.seal.ID != k2.seal.ID || string(k1.seal.Secret) != string(k2.seal.Secret) ||
+		string(k1.hash) != string(k2.hash) || k1.signing.ID() != k2.signing.ID() {
+		t.Fatal("the keys read back differ from those created")
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := loadKeys(path); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("world-readable keys file: %v", err)
+	}
+	if err := os.WriteFile(path, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := loadKeys(path); err == nil {
+		t.Fatal("an empty keys file was accepted")
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args            []string
+		db, store, keys string
+	}{
+		{nil, "mfa-example.db", "", "mfa-example.keys"},
+		{[]string{"-db", "/tmp/x/a.db"}, "/tmp/x/a.db", "", "/tmp/x/mfa-example.keys"},
+		{[]string{"-store", "memory"}, "mfa-example.db", "memory", ""},
+		{[]string{"-store", "memory", "-keys", "k"}, "mfa-example.db", "memory", "k"},
+		{[]string{"-store", "redis://127.0.0.1:6379/0"}, "mfa-example.db", "redis://127.0.0.1:6379/0", "mfa-example.keys"},
+	} {
+		o, err := parseFlags(tc.args, nil)
+		if err != nil || o.db != tc.db || o.store != tc.store || o.keys != tc.keys {
+			t.Errorf("parseFlags(%q) = %+v, %v", tc.args, o, err)
+		}
+	}
+}
+
+func TestOpenStorageRefuses(t *testing.T) {
+	for _, spec := range []string{"ftp://x", "sqlite", "mysql://not a dsn", "redis://:bad:port"} {
+		if st, err := openStorage(t.Context(), spec, ""); err == nil {
+			st.close()
+			t.Errorf("openStorage(%q): no error", spec)
+		}
+	}
+	// A password never shows in the error.
+	_, err := openStorage(t.Context(), "postgres://u:s3cret@127.0.0.1:1/db?connect_timeout=1", "")
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("unreachable postgres: %v", err)
+	}
+}

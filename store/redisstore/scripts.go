@@ -1,0 +1,318 @@
+package redisstore
+
+import "github.com/redis/go-redis/v9"
+
+// Every operation the contract calls atomic is one of these scripts. Redis
+// runs a script to completion before any other command, so a script is the
+// unit of atomicity; each names every key it touches in KEYS, and all of
+// them share one hash tag, so the scripts also run on Redis Cluster.
+//
+// Numbers are written with fmt (never Lua's tostring, which would switch
+// to exponent notation) and times are integer milliseconds. The decision
+// codes are those of status in redisstore.go.
+
+// luaFmt formats a Lua number as an integer.
+const luaFmt = `
+local function fmt(x) return string.format('%.0f', x) end
+`
+
+// luaPut sets a hash field, or removes it when the value is empty, so
+// absent and empty read back the same.
+const luaPut = `
+local function put(key, field, value)
+  if value == '' then
+    redis.call('HDEL', key, field)
+  else
+    redis.call('HSET', key, field, value)
+  end
+end
+`
+
+// luaIndexAdd adds a member to a per-user index set and keeps the set at
+// least as long as the record it names, without ever shortening it.
+// It returns the size of the set.
+const luaIndexAdd = `
+local function index_add(key, member, ttl)
+  local cur = redis.call('PTTL', key)
+  redis.call('SADD', key, member)
+  if cur == -2 or (cur >= 0 and cur < ttl) then
+    redis.call('PEXPIRE', key, ttl)
+  end
+  return redis.call('SCARD', key)
+end
+`
+
+// hitScript implements store.Rule.Blocked and store.Rule.Apply over every
+// counter of one request, and loads the factor when admitted.
+//
+// KEYS: the counters, then the factor when ARGV[3] is '1'.
+// ARGV: now, number of counters, mode ('0' count, '1' count and load, 'p'
+// only decide), grace, then five per counter:
+// Free, Base, Max, Cap, TTL (durations in ms).
+// Reply: {admitted, locked, retry-after ms, factor field, value, ...}.
+var hitScript = redis.NewScript(luaFmt + `
+local now = tonumber(ARGV[1])
+local n = tonumber(ARGV[2])
+local grace = tonumber(ARGV[4])
+
+local function delay(f, free, base, max)
+  if free <= 0 or f < free or base <= 0 then return 0 end
+  local d = base
+  for _ = free, f - 1 do
+    if max > 0 and d >= max then break end
+    if d > 4611686018427 then -- as store.Rule.Delay: saturate, in ms
+      d = 9223372036854
+      break
+    end
+    d = d * 2
+  end
+  if max > 0 and d > max then d = max end
+  return d
+end
+
+local blocked, locked, retry = false, false, 0
+local st = {}
+for i = 1, n do
+  local o = 4 + (i - 1) * 5
+  local cap = tonumber(ARGV[o + 4])
+  local v = redis.call('HMGET', KEYS[i], 'n', 'u', 'e')
+  local f, u, e = tonumber(v[1]) or 0, tonumber(v[2]), tonumber(v[3])
+  if e and now >= e then
+    f, u, e = 0, nil, nil -- forgotten
+  elseif cap > 0 and f >= cap then
+    blocked, locked = true, true
+  elseif u and now < u then
+    blocked = true
+    if u > retry then retry = u end
+  end
+  st[i] = {f, u, e}
+end
+if blocked then
+  if locked then return {0, 1, 0} end
+  return {0, 0, retry}
+end
+if ARGV[3] == 'p' then return {1, 0, 0} end -- peek: decide, count nothing
+
+-- A key named twice counts twice, from the state its first count left.
+local last = {}
+for i = 1, n do
+  local o = 4 + (i - 1) * 5
+  local free, base, max, ttl = tonumber(ARGV[o + 1]), tonumber(ARGV[o + 2]), tonumber(ARGV[o + 3]), tonumber(ARGV[o + 5])
+  local s = last[KEYS[i]] or st[i]
+  local f, u, e = s[1] + 1, s[2], s[3]
+  if free > 0 and f >= free then u = now + delay(f, free, base, max) end
+  if ttl > 0 then e = now + ttl end
+  local args = {'n', fmt(f)}
+  if u then args[#args + 1] = 'u'; args[#args + 1] = fmt(u) end
+  if e then args[#args + 1] = 'e'; args[#args + 1] = fmt(e) end
+  redis.call('DEL', KEYS[i])
+  redis.call('HSET', KEYS[i], unpack(args))
+  if e then redis.call('PEXPIRE', KEYS[i], fmt(e - now + grace)) end
+  last[KEYS[i]] = {f, u, e}
+end
+
+local r = {1, 0, 0}
+if ARGV[3] == '1' then
+  local h = redis.call('HGETALL', KEYS[n + 1])
+  for i = 1, #h do r[#r + 1] = h[i] end
+end
+return r
+`)
+
+// advanceScript is the compare-and-set of a factor's counter.
+//
+// KEYS: the factor, then counters to clear, then counters to forgive.
+// ARGV: from, to, now, data flag, data, number of counters to clear, then
+// the Free of each counter to forgive.
+var advanceScript = redis.NewScript(luaPut + luaForgive + `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'nf' end
+if redis.call('HGET', KEYS[1], 'counter') ~= ARGV[1] then return 'cf' end
+redis.call('HSET', KEYS[1], 'counter', ARGV[2], 'last_used', ARGV[3])
+if ARGV[4] == '1' then put(KEYS[1], 'data', ARGV[5]) end
+local nreset = tonumber(ARGV[6])
+if nreset > 0 then redis.call('DEL', unpack(KEYS, 2, 1 + nreset)) end
+forgive(tonumber(ARGV[3]), 2 + nreset, 7)
+return 'ok'
+`)
+
+// createFactorScript inserts a factor if its ID and lookup are free.
+//
+// KEYS: the factor, the user's factor index, the lookup (optional).
+// ARGV: factor ID, user ID, then the factor's field-value pairs.
+var createFactorScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'ex' end
+if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then return 'ex' end
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('SADD', KEYS[2], ARGV[1])
+if KEYS[3] then redis.call('HSET', KEYS[3], 'user', ARGV[2], 'id', ARGV[1]) end
+return 'ok'
+`)
+
+// claimScript takes a lookup for a factor (sharded stores only).
+//
+// KEYS: the lookup. ARGV: user ID, factor ID.
+var claimScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'ex' end
+redis.call('HSET', KEYS[1], 'user', ARGV[1], 'id', ARGV[2])
+return 'ok'
+`)
+
+// releaseScript frees a lookup if it still names the given factor.
+//
+// KEYS: the lookup. ARGV: user ID, factor ID.
+var releaseScript = redis.NewScript(`
+local v = redis.call('HMGET', KEYS[1], 'user', 'id')
+if v[1] == ARGV[1] and v[2] == ARGV[2] then redis.call('DEL', KEYS[1]) end
+return 'ok'
+`)
+
+// updateFactorScript replaces the mutable fields of a factor.
+//
+// KEYS: the factor. ARGV: name, status, confirmed, secret, data.
+var updateFactorScript = redis.NewScript(luaPut + `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'nf' end
+put(KEYS[1], 'name', ARGV[1])
+put(KEYS[1], 'status', ARGV[2])
+put(KEYS[1], 'confirmed', ARGV[3])
+put(KEYS[1], 'secret', ARGV[4])
+put(KEYS[1], 'data', ARGV[5])
+return 'ok'
+`)
+
+// deleteFactorScript removes a factor whose kind and lookup are as the
+// caller read them ('retry' otherwise), and frees its lookup.
+//
+// KEYS: the factor, the user's factor index, the lookup (optional).
+// ARGV: factor ID, kind, lookup, user ID.
+var deleteFactorScript = redis.NewScript(`
+local v = redis.call('HMGET', KEYS[1], 'kind', 'lookup')
+if not v[1] then return 'nf' end
+if v[1] ~= ARGV[2] or (v[2] or '') ~= ARGV[3] then return 'retry' end
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[1])
+if KEYS[3] then
+  local l = redis.call('HMGET', KEYS[3], 'user', 'id')
+  if l[1] == ARGV[4] and l[2] == ARGV[1] then redis.call('DEL', KEYS[3]) end
+end
+return 'ok'
+`)
+
+// putScript inserts a hash record with an expiry if its key is free.
+//
+// KEYS: the record. ARGV: expiry in ms, then field-value pairs.
+var putScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'ex' end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 'ok'
+`)
+
+// takeScript removes a hash record and returns it (empty if none).
+//
+// KEYS: the record.
+var takeScript = redis.NewScript(`
+local v = redis.call('HGETALL', KEYS[1])
+if #v > 0 then redis.call('DEL', KEYS[1]) end
+return v
+`)
+
+// markScript records a used value. The value is its expiry in ms, or 'f'
+// for never; an entry whose expiry is not after now counts as absent.
+//
+// KEYS: the mark. ARGV: now, expiry ('f': never), Redis expiry in ms.
+var markScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v then
+  local e = tonumber(v)
+  if v == 'f' or not e or tonumber(ARGV[1]) < e then return 'ex' end
+end
+if ARGV[2] == 'f' then
+  redis.call('SET', KEYS[1], 'f')
+else
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+end
+return 'ok'
+`)
+
+// createIndexedScript inserts a session or device if its ID is free and,
+// unless the store is sharded, adds it to its user's index.
+//
+// KEYS: the record, the user's index (optional). ARGV: ID, Redis expiry in
+// ms, then field-value pairs. Reply: -1 if the ID is taken, else the size
+// of the index (0 without one).
+var createIndexedScript = redis.NewScript(luaIndexAdd + `
+if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if KEYS[2] then return index_add(KEYS[2], ARGV[1], tonumber(ARGV[2])) end
+return 0
+`)
+
+// indexAddScript adds a record to its user's index (sharded stores, before
+// the record is created, so no record is ever missing from its index).
+//
+// KEYS: the index. ARGV: ID, Redis expiry in ms. Reply: the index size.
+var indexAddScript = redis.NewScript(luaIndexAdd + `
+return index_add(KEYS[1], ARGV[1], tonumber(ARGV[2]))
+`)
+
+// rotateScript rotates a session's refresh hash, or revokes the session
+// when a retired hash comes back.
+//
+// KEYS: the session, its retired hashes. ARGV: now, old, new, data flag,
+// data, idle expiry.
+// Reply: {'ok', field, value, ...}, {'nf'} or {'ru'}.
+var rotateScript = redis.NewScript(luaPut + `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'nf'} end
+local now = tonumber(ARGV[1])
+local v = redis.call('HMGET', KEYS[1], 'refresh', 'revoked', 'idle_expires', 'expires')
+local idle, exp = tonumber(v[3]), tonumber(v[4])
+if v[2] or not idle or now >= idle or not exp or now >= exp then return {'nf'} end
+local cur = v[1] or ''
+if cur ~= '' and cur == ARGV[2] then
+  redis.call('SADD', KEYS[2], cur)
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+  redis.call('HSET', KEYS[1], 'last_used', ARGV[1])
+  put(KEYS[1], 'refresh', ARGV[3])
+  put(KEYS[1], 'idle_expires', ARGV[6])
+  if ARGV[4] == '1' then put(KEYS[1], 'data', ARGV[5]) end
+  local r = {'ok'}
+  local h = redis.call('HGETALL', KEYS[1])
+  for i = 1, #h do r[#r + 1] = h[i] end
+  return r
+end
+if ARGV[2] ~= '' and redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 1 then
+  redis.call('HSET', KEYS[1], 'revoked', '1')
+  redis.call('DEL', KEYS[2])
+  return {'ru'}
+end
+return {'nf'}
+`)
+
+// revokeScript revokes a session and forgets its retired hashes.
+//
+// KEYS: the session, its retired hashes. ARGV: user check flag, user ID.
+// Reply: -1 unknown (or another user's), 0 already revoked, 1 revoked now.
+var revokeScript = redis.NewScript(`
+local v = redis.call('HMGET', KEYS[1], 'user', 'revoked')
+if not v[1] then return -1 end
+if ARGV[1] == '1' and v[1] ~= ARGV[2] then return -1 end
+redis.call('DEL', KEYS[2])
+if v[2] then return 0 end
+redis.call('HSET', KEYS[1], 'revoked', '1')
+return 1
+`)
+
+// deleteDeviceScript removes a device of the given user and, unless the
+// store is sharded, its index entry.
+//
+// KEYS: the device, the user's device index (optional). ARGV: user ID,
+// device ID. Reply: 1 deleted, 0 none.
+var deleteDeviceScript = redis.NewScript(`
+local u = redis.call('HGET', KEYS[1], 'user')
+if not u or u ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+if KEYS[2] then redis.call('SREM', KEYS[2], ARGV[2]) end
+return 1
+`)

@@ -1,0 +1,286 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/mfakit/mfa/store"
+)
+
+const factorCols = "user_id, id, kind, name, status, lookup, secret, data, counter, created_us, confirmed_us, last_used_us"
+
+// scanner is *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+func scanFactor(sc scanner) (store.Factor, error) {
+	var (
+		f                          store.Factor
+		status                     string
+		lookup                     sql.NullString
+		created, confirmed, lastAt int64
+	)
+	if err := sc.Scan(&f.UserID, &f.ID, &f.Kind, &f.Name, &status, &lookup, &f.Secret, &f.Data,
+		&f.Counter, &created, &confirmed, &lastAt); err != nil {
+		return store.Factor{}, err
+	}
+	f.Status = store.Status(status)
+	f.Lookup = lookup.String
+	f.Created, f.Confirmed, f.LastUsed = fromMicros(created), fromMicros(confirmed), fromMicros(lastAt)
+	return f, nil
+}
+
+// nullable stores an empty Lookup as NULL, so the unique (kind, lookup)
+// index ignores factors without one.
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// CreateFactor implements [store.Factors].
+func (s *Store) CreateFactor(ctx context.Context, f store.Factor) error {
+	if err := checkSizes(
+		field{"user ID", len(f.UserID), maxID}, field{"factor ID", len(f.ID), maxID},
+		field{"kind", len(f.Kind), maxKind}, field{"name", len(f.Name), maxText},
+		field{"status", len(f.Status), maxStatus}, field{"lookup", len(f.Lookup), maxLookup},
+	); err != nil {
+		return err
+	}
+	_, err := s.exec(ctx, "INSERT INTO {p}factors ("+factorCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+		f.UserID, f.ID, f.Kind, f.Name, string(f.Status), nullable(f.Lookup), f.Secret, f.Data,
+		f.Counter, micros(f.Created), micros(f.Confirmed), micros(f.LastUsed))
+	if s.duplicate(err) {
+		return fmt.Errorf("mfa: sqlstore: create factor: %w", store.ErrExists)
+	}
+	return wrapErr("create factor", err)
+}
+
+// GetFactor implements [store.Factors].
+func (s *Store) GetFactor(ctx context.Context, userID, id string) (store.Factor, error) {
+	return s.getFactor(ctx, s.db, userID, id)
+}
+
+func (s *Store) getFactor(ctx context.Context, q querier, userID, id string) (store.Factor, error) {
+	f, err := scanFactor(q.QueryRowContext(ctx, s.sql("SELECT "+factorCols+" FROM {p}factors WHERE user_id = ? AND id = ?"), userID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Factor{}, fmt.Errorf("mfa: sqlstore: factor: %w", store.ErrNotFound)
+	}
+	return f, wrapErr("get factor", err)
+}
+
+// FindFactor implements [store.Factors]. An empty lookup finds nothing.
+func (s *Store) FindFactor(ctx context.Context, kind, lookup string) (store.Factor, error) {
+	if lookup == "" {
+		return store.Factor{}, fmt.Errorf("mfa: sqlstore: factor: %w", store.ErrNotFound)
+	}
+	f, err := scanFactor(s.db.QueryRowContext(ctx, s.sql("SELECT "+factorCols+" FROM {p}factors WHERE kind = ? AND lookup = ?"), kind, lookup))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Factor{}, fmt.Errorf("mfa: sqlstore: factor: %w", store.ErrNotFound)
+	}
+	return f, wrapErr("find factor", err)
+}
+
+// ListFactors implements [store.Factors].
+func (s *Store) ListFactors(ctx context.Context, userID string) ([]store.Factor, error) {
+	rows, err := s.db.QueryContext(ctx, s.sql("SELECT "+factorCols+" FROM {p}factors WHERE user_id = ? ORDER BY created_us, id"), userID)
+	if err != nil {
+		return nil, wrapErr("list factors", err)
+	}
+	defer rows.Close()
+	list := []store.Factor{}
+	for rows.Next() {
+		f, err := scanFactor(rows)
+		if err != nil {
+			return nil, wrapErr("list factors", err)
+		}
+		list = append(list, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrapErr("list factors", err)
+	}
+	return list, nil
+}
+
+// UpdateFactor implements [store.Factors].
+func (s *Store) UpdateFactor(ctx context.Context, f store.Factor) error {
+	if err := checkSizes(field{"name", len(f.Name), maxText}, field{"status", len(f.Status), maxStatus}); err != nil {
+		return err
+	}
+	res, err := s.exec(ctx, "UPDATE {p}factors SET name = ?, status = ?, secret = ?, data = ?, confirmed_us = ? WHERE user_id = ? AND id = ?",
+		f.Name, string(f.Status), f.Secret, f.Data, micros(f.Confirmed), f.UserID, f.ID)
+	if err != nil {
+		return wrapErr("update factor", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return wrapErr("update factor", err)
+	}
+	// MySQL counts changed rows, not matched ones: an update that changes
+	// nothing reports 0, so ask whether the factor exists.
+	return s.factorExists(ctx, s.db, f.UserID, f.ID, "update factor")
+}
+
+// factorExists returns nil if the factor exists, else an error wrapping
+// ErrNotFound.
+func (s *Store) factorExists(ctx context.Context, q querier, userID, id, op string) error {
+	var one int
+	err := q.QueryRowContext(ctx, s.sql("SELECT 1 FROM {p}factors WHERE user_id = ? AND id = ?"), userID, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("mfa: sqlstore: %s: %w", op, store.ErrNotFound)
+	}
+	return wrapErr(op, err)
+}
+
+// DeleteFactor implements [store.Factors].
+func (s *Store) DeleteFactor(ctx context.Context, userID, id string) error {
+	res, err := s.exec(ctx, "DELETE FROM {p}factors WHERE user_id = ? AND id = ?", userID, id)
+	if err != nil {
+		return wrapErr("delete factor", err)
+	}
+	return affectedOne(res, "delete factor")
+}
+
+// affectedOne turns a statement that touched no row into ErrNotFound.
+func affectedOne(res sql.Result, op string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return wrapErr(op, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("mfa: sqlstore: %s: %w", op, store.ErrNotFound)
+	}
+	return nil
+}
+
+// Advance implements [store.Factors]: the compare-and-set of the counter,
+// the new LastUsed and Data, and the reset of the failure counters commit
+// together or not at all.
+//
+// On PostgreSQL it is one statement: an UPDATE ... WHERE counter = From
+// (which, at READ COMMITTED, waits for a concurrent winner and re-checks
+// the row it committed) and a DELETE of the counters that runs only if the
+// UPDATE matched. Elsewhere it is one transaction: the same UPDATE, then
+// the DELETE. MySQL re-checks the WHERE of a row it waited for too, but
+// reports a row the UPDATE left unchanged (To == From) as not affected, so
+// when nothing is reported the transaction locks the row, reads the
+// counter and, if it does equal From, writes again under the lock.
+//
+// The counters in req.Forgive are forgiven in the same transaction on
+// MySQL and SQLite, and just after the commit on PostgreSQL, as the
+// contract allows: a forgive lost to a crash leaves one failure too many
+// on an IP counter, the safe side, and a separate statement cannot wait on
+// a counter row while holding another that a concurrent Hit needs.
+func (s *Store) Advance(ctx context.Context, req store.Advance) error {
+	keys := counterKeys(req.Reset)
+	if s.d == Postgres {
+		if err := s.advancePostgres(ctx, req, keys); err != nil {
+			return err
+		}
+		// Forgiving is advisory (one failure less on an IP counter), so
+		// on PostgreSQL it follows the one-statement commit.
+		return wrapErr("forgive counters after success", s.forgiveAlone(ctx, req.Now, req.Forgive))
+	}
+	set, args := "counter = ?, last_used_us = ?", []any{req.To, micros(req.Now)}
+	if req.Data != nil {
+		set, args = set+", data = ?", append(args, req.Data)
+	}
+	update := "UPDATE {p}factors SET " + set + " WHERE user_id = ? AND id = ?"
+	args = append(args, req.UserID, req.FactorID)
+	var conflict bool
+	err := s.tx(ctx, func(q querier) error {
+		conflict = false
+		res, err := q.ExecContext(ctx, s.sql(update+" AND counter = ?"), append(args, req.From)...)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			var cur int64
+			err := q.QueryRowContext(ctx, s.sql("SELECT counter FROM {p}factors WHERE user_id = ? AND id = ?{lock}"), req.UserID, req.FactorID).Scan(&cur)
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("mfa: sqlstore: advance: %w", store.ErrNotFound)
+			}
+			if err != nil {
+				return err
+			}
+			if conflict = cur != req.From; conflict {
+				return errRollback
+			}
+			if _, err := q.ExecContext(ctx, s.sql(update), args...); err != nil {
+				return err
+			}
+		}
+		if len(keys) > 0 {
+			if _, err := q.ExecContext(ctx, s.sql("DELETE FROM {p}counters WHERE counter_key IN ("+marks(len(keys))+")"), keys...); err != nil {
+				return err
+			}
+		}
+		return s.forgive(ctx, q, req.Now, req.Forgive)
+	})
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return wrapErr("advance", err)
+	}
+	if conflict {
+		return fmt.Errorf("mfa: sqlstore: advance: %w", store.ErrConflict)
+	}
+	return nil
+}
+
+func (s *Store) advancePostgres(ctx context.Context, req store.Advance, keys []any) error {
+	set, args := "counter = ?, last_used_us = ?", []any{req.To, micros(req.Now)}
+	if req.Data != nil {
+		set, args = set+", data = ?", append(args, req.Data)
+	}
+	q := "WITH u AS (UPDATE {p}factors SET " + set + " WHERE user_id = ? AND id = ? AND counter = ? RETURNING 1)"
+	args = append(args, req.UserID, req.FactorID, req.From)
+	if len(keys) > 0 {
+		q += ", d AS (DELETE FROM {p}counters WHERE counter_key IN (" + marks(len(keys)) + ") AND EXISTS (SELECT 1 FROM u))"
+		args = append(args, keys...)
+	}
+	q += " SELECT COUNT(*) FROM u"
+	var n int
+	err := s.retry(ctx, func() error {
+		return s.db.QueryRowContext(ctx, s.sql(q), args...).Scan(&n)
+	})
+	if err != nil {
+		return wrapErr("advance", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	// Nothing matched: tell a missing factor from a lost compare.
+	if err := s.factorExists(ctx, s.db, req.UserID, req.FactorID, "advance"); err != nil {
+		return err
+	}
+	return fmt.Errorf("mfa: sqlstore: advance: %w", store.ErrConflict)
+}
+
+// counterKeys returns the distinct canonical forms of keys, sorted, as
+// query arguments. Sorting makes every transaction lock counter rows in
+// the same order, which keeps deadlocks rare.
+func counterKeys(keys []store.CounterKey) []any {
+	seen := make(map[string]bool, len(keys))
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		ks := k.String()
+		if !seen[ks] {
+			seen[ks] = true
+			out = append(out, ks)
+		}
+	}
+	slices.Sort(out)
+	args := make([]any, len(out))
+	for i, k := range out {
+		args[i] = k
+	}
+	return args
+}

@@ -1,0 +1,174 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"embed"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+//go:embed migrations
+var migrationFS embed.FS
+
+// migration is one numbered schema change.
+type migration struct {
+	version    int
+	name       string
+	statements []string
+}
+
+// migrations returns the dialect's migrations in version order, with the
+// table prefix filled in. Files are named NNNN_description.sql; statements
+// end with ';' at the end of a line; lines starting with "--" are comments.
+func (s *Store) migrations() ([]migration, error) {
+	dir := "migrations/" + s.d.String()
+	entries, err := fs.ReadDir(migrationFS, dir)
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || !strings.HasSuffix(e.Name(), ".sql") {
+			return nil, fmt.Errorf("mfa: sqlstore: bad migration file name %q", e.Name())
+		}
+		b, err := migrationFS.ReadFile(path.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		var lines []string
+		for l := range strings.Lines(string(b)) {
+			if !strings.HasPrefix(strings.TrimSpace(l), "--") {
+				lines = append(lines, l)
+			}
+		}
+		m := migration{version: v, name: e.Name()}
+		for st := range strings.SplitSeq(strings.Join(lines, ""), ";\n") {
+			if st = strings.TrimSpace(st); st != "" {
+				m.statements = append(m.statements, s.sql(strings.TrimSuffix(st, ";")))
+			}
+		}
+		ms = append(ms, m)
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i, m := range ms {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("mfa: sqlstore: migrations are not numbered 1, 2, ...: %s", m.name)
+		}
+	}
+	return ms, nil
+}
+
+// SchemaVersion is the schema version this code migrates to.
+func (s *Store) SchemaVersion() int {
+	ms, err := s.migrations()
+	if err != nil {
+		return 0
+	}
+	return len(ms)
+}
+
+// Migrate brings the database's schema up to the version this code knows,
+// applying every embedded migration not yet recorded in the
+// <prefix>schema_version table. It is idempotent, and safe to run from
+// several processes at once: they queue on a lock and the later ones find
+// nothing to do. A database whose schema is newer than this code is
+// refused with an error wrapping [ErrSchemaTooNew].
+//
+// The lock is pg_advisory_xact_lock on PostgreSQL (the whole migration is
+// one transaction), GET_LOCK on MySQL (held by one connection; MySQL DDL
+// is not transactional, so every statement is written to be safe to run
+// again if a migration is cut short) and BEGIN IMMEDIATE on SQLite (one
+// transaction).
+func (s *Store) Migrate(ctx context.Context) error {
+	ms, err := s.migrations()
+	if err != nil {
+		return wrapErr("migrate", err)
+	}
+	switch s.d {
+	case MySQL:
+		err = s.migrateMySQL(ctx, ms)
+	default:
+		err = s.tx(ctx, func(q querier) error {
+			if s.d == Postgres {
+				if _, err := q.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", s.lockID()); err != nil {
+					return err
+				}
+			}
+			return s.apply(ctx, q, ms)
+		})
+	}
+	if err != nil && !errors.Is(err, ErrSchemaTooNew) {
+		return wrapErr("migrate", err)
+	}
+	return err
+}
+
+// lockID is the PostgreSQL advisory lock key: one per table prefix.
+func (s *Store) lockID() int64 {
+	h := sha256.Sum256([]byte("mfa/sqlstore/migrate/" + s.prefix))
+	return int64(binary.BigEndian.Uint64(h[:8]))
+}
+
+func (s *Store) migrateMySQL(ctx context.Context, ms []migration) error {
+	c, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	// GET_LOCK names are server-wide, so the name holds the database too.
+	var db sql.NullString
+	if err := c.QueryRowContext(ctx, "SELECT DATABASE()").Scan(&db); err != nil {
+		return err
+	}
+	h := sha256.Sum256([]byte(db.String + "\x00" + s.prefix))
+	name := "mfa_sqlstore_" + hex.EncodeToString(h[:16])
+	var got sql.NullInt64
+	if err := c.QueryRowContext(ctx, "SELECT GET_LOCK(?, ?)", name, int((5 * time.Minute).Seconds())).Scan(&got); err != nil {
+		return err
+	}
+	if !got.Valid || got.Int64 != 1 {
+		return fmt.Errorf("could not take the migration lock %s", name)
+	}
+	defer func() {
+		// Closing the connection would release it too; say so explicitly.
+		_, _ = c.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK(?)", name)
+	}()
+	return s.apply(ctx, c, ms)
+}
+
+// apply runs the pending migrations on q, which holds the migration lock.
+func (s *Store) apply(ctx context.Context, q querier, ms []migration) error {
+	if _, err := q.ExecContext(ctx, s.sql("CREATE TABLE IF NOT EXISTS {p}schema_version (version INTEGER NOT NULL PRIMARY KEY, applied_us BIGINT NOT NULL)")); err != nil {
+		return err
+	}
+	var cur int
+	if err := q.QueryRowContext(ctx, s.sql("SELECT COALESCE(MAX(version), 0) FROM {p}schema_version")).Scan(&cur); err != nil {
+		return err
+	}
+	if cur > len(ms) {
+		return fmt.Errorf("%w: the database is at version %d, this code knows up to %d (table %sschema_version)", ErrSchemaTooNew, cur, len(ms), s.prefix)
+	}
+	for _, m := range ms[cur:] {
+		for _, st := range m.statements {
+			if _, err := q.ExecContext(ctx, st); err != nil {
+				return fmt.Errorf("migration %s: %w", m.name, err)
+			}
+		}
+		if _, err := q.ExecContext(ctx, s.sql("INSERT INTO {p}schema_version (version, applied_us) VALUES (?, ?)"), m.version, time.Now().UnixMicro()); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,174 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mfakit/mfa/store"
+	"github.com/mfakit/mfa/store/sqlstore"
+)
+
+func TestMigrate(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { testMigrate(t, b) })
+	}
+}
+
+// versions returns the rows of the schema_version table.
+func versions(t *testing.T, db *sql.DB, prefix string) (n, max int) {
+	t.Helper()
+	if err := db.QueryRow("SELECT COUNT(*), COALESCE(MAX(version), 0) FROM "+prefix+"schema_version").Scan(&n, &max); err != nil {
+		t.Fatal(err)
+	}
+	return n, max
+}
+
+func testMigrate(t *testing.T, b backend) {
+	ctx := context.Background()
+	dsn := b.dsn(t)
+
+	t.Run("Twice", func(t *testing.T) {
+		db := b.open(t, dsn)
+		s, err := sqlstore.NewWithOptions(db, b.dialect, sqlstore.Options{Prefix: "twice_"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		f := store.Factor{UserID: "u", ID: "f", Kind: "totp", Status: store.StatusActive, Created: time.Unix(1, 0)}
+		if err := s.CreateFactor(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatalf("second Migrate: %v", err)
+		}
+		if n, v := versions(t, db, "twice_"); n != s.SchemaVersion() || v != s.SchemaVersion() {
+			t.Fatalf("schema_version has %d rows up to %d, want %d", n, v, s.SchemaVersion())
+		}
+		if _, err := s.GetFactor(ctx, "u", "f"); err != nil {
+			t.Fatalf("data after a second Migrate: %v", err)
+		}
+	})
+
+	t.Run("Concurrent", func(t *testing.T) {
+		// Eight instances starting at once, each with its own pool.
+		const n = 8
+		stores := make([]*sqlstore.Store, n)
+		for i := range stores {
+			s, err := sqlstore.NewWithOptions(b.open(t, dsn), b.dialect, sqlstore.Options{Prefix: "conc_"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stores[i] = s
+		}
+		start := make(chan struct{})
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i, s := range stores {
+			wg.Go(func() {
+				<-start
+				errs[i] = s.Migrate(ctx)
+			})
+		}
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("Migrate %d: %v", i, err)
+			}
+		}
+		if n, v := versions(t, b.open(t, dsn), "conc_"); n != stores[0].SchemaVersion() || v != stores[0].SchemaVersion() {
+			t.Fatalf("schema_version has %d rows up to %d, want %d", n, v, stores[0].SchemaVersion())
+		}
+		if err := stores[n-1].Mark(ctx, "k", time.Unix(1, 0), time.Time{}); err != nil {
+			t.Fatalf("store after concurrent migrations: %v", err)
+		}
+	})
+
+	t.Run("TooNew", func(t *testing.T) {
+		db := b.open(t, dsn)
+		s, err := sqlstore.NewWithOptions(db, b.dialect, sqlstore.Options{Prefix: "new_"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// A later release migrated the database further.
+		q := "INSERT INTO new_schema_version (version, applied_us) VALUES (?, 0)"
+		if b.dialect == sqlstore.Postgres {
+			q = strings.Replace(q, "?", "$1", 1)
+		}
+		if _, err := db.Exec(q, s.SchemaVersion()+1); err != nil {
+			t.Fatal(err)
+		}
+		err = s.Migrate(ctx)
+		if !errors.Is(err, sqlstore.ErrSchemaTooNew) {
+			t.Fatalf("Migrate of a newer schema: %v, want ErrSchemaTooNew", err)
+		}
+		if !strings.HasPrefix(err.Error(), "mfa: sqlstore: ") {
+			t.Errorf("error %q lacks the package prefix", err)
+		}
+		if n, _ := versions(t, db, "new_"); n != s.SchemaVersion()+1 {
+			t.Errorf("a refused Migrate changed schema_version: %d rows", n)
+		}
+	})
+
+	t.Run("Prefixes", func(t *testing.T) {
+		// Two stores with different prefixes share a database and nothing else.
+		db := b.open(t, dsn)
+		a, err := sqlstore.NewWithOptions(db, b.dialect, sqlstore.Options{Prefix: "a_"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := sqlstore.NewWithOptions(db, b.dialect, sqlstore.Options{Prefix: "c_"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []*sqlstore.Store{a, c} {
+			if err := s.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := a.Mark(ctx, "k", time.Unix(1, 0), time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Mark(ctx, "k", time.Unix(1, 0), time.Time{}); err != nil {
+			t.Fatalf("a mark under one prefix is visible under another: %v", err)
+		}
+	})
+}
+
+func TestNewRefuses(t *testing.T) {
+	db, err := sql.Open("sqlite", sqliteDSN(filepath.Join(t.TempDir(), "unused.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, tc := range []struct {
+		name string
+		db   *sql.DB
+		d    sqlstore.Dialect
+		o    sqlstore.Options
+	}{
+		{"nil db", nil, sqlstore.SQLite, sqlstore.Options{}},
+		{"zero dialect", db, 0, sqlstore.Options{}},
+		{"unknown dialect", db, 42, sqlstore.Options{}},
+		{"prefix with a quote", db, sqlstore.SQLite, sqlstore.Options{Prefix: `x"; DROP TABLE y; --`}},
+		{"prefix starting with a digit", db, sqlstore.SQLite, sqlstore.Options{Prefix: "1x"}},
+		{"long prefix", db, sqlstore.SQLite, sqlstore.Options{Prefix: strings.Repeat("x", 33)}},
+		// PostgreSQL and SQLite would give MFA_ the tables of mfa_.
+		{"upper-case prefix", db, sqlstore.SQLite, sqlstore.Options{Prefix: "MFA_"}},
+	} {
+		if _, err := sqlstore.NewWithOptions(tc.db, tc.d, tc.o); err == nil || !strings.HasPrefix(err.Error(), "mfa: sqlstore: ") {
+			t.Errorf("%s: err = %v, want an mfa: sqlstore: error", tc.name, err)
+		}
+	}
+}

@@ -1,0 +1,218 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/stdlib"
+	"modernc.org/sqlite"
+
+	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/store/sqlstore"
+)
+
+// TestStatements counts what one verification sends through the driver on
+// each dialect: every begin, statement, prepare, commit and rollback is
+// one request to the server (or, for SQLite, to the library). The counts
+// are the cost model of the package docs; a change that adds a request to
+// the hot path fails here.
+func TestStatements(t *testing.T) {
+	drivers := map[sqlstore.Dialect]driver.Driver{
+		sqlstore.Postgres: stdlib.GetDefaultDriver(),
+		sqlstore.MySQL:    &mysql.MySQLDriver{},
+		sqlstore.SQLite:   &sqlite.Driver{},
+	}
+	// The most requests a success and a rate-limited refusal may take, for
+	// a request that names the client's IP (three counters; a success
+	// forgives the IP counter its attempt).
+	// PostgreSQL: Hit is BEGIN, lock-and-load, write, COMMIT; Advance one
+	// statement, then the forgiving one. MySQL: Hit is BEGIN, lock,
+	// read-and-load, write, COMMIT; Advance BEGIN, compare-and-set, reset,
+	// forgive, COMMIT; without interpolateParams each statement with
+	// arguments is a prepare and an execute. SQLite: Hit reads the factor
+	// on its own.
+	type limit struct{ ok, limited int64 }
+	variants := []struct {
+		backend
+		interpolate bool
+		max         limit
+	}{
+		{sqliteBackend, false, limit{10, 3}},
+		{postgresBackend, false, limit{6, 3}},
+		{mysqlBackend, false, limit{16, 6}},
+		{mysqlBackend, true, limit{10, 4}},
+	}
+	for _, b := range variants {
+		name := b.name
+		if b.interpolate {
+			name += "Interpolated"
+		}
+		t.Run(name, func(t *testing.T) {
+			var n atomic.Int64
+			dsn := b.dsn(t)
+			if b.dialect == sqlstore.MySQL {
+				cfg, err := mysql.ParseDSN(dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cfg.InterpolateParams = b.interpolate
+				dsn = cfg.FormatDSN()
+			}
+			db := sql.OpenDB(countConnector{d: drivers[b.dialect], dsn: dsn, n: &n})
+			t.Cleanup(func() { db.Close() })
+			s, err := sqlstore.New(db, b.dialect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			if err := s.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			now := t0
+			v, err := newVerifier(s, func() time.Time { return now }, strictLimits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fid, secret := enrol(t, v, "alice")
+
+			// Warm the pool and the drivers' statement caches first.
+			now = now.Add(gap)
+			if _, err := v.Verify(ctx, mfa.VerifyRequest{UserID: "alice", FactorID: fid, IP: "192.0.2.1", Response: code(t, secret, now)}); err != nil {
+				t.Fatal(err)
+			}
+			now = now.Add(gap)
+			n.Store(0)
+			if _, err := v.Verify(ctx, mfa.VerifyRequest{UserID: "alice", FactorID: fid, IP: "192.0.2.1", Response: code(t, secret, now)}); err != nil {
+				t.Fatal(err)
+			}
+			ok := n.Load()
+
+			wrong := wrongCode(t, secret, now)
+			for range 5 {
+				if _, err := v.Verify(ctx, mfa.VerifyRequest{UserID: "alice", FactorID: fid, IP: "192.0.2.1", Response: wrong}); !errors.Is(err, mfa.ErrWrongCode) {
+					t.Fatalf("wrong code: %v", err)
+				}
+			}
+			n.Store(0)
+			if _, err := v.Verify(ctx, mfa.VerifyRequest{UserID: "alice", FactorID: fid, IP: "192.0.2.1", Response: wrong}); !errors.Is(err, mfa.ErrRateLimited) {
+				t.Fatalf("sixth attempt: %v", err)
+			}
+			limited := n.Load()
+			t.Logf("driver requests: %d for a successful TOTP verification, %d for a rate-limited one", ok, limited)
+			if ok > b.max.ok || limited > b.max.limited {
+				t.Errorf("driver requests %d and %d, want at most %d and %d", ok, limited, b.max.ok, b.max.limited)
+			}
+		})
+	}
+}
+
+// countConnector opens connections of d that count every request.
+type countConnector struct {
+	d   driver.Driver
+	dsn string
+	n   *atomic.Int64
+}
+
+func (c countConnector) Connect(context.Context) (driver.Conn, error) {
+	conn, err := c.d.Open(c.dsn)
+	if err != nil {
+		return nil, err
+	}
+	return &countConn{Conn: conn, n: c.n}, nil
+}
+
+func (c countConnector) Driver() driver.Driver { return c.d }
+
+// countConn forwards to the driver's connection. A method the driver
+// declines with driver.ErrSkip is not counted: database/sql then prepares
+// and executes, which are.
+type countConn struct {
+	driver.Conn
+	n *atomic.Int64
+}
+
+func (c *countConn) count(err error) {
+	if !errors.Is(err, driver.ErrSkip) {
+		c.n.Add(1)
+	}
+}
+
+func (c *countConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	tx, err := c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+	c.count(err)
+	if err != nil {
+		return nil, err
+	}
+	return countTx{tx, c.n}, nil
+}
+
+func (c *countConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	st, err := c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, query)
+	c.count(err)
+	if err != nil {
+		return nil, err
+	}
+	return countStmt{st, c.n}, nil
+}
+
+func (c *countConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	r, err := c.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
+	c.count(err)
+	return r, err
+}
+
+func (c *countConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	r, err := c.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
+	c.count(err)
+	return r, err
+}
+
+func (c *countConn) CheckNamedValue(nv *driver.NamedValue) error {
+	if ch, ok := c.Conn.(driver.NamedValueChecker); ok {
+		return ch.CheckNamedValue(nv)
+	}
+	return driver.ErrSkip
+}
+
+func (c *countConn) ResetSession(ctx context.Context) error {
+	if r, ok := c.Conn.(driver.SessionResetter); ok {
+		return r.ResetSession(ctx)
+	}
+	return nil
+}
+
+func (c *countConn) IsValid() bool {
+	if v, ok := c.Conn.(driver.Validator); ok {
+		return v.IsValid()
+	}
+	return true
+}
+
+type countTx struct {
+	driver.Tx
+	n *atomic.Int64
+}
+
+func (t countTx) Commit() error   { t.n.Add(1); return t.Tx.Commit() }
+func (t countTx) Rollback() error { t.n.Add(1); return t.Tx.Rollback() }
+
+type countStmt struct {
+	driver.Stmt
+	n *atomic.Int64
+}
+
+func (s countStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	s.n.Add(1)
+	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
+}
+
+func (s countStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	s.n.Add(1)
+	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
+}

@@ -1,0 +1,145 @@
+package totp
+
+import (
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"crypto/subtle"
+	"encoding"
+	"encoding/binary"
+)
+
+// The HMAC here is RFC 2104 written out so that a verification allocates
+// nothing and hashes the key blocks once, not once per step: the hash
+// states after the ipad and opad blocks are saved and restored for each
+// counter, so each code costs two compressions instead of four. The hash
+// values are used only through their concrete constructors in the same
+// function, which lets the compiler keep them on the stack; that is why
+// the three algorithms have three copies of one short loop.
+
+// maxState is room for a marshalled SHA-1, SHA-256 or SHA-512 state.
+const maxState = 256
+
+// window sets out[i] to the RFC 4226 value of key at counter first+i,
+// reduced to digits decimal digits (6 or 8). Every value is computed.
+func window(alg Algorithm, key []byte, first uint64, digits int, out []uint32) {
+	var msg [8]byte
+	switch alg {
+	case SHA256:
+		var k [sha256.BlockSize]byte
+		if len(key) > len(k) {
+			d := sha256.Sum256(key) // RFC 2104 §2: long keys are hashed first
+			copy(k[:], d[:])
+		} else {
+			copy(k[:], key)
+		}
+		in, o := sha256.New(), sha256.New()
+		var si, so [maxState]byte
+		xor(k[:], 0x36)
+		in.Write(k[:])
+		xor(k[:], 0x36^0x5c)
+		o.Write(k[:])
+		clear(k[:])
+		sti, _ := in.(encoding.BinaryAppender).AppendBinary(si[:0])
+		sto, _ := o.(encoding.BinaryAppender).AppendBinary(so[:0])
+		var d [sha256.Size]byte
+		for i := range out {
+			binary.BigEndian.PutUint64(msg[:], first+uint64(i))
+			_ = in.(encoding.BinaryUnmarshaler).UnmarshalBinary(sti)
+			in.Write(msg[:])
+			in.Sum(d[:0])
+			_ = o.(encoding.BinaryUnmarshaler).UnmarshalBinary(sto)
+			o.Write(d[:])
+			o.Sum(d[:0])
+			out[i] = truncate(d[:], digits)
+		}
+		clear(si[:])
+		clear(so[:])
+	case SHA512:
+		var k [sha512.BlockSize]byte
+		if len(key) > len(k) {
+			d := sha512.Sum512(key)
+			copy(k[:], d[:])
+		} else {
+			copy(k[:], key)
+		}
+		in, o := sha512.New(), sha512.New()
+		var si, so [maxState]byte
+		xor(k[:], 0x36)
+		in.Write(k[:])
+		xor(k[:], 0x36^0x5c)
+		o.Write(k[:])
+		clear(k[:])
+		sti, _ := in.(encoding.BinaryAppender).AppendBinary(si[:0])
+		sto, _ := o.(encoding.BinaryAppender).AppendBinary(so[:0])
+		var d [sha512.Size]byte
+		for i := range out {
+			binary.BigEndian.PutUint64(msg[:], first+uint64(i))
+			_ = in.(encoding.BinaryUnmarshaler).UnmarshalBinary(sti)
+			in.Write(msg[:])
+			in.Sum(d[:0])
+			_ = o.(encoding.BinaryUnmarshaler).UnmarshalBinary(sto)
+			o.Write(d[:])
+			o.Sum(d[:0])
+			out[i] = truncate(d[:], digits)
+		}
+		clear(si[:])
+		clear(so[:])
+	default:
+		var k [sha1.BlockSize]byte
+		if len(key) > len(k) {
+			d := sha1.Sum(key)
+			copy(k[:], d[:])
+		} else {
+			copy(k[:], key)
+		}
+		in, o := sha1.New(), sha1.New()
+		var si, so [maxState]byte
+		xor(k[:], 0x36)
+		in.Write(k[:])
+		xor(k[:], 0x36^0x5c)
+		o.Write(k[:])
+		clear(k[:])
+		sti, _ := in.(encoding.BinaryAppender).AppendBinary(si[:0])
+		sto, _ := o.(encoding.BinaryAppender).AppendBinary(so[:0])
+		var d [sha1.Size]byte
+		for i := range out {
+			binary.BigEndian.PutUint64(msg[:], first+uint64(i))
+			_ = in.(encoding.BinaryUnmarshaler).UnmarshalBinary(sti)
+			in.Write(msg[:])
+			in.Sum(d[:0])
+			_ = o.(encoding.BinaryUnmarshaler).UnmarshalBinary(sto)
+			o.Write(d[:])
+			o.Sum(d[:0])
+			out[i] = truncate(d[:], digits)
+		}
+		clear(si[:])
+		clear(so[:])
+	}
+}
+
+// xor xors every byte of k with b.
+func xor(k []byte, b byte) {
+	for i := range k {
+		k[i] ^= b
+	}
+}
+
+// truncate is RFC 4226 §5.3 dynamic truncation of mac, reduced to digits
+// decimal digits. The low nibble of the last byte picks a 31-bit window;
+// every candidate window is read and the right one selected by mask, so no
+// memory access depends on the digest.
+func truncate(mac []byte, digits int) uint32 {
+	off := int(mac[len(mac)-1] & 0x0f)
+	var bin uint32
+	for i := 0; i < 16; i++ {
+		w := binary.BigEndian.Uint32(mac[i : i+4])
+		bin |= w & uint32(-subtle.ConstantTimeEq(int32(i), int32(off)))
+	}
+	bin &= 0x7fffffff
+	// Constant divisors compile to multiplications: no data-dependent time.
+	if digits == 8 {
+		return bin % 100000000
+	}
+	return bin % 1000000
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package totp_test
+
+const raceEnabled = false

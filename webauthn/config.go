@@ -1,0 +1,263 @@
+package webauthn
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	"golang.org/x/net/publicsuffix"
+
+	"github.com/mfakit/mfa"
+)
+
+// UserVerification says whether the authenticator must verify the user
+// (a PIN or a biometric) as well as test their presence.
+type UserVerification int
+
+const (
+	// UserVerificationPreferred asks for verification and accepts an
+	// assertion without it; such a sign-in reaches AAL2, not AAL3. The
+	// zero value and the default.
+	UserVerificationPreferred UserVerification = iota
+	// UserVerificationRequired refuses any response without the UV flag.
+	UserVerificationRequired
+	// UserVerificationDiscouraged asks the authenticator not to verify
+	// the user (a plain touch of a security key).
+	UserVerificationDiscouraged
+)
+
+func (u UserVerification) protocol() protocol.UserVerificationRequirement {
+	switch u {
+	case UserVerificationRequired:
+		return protocol.VerificationRequired
+	case UserVerificationDiscouraged:
+		return protocol.VerificationDiscouraged
+	}
+	return protocol.VerificationPreferred
+}
+
+// ResidentKey says whether registration asks for a discoverable credential
+// (a passkey), which lets the user sign in without typing a username.
+type ResidentKey int
+
+const (
+	// ResidentKeyPreferred asks for a discoverable credential and accepts
+	// one that is not. The zero value and the default.
+	ResidentKeyPreferred ResidentKey = iota
+	// ResidentKeyRequired makes the browser refuse authenticators that
+	// cannot store a discoverable credential.
+	ResidentKeyRequired
+	// ResidentKeyDiscouraged asks for a server-side credential, as a
+	// second-factor security key would hold.
+	ResidentKeyDiscouraged
+)
+
+func (r ResidentKey) protocol() protocol.ResidentKeyRequirement {
+	switch r {
+	case ResidentKeyRequired:
+		return protocol.ResidentKeyRequirementRequired
+	case ResidentKeyDiscouraged:
+		return protocol.ResidentKeyRequirementDiscouraged
+	}
+	return protocol.ResidentKeyRequirementPreferred
+}
+
+// SignCountPolicy is what Verify does when an authenticator's signature
+// counter did not grow (WebAuthn §6.1.1): a sign of a cloned authenticator.
+// Either way the Verifier emits [mfa.EventSignCountRegressed].
+type SignCountPolicy int
+
+const (
+	// SignCountRefuse refuses the assertion with [ErrSignCountRegressed].
+	// The zero value and the default: a regression is evidence of a clone,
+	// and authenticators that do not count (most synced passkeys) always
+	// report zero, which is not a regression.
+	SignCountRefuse SignCountPolicy = iota
+	// SignCountAcceptAndFlag accepts the assertion, keeps the stored count
+	// and marks the credential (Credential.CloneWarning).
+	SignCountAcceptAndFlag
+)
+
+// Attestation is the attestation conveyance preference sent at
+// registration.
+type Attestation int
+
+const (
+	// AttestationNone asks for no attestation statement: the privacy
+	// preserving choice, and the default.
+	AttestationNone Attestation = iota
+	// AttestationIndirect lets the client replace the statement with an
+	// anonymised one.
+	AttestationIndirect
+	// AttestationDirect asks for the authenticator's own statement. It is
+	// verified, and its type and format recorded, but not chained to a
+	// metadata service: it identifies a model, it is not a trust decision.
+	AttestationDirect
+)
+
+func (a Attestation) protocol() protocol.ConveyancePreference {
+	switch a {
+	case AttestationIndirect:
+		return protocol.PreferIndirectAttestation
+	case AttestationDirect:
+		return protocol.PreferDirectAttestation
+	}
+	return protocol.PreferNoAttestation
+}
+
+// Limits on Config.
+const (
+	// DefaultTimeout is the ceremony timeout when Config.Timeout is zero.
+	DefaultTimeout = 5 * time.Minute
+	// MaxTimeout is the longest Config.Timeout accepted, the same ceiling
+	// as the Verifier's challenge lifetime.
+	MaxTimeout = 10 * time.Minute
+)
+
+// Config configures a [Factor]. RPID and Origins are required; every other
+// field is safe when zero.
+type Config struct {
+	// RPID is the relying party ID every credential is scoped to: a
+	// registrable domain such as "example.com" (or a subdomain of one,
+	// "login.example.com"), or "localhost" for development. It cannot be
+	// changed later without re-registering every credential. Required.
+	RPID string
+	// RPDisplayName is the service's name as the browser shows it. Default:
+	// RPID.
+	RPDisplayName string
+	// Origins is the allow-list of web origins a response may come from,
+	// e.g. "https://example.com" or "https://login.example.com:8443". Each
+	// must be https (http only for localhost), with no path, and its host
+	// must be RPID or a subdomain of it. Required.
+	Origins []string
+	// UserVerification is the policy for registration and second-factor
+	// sign-in. Default UserVerificationPreferred. Passkey sign-in (no user
+	// named first) always requires verification.
+	UserVerification UserVerification
+	// ResidentKey is the discoverable-credential preference at
+	// registration. Default ResidentKeyPreferred, so keys that can hold a
+	// passkey do.
+	ResidentKey ResidentKey
+	// Timeout is sent to the browser as the ceremony timeout and bounds how
+	// long a sign-in challenge lives (the Verifier's ChallengeTTL bounds it
+	// too, and registration challenges). Default 5 minutes; at most 10.
+	Timeout time.Duration
+	// SignCount is the outcome of a signature-counter regression. Default
+	// SignCountRefuse.
+	SignCount SignCountPolicy
+	// Attestation is the attestation conveyance preference. Default
+	// AttestationNone.
+	Attestation Attestation
+}
+
+// validate checks cfg, fills defaults and returns the origins normalised
+// to scheme://host[:port].
+func (cfg *Config) validate() ([]string, error) {
+	if err := checkRPID(cfg.RPID); err != nil {
+		return nil, err
+	}
+	if cfg.RPDisplayName == "" {
+		cfg.RPDisplayName = cfg.RPID
+	}
+	if len(cfg.Origins) == 0 {
+		return nil, fmt.Errorf("%w: webauthn: at least one origin is required", mfa.ErrConfig)
+	}
+	origins := make([]string, 0, len(cfg.Origins))
+	for _, o := range cfg.Origins {
+		n, err := checkOrigin(o, cfg.RPID)
+		if err != nil {
+			return nil, err
+		}
+		origins = append(origins, n)
+	}
+	switch {
+	case cfg.UserVerification < UserVerificationPreferred || cfg.UserVerification > UserVerificationDiscouraged:
+		return nil, fmt.Errorf("%w: webauthn: unknown UserVerification %d", mfa.ErrConfig, cfg.UserVerification)
+	case cfg.ResidentKey < ResidentKeyPreferred || cfg.ResidentKey > ResidentKeyDiscouraged:
+		return nil, fmt.Errorf("%w: webauthn: unknown ResidentKey %d", mfa.ErrConfig, cfg.ResidentKey)
+	case cfg.SignCount < SignCountRefuse || cfg.SignCount > SignCountAcceptAndFlag:
+		return nil, fmt.Errorf("%w: webauthn: unknown SignCount policy %d", mfa.ErrConfig, cfg.SignCount)
+	case cfg.Attestation < AttestationNone || cfg.Attestation > AttestationDirect:
+		return nil, fmt.Errorf("%w: webauthn: unknown Attestation %d", mfa.ErrConfig, cfg.Attestation)
+	case cfg.Timeout < 0 || cfg.Timeout > MaxTimeout:
+		return nil, fmt.Errorf("%w: webauthn: Timeout must be between 0 and %s", mfa.ErrConfig, MaxTimeout)
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	return origins, nil
+}
+
+// checkRPID accepts "localhost" and lower-case DNS names that are not a
+// public suffix themselves (a browser refuses "com" or "github.io").
+func checkRPID(id string) error {
+	if id == "" {
+		return fmt.Errorf("%w: webauthn: RPID is required", mfa.ErrConfig)
+	}
+	if id == "localhost" {
+		return nil
+	}
+	if err := protocol.ValidateRPID(id); err != nil {
+		return fmt.Errorf("%w: webauthn: RPID %q: %w", mfa.ErrConfig, id, err)
+	}
+	if len(id) > 253 {
+		return fmt.Errorf("%w: webauthn: RPID longer than 253 bytes", mfa.ErrConfig)
+	}
+	for _, label := range strings.Split(id, ".") {
+		if !validLabel(label) {
+			return fmt.Errorf("%w: webauthn: RPID %q is not a lower-case domain name (use the punycode form of international names)", mfa.ErrConfig, id)
+		}
+	}
+	if _, err := publicsuffix.EffectiveTLDPlusOne(id); err != nil {
+		return fmt.Errorf("%w: webauthn: RPID %q is not a registrable domain: %w", mfa.ErrConfig, id, err)
+	}
+	return nil
+}
+
+func validLabel(l string) bool {
+	if len(l) == 0 || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(l); i++ {
+		c := l[i]
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// checkOrigin parses one allowed origin and returns it as
+// scheme://host[:port].
+func checkOrigin(o, rpID string) (string, error) {
+	u, err := url.Parse(o)
+	if err != nil {
+		return "", fmt.Errorf("%w: webauthn: origin %q: %w", mfa.ErrConfig, o, err)
+	}
+	if u.Opaque != "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Host == "" {
+		return "", fmt.Errorf("%w: webauthn: origin %q must be scheme://host[:port] and nothing more", mfa.ErrConfig, o)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 || p[0] == '0' {
+			return "", fmt.Errorf("%w: webauthn: origin %q has an invalid port", mfa.ErrConfig, o)
+		}
+	}
+	host := u.Hostname()
+	if host != strings.ToLower(host) {
+		return "", fmt.Errorf("%w: webauthn: origin %q must be lower case", mfa.ErrConfig, o)
+	}
+	local := host == "localhost" || strings.HasSuffix(host, ".localhost")
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && local:
+	default:
+		return "", fmt.Errorf("%w: webauthn: origin %q must be https (http only for localhost)", mfa.ErrConfig, o)
+	}
+	if host != rpID && !strings.HasSuffix(host, "."+rpID) {
+		return "", fmt.Errorf("%w: webauthn: origin %q is not on RPID %q or a subdomain of it", mfa.ErrConfig, o, rpID)
+	}
+	return u.Scheme + "://" + u.Host, nil
+}

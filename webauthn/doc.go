@@ -1,0 +1,94 @@
+// Package webauthn is the WebAuthn factor of the mfa library: security
+// keys and passkeys, built on github.com/go-webauthn/webauthn.
+//
+// A [Factor] is configured once with [New] (relying party ID, allowed
+// origins, policies) and plugged into an [mfa.Verifier], which drives it.
+// The package is HTTP-free: it takes the JSON the browser produced
+// (PublicKeyCredential.toJSON(), parsed with go-webauthn's protocol package)
+// and returns results; an application's handlers only carry JSON between
+// the page and the Verifier.
+//
+// # Ceremonies
+//
+// Registration: [mfa.Verifier.BeginEnrollment] with [mfa.KindWebAuthn]
+// returns creation options (a *protocol.CredentialCreation) for
+// navigator.credentials.create and stores the ceremony state as a
+// single-use enrolment challenge; [mfa.Verifier.ConfirmEnrollment] with the
+// browser's answer verifies the attestation and stores an active factor
+// whose Lookup names the credential. A credential already registered to any
+// user is refused.
+//
+// Second-factor sign-in: [mfa.Verifier.Challenge] for a user (and
+// optionally one factor) returns request options (a
+// *protocol.CredentialAssertion) allowing only that user's credentials;
+// [mfa.Verifier.Verify] with the assertion, naming the user and the kind,
+// finds the credential from the response, checks it and advances its
+// signature counter.
+//
+// Passkey sign-in (no username first): a Challenge naming no user allows
+// any discoverable credential and requires user verification; a Verify
+// naming no user finds the credential, and so the user, from the response
+// ([Factor.Resolve]) and checks that the user handle the authenticator
+// returned is the one the credential was made for. [mfa.Result.UserID]
+// then names the user.
+//
+// # Assurance
+//
+// Every match reports the RFC 8176 amr value "hwk", plus "user" when the
+// authenticator verified the user (PIN or biometric), plus "mfa" for a
+// passkey sign-in, where that one credential was both factors. With user
+// verification a credential reaches [mfa.AAL3]; without it, or when the
+// credential is backup eligible (a synced passkey, whose key can leave the
+// device: NIST SP 800-63B-4 caps such authenticators at AAL2), or once the
+// credential has been flagged for a sign-count regression (it may be a
+// clone), [mfa.AAL2].
+// Attestation is not chained to a metadata service, so AAL3 rests on the
+// authenticator's own flags; a deployment that must prove hardware keys
+// checks the AAGUID against its allow-list.
+//
+// # Storage
+//
+// store.Factor.Data holds the [Credential] record (ID, COSE public key,
+// user handle, AAGUID, transports, BE, BS and UV flags, attestation type and
+// format) in a compact binary encoding read by [CredentialOf]. Nothing in
+// it is secret, so the factor has no sealed Secret. The signature counter
+// is store.Factor.Counter, which the Verifier moves with a compare-and-set.
+// store.Factor.Lookup is [Lookup] of the credential ID: a fixed 43-byte
+// hash whatever the ID's length, unique per credential, indexable by every
+// backend.
+//
+// The user handle (user.id) is a keyed hash of the user ID (32 bytes,
+// opaque, no personal data), or the handle of the user's existing
+// credentials, so every credential of a user carries the same handle.
+//
+// # Security
+//
+//   - Every check of WebAuthn Level 3 §7.1 and §7.2 applies: client data
+//     type, challenge (32 random bytes from the Verifier's source, single
+//     use, bound to user and sign-in attempt, living [Config.Timeout], 5
+//     minutes by default), origin against the allow-list, RP ID hash, user
+//     presence, user verification when required (always for passkey
+//     sign-in), BE/BS consistency (BS without BE is refused, BE may not
+//     change after registration), the attestation statement and the
+//     assertion signature.
+//   - Credential IDs longer than 1023 bytes are refused; responses are
+//     bounded ([MaxRegistrationSize], [MaxAssertionSize]) before parsing.
+//   - Signature counter: a count that does not grow (other than both zero,
+//     as authenticators that do not count report) is refused with
+//     [ErrSignCountRegressed] or, with [SignCountAcceptAndFlag], accepted
+//     and flagged on the record; either way the Verifier emits
+//     [mfa.EventSignCountRegressed].
+//   - The Verifier around the factor counts every attempt before it is
+//     checked, takes each challenge exactly once, commits the counter with
+//     a compare-and-set (of concurrent uses of one assertion exactly one
+//     succeeds), emits events and fails closed, as for every kind.
+//   - Errors wrap the mfa sentinels: [mfa.ErrMalformedResponse] for input
+//     that is no response, [mfa.ErrChallengeMismatch] for a response to
+//     another challenge, [mfa.ErrWrongCode] for a failed check (the message
+//     names it), [mfa.ErrReplayed] for a counter that did not grow. The
+//     messages may quote origins and hashes from the response but never
+//     anything secret; events carry only the sentinel.
+//   - New refuses an RP ID that is not a registrable domain (a public
+//     suffix, an IP, a single label other than localhost) and origins that
+//     are not https (http only on localhost) or not on the RP ID.
+package webauthn

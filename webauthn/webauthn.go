@@ -1,0 +1,459 @@
+package webauthn
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	gowebauthn "github.com/go-webauthn/webauthn/webauthn"
+
+	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/store"
+)
+
+// AMR values (RFC 8176) a match reports.
+const (
+	// AMRKey is reported for every WebAuthn match: proof of possession of
+	// a key held by an authenticator.
+	AMRKey = "hwk"
+	// AMRUserVerified is added when the authenticator verified the user
+	// (PIN or biometric), as the issue this package implements asks.
+	AMRUserVerified = "user"
+	// AMRMultiFactor is added to a passkey sign-in (no password first)
+	// with user verification: the one credential was two factors.
+	AMRMultiFactor = "mfa"
+)
+
+// Response size limits: larger responses are refused before parsing.
+const (
+	// MaxRegistrationSize bounds a registration response (attestation
+	// certificate chains make them the larger of the two).
+	MaxRegistrationSize = 32 << 10
+	// MaxAssertionSize bounds a sign-in response.
+	MaxAssertionSize = 16 << 10
+)
+
+// challengeLen is the number of random bytes in every challenge (WebAuthn
+// asks for at least 16).
+const challengeLen = 32
+
+// userHandleDomain labels the keyed hash a user handle is derived from.
+const userHandleDomain = "mfa/webauthn/user-handle"
+
+// ErrSignCountRegressed refuses an assertion whose signature counter did not
+// grow under [SignCountRefuse]. It wraps [mfa.ErrReplayed].
+var ErrSignCountRegressed = fmt.Errorf("%w: webauthn: signature counter did not increase (possible cloned authenticator)", mfa.ErrReplayed)
+
+// Factor is the WebAuthn factor: security keys and passkeys. It implements
+// [mfa.Factor], [mfa.Registrar] (registration), [mfa.Challenger] (assertion
+// options) and [mfa.Resolver] (passkey sign-in without a username). It is
+// safe for concurrent use and keeps no state between calls.
+type Factor struct {
+	cfg Config
+	wa  *gowebauthn.WebAuthn
+}
+
+var (
+	_ mfa.Factor     = (*Factor)(nil)
+	_ mfa.Registrar  = (*Factor)(nil)
+	_ mfa.Challenger = (*Factor)(nil)
+	_ mfa.Resolver   = (*Factor)(nil)
+)
+
+// New validates cfg and returns a Factor. Errors wrap [mfa.ErrConfig].
+func New(cfg Config) (*Factor, error) {
+	cfg.Origins = append([]string(nil), cfg.Origins...)
+	origins, err := cfg.validate()
+	if err != nil {
+		return nil, err
+	}
+	wa, err := gowebauthn.New(&gowebauthn.Config{
+		RPID:                  cfg.RPID,
+		RPDisplayName:         cfg.RPDisplayName,
+		RPOrigins:             origins,
+		AttestationPreference: cfg.Attestation.protocol(),
+		Timeouts: gowebauthn.TimeoutsConfig{
+			Login:        gowebauthn.TimeoutConfig{Timeout: cfg.Timeout, TimeoutUVD: cfg.Timeout},
+			Registration: gowebauthn.TimeoutConfig{Timeout: cfg.Timeout, TimeoutUVD: cfg.Timeout},
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: webauthn: %w", mfa.ErrConfig, err)
+	}
+	cfg.Origins = origins
+	return &Factor{cfg: cfg, wa: wa}, nil
+}
+
+// Kind returns mfa.KindWebAuthn.
+func (f *Factor) Kind() mfa.Kind { return mfa.KindWebAuthn }
+
+// Enroll begins a registration. Enrolled.Challenge is the ceremony state
+// the Verifier stores as the enrolment challenge; Enrolled.Show is the
+// *protocol.CredentialCreation to send to the browser as JSON, for
+// navigator.credentials.create (its "publicKey" member). The user handle is
+// the one of the user's existing credentials, or a keyed hash of the user
+// ID: stable, opaque, 32 bytes. Existing credentials are excluded so an
+// authenticator is not registered twice.
+func (f *Factor) Enroll(_ context.Context, in mfa.EnrollInput) (mfa.Enrolled, error) {
+	var handle []byte
+	exclude := make([]protocol.CredentialDescriptor, 0, len(in.Existing))
+	for _, r := range in.Existing {
+		c, err := decodeCredential(r.Data)
+		if err != nil {
+			return mfa.Enrolled{}, fmt.Errorf("%w: factor %s: %w", mfa.ErrStore, r.ID, err)
+		}
+		if handle == nil {
+			handle = c.UserHandle
+		}
+		lc := c.library(0)
+		exclude = append(exclude, lc.Descriptor())
+	}
+	if handle == nil {
+		if in.Hasher == nil {
+			return mfa.Enrolled{}, fmt.Errorf("%w: webauthn: no hasher", mfa.ErrInvalidInput)
+		}
+		sum := in.Hasher.Sum(userHandleDomain, []byte(in.UserID))
+		handle = sum[:]
+	}
+	challenge, err := newChallenge(in.Rand)
+	if err != nil {
+		return mfa.Enrolled{}, err
+	}
+	name := in.Account
+	if name == "" {
+		name = in.UserID
+	}
+	creation, session, err := f.wa.BeginRegistration(&account{handle: handle, name: name},
+		gowebauthn.WithAuthenticatorSelection(protocol.AuthenticatorSelection{UserVerification: f.cfg.UserVerification.protocol()}),
+		gowebauthn.WithResidentKeyRequirement(f.cfg.ResidentKey.protocol()),
+		gowebauthn.WithExclusions(exclude),
+		gowebauthn.WithExtensions(gowebauthn.WithExtensionCredProps()),
+		withRegistrationChallenge(challenge),
+	)
+	if err != nil {
+		return mfa.Enrolled{}, fmt.Errorf("webauthn: begin registration: %w", err)
+	}
+	state, err := session.MarshalMsg(nil)
+	if err != nil {
+		return mfa.Enrolled{}, fmt.Errorf("webauthn: encode session: %w", err)
+	}
+	return mfa.Enrolled{Challenge: state, Show: creation}, nil
+}
+
+// withRegistrationChallenge replaces go-webauthn's challenge with one drawn
+// from the Verifier's random source.
+func withRegistrationChallenge(c []byte) gowebauthn.RegistrationOption {
+	return func(o *protocol.PublicKeyCredentialCreationOptions) error {
+		o.Challenge = c
+		return nil
+	}
+}
+
+func newChallenge(r io.Reader) ([]byte, error) {
+	if r == nil {
+		return nil, fmt.Errorf("%w: webauthn: no random source", mfa.ErrInvalidInput)
+	}
+	c := make([]byte, challengeLen)
+	if _, err := io.ReadFull(r, c); err != nil {
+		return nil, fmt.Errorf("webauthn: random: %w", err)
+	}
+	return c, nil
+}
+
+// Register finishes a registration: the response is the JSON of the
+// browser's PublicKeyCredential (its toJSON()). The attestation is
+// verified (type, challenge, origin allow-list, RP ID hash, user presence,
+// user verification when required, BE/BS consistency, algorithm, statement)
+// and the credential record returned, with Lookup naming its ID. The
+// ceremony is a use of the new authenticator: AMR and AAL say what it
+// proved, as for a sign-in.
+func (f *Factor) Register(_ context.Context, in mfa.RegisterInput) (mfa.Enrolled, error) {
+	if len(in.Response) > MaxRegistrationSize {
+		return mfa.Enrolled{}, fmt.Errorf("%w: webauthn: registration response longer than %d bytes", mfa.ErrMalformedResponse, MaxRegistrationSize)
+	}
+	session, err := decodeSession(in.Challenge.Data)
+	if err != nil {
+		return mfa.Enrolled{}, err
+	}
+	if _, err := credentialID(in.Response); err != nil {
+		return mfa.Enrolled{}, err
+	}
+	parsed, err := protocol.ParseCredentialCreationResponseBytes([]byte(in.Response))
+	if err != nil {
+		return mfa.Enrolled{}, refusal(mfa.ErrMalformedResponse, "registration response", err)
+	}
+	if err := checkChallenge(session, parsed.Response.CollectedClientData.Challenge); err != nil {
+		return mfa.Enrolled{}, err
+	}
+	cred, err := f.wa.CreateCredential(&account{handle: session.UserID}, *session, parsed)
+	if err != nil {
+		return mfa.Enrolled{}, refusal(mfa.ErrWrongCode, "registration refused", err)
+	}
+	if len(cred.ID) == 0 || len(cred.ID) > MaxCredentialIDLen {
+		return mfa.Enrolled{}, fmt.Errorf("%w: webauthn: credential ID of %d bytes", mfa.ErrMalformedResponse, len(cred.ID))
+	}
+	if len(cred.Transport) > maxTransports {
+		return mfa.Enrolled{}, fmt.Errorf("%w: webauthn: more than %d transports", mfa.ErrMalformedResponse, maxTransports)
+	}
+	rec := Credential{
+		ID:                cred.ID,
+		PublicKey:         cred.PublicKey,
+		UserHandle:        session.UserID,
+		AAGUID:            cred.Authenticator.AAGUID,
+		BackupEligible:    cred.Flags.BackupEligible,
+		BackupState:       cred.Flags.BackupState,
+		UserVerified:      cred.Flags.UserVerified,
+		Discoverable:      cred.Extensions.RK,
+		AttestationType:   cred.AttestationType,
+		AttestationFormat: cred.AttestationFormat,
+		Attachment:        string(cred.Authenticator.Attachment),
+	}
+	for _, t := range cred.Transport {
+		rec.Transports = append(rec.Transports, string(t))
+	}
+	data, err := rec.encode()
+	if err != nil {
+		return mfa.Enrolled{}, fmt.Errorf("webauthn: encode credential: %w", err)
+	}
+	amr, aal := assurance(cred.Flags.UserVerified, cred.Flags.BackupEligible, false)
+	return mfa.Enrolled{Data: data, Lookup: Lookup(cred.ID), Counter: int64(cred.Authenticator.SignCount), AMR: amr, AAL: aal}, nil
+}
+
+// Challenge issues assertion options. With in.Factor set they allow that
+// credential only; with only a user, every credential of in.Existing; with
+// no user (passkey sign-in), any discoverable credential, and user
+// verification is required. Issued.Show is the *protocol.CredentialAssertion
+// to send to the browser as JSON, for navigator.credentials.get.
+func (f *Factor) Challenge(_ context.Context, in mfa.ChallengeInput) (mfa.Issued, error) {
+	challenge, err := newChallenge(in.Rand)
+	if err != nil {
+		return mfa.Issued{}, err
+	}
+	var (
+		assertion *protocol.CredentialAssertion
+		session   *gowebauthn.SessionData
+	)
+	if in.UserID == "" {
+		assertion, session, err = f.wa.BeginDiscoverableLogin(
+			gowebauthn.WithChallenge(challenge),
+			gowebauthn.WithUserVerification(protocol.VerificationRequired),
+		)
+	} else {
+		records := in.Existing
+		if in.Factor != nil {
+			records = []store.Factor{*in.Factor}
+		}
+		acct := &account{}
+		for _, r := range records {
+			if r.Kind != string(mfa.KindWebAuthn) || r.UserID != in.UserID {
+				continue
+			}
+			c, err := decodeCredential(r.Data)
+			if err != nil {
+				return mfa.Issued{}, fmt.Errorf("%w: factor %s: %w", mfa.ErrStore, r.ID, err)
+			}
+			if acct.handle == nil {
+				acct.handle = c.UserHandle
+			}
+			acct.creds = append(acct.creds, c.library(0))
+		}
+		if len(acct.creds) == 0 {
+			return mfa.Issued{}, fmt.Errorf("%w: webauthn: the user has no security key or passkey", mfa.ErrNotFound)
+		}
+		assertion, session, err = f.wa.BeginLogin(acct,
+			gowebauthn.WithChallenge(challenge),
+			gowebauthn.WithUserVerification(f.cfg.UserVerification.protocol()),
+		)
+	}
+	if err != nil {
+		return mfa.Issued{}, fmt.Errorf("webauthn: begin login: %w", err)
+	}
+	state, err := session.MarshalMsg(nil)
+	if err != nil {
+		return mfa.Issued{}, fmt.Errorf("webauthn: encode session: %w", err)
+	}
+	return mfa.Issued{Data: state, TTL: f.cfg.Timeout, Show: assertion}, nil
+}
+
+// Resolve returns the Lookup of the credential an assertion names, so the
+// Verifier can find its factor (and user) before verifying it.
+func (f *Factor) Resolve(_ context.Context, response string) (string, error) {
+	if len(response) > MaxAssertionSize {
+		return "", fmt.Errorf("%w: webauthn: assertion longer than %d bytes", mfa.ErrMalformedResponse, MaxAssertionSize)
+	}
+	id, err := credentialID(response)
+	if err != nil {
+		return "", err
+	}
+	return Lookup(id), nil
+}
+
+// credentialID reads the credential ID a response names, checking only
+// what names it: id equal to rawId, type "public-key", 1 to 1023 bytes.
+func credentialID(response string) ([]byte, error) {
+	var msg struct {
+		ID    string `json:"id"`
+		RawID string `json:"rawId"`
+		Type  string `json:"type"`
+	}
+	if err := json.Unmarshal([]byte(response), &msg); err != nil {
+		return nil, fmt.Errorf("%w: webauthn: response is not JSON: %w", mfa.ErrMalformedResponse, err)
+	}
+	id, err := base64.RawURLEncoding.DecodeString(msg.ID)
+	switch {
+	case err != nil || len(id) == 0 || msg.RawID != msg.ID || msg.Type != string(protocol.PublicKeyCredentialType):
+		return nil, fmt.Errorf("%w: webauthn: response names no credential (id, rawId, type)", mfa.ErrMalformedResponse)
+	case len(id) > MaxCredentialIDLen:
+		return nil, fmt.Errorf("%w: webauthn: credential ID longer than %d bytes", mfa.ErrMalformedResponse, MaxCredentialIDLen)
+	}
+	return id, nil
+}
+
+// Verify checks an assertion (the JSON of the browser's PublicKeyCredential)
+// against the stored credential and the taken challenge: type, challenge,
+// origin, RP ID hash, user presence, user verification per policy (always
+// for passkey sign-in), BE/BS, signature, and the signature counter. The
+// match's Counter is the new count, which the Verifier commits with a
+// compare-and-set from the stored one.
+func (f *Factor) Verify(_ context.Context, in mfa.VerifyInput) (mfa.Match, error) {
+	if len(in.Response) > MaxAssertionSize {
+		return mfa.Match{}, fmt.Errorf("%w: webauthn: assertion longer than %d bytes", mfa.ErrMalformedResponse, MaxAssertionSize)
+	}
+	if in.Challenge == nil {
+		return mfa.Match{}, fmt.Errorf("%w: webauthn: an assertion needs a challenge", mfa.ErrExpired)
+	}
+	session, err := decodeSession(in.Challenge.Data)
+	if err != nil {
+		return mfa.Match{}, err
+	}
+	rec, err := decodeCredential(in.Factor.Data)
+	if err != nil {
+		return mfa.Match{}, fmt.Errorf("%w: %w", mfa.ErrWrongCode, err)
+	}
+	parsed, err := protocol.ParseCredentialRequestResponseBytes([]byte(in.Response))
+	if err != nil {
+		return mfa.Match{}, refusal(mfa.ErrMalformedResponse, "assertion", err)
+	}
+	if !bytes.Equal(parsed.RawID, rec.ID) {
+		return mfa.Match{}, fmt.Errorf("%w: webauthn: the assertion is from another credential", mfa.ErrWrongCode)
+	}
+	if err := checkChallenge(session, parsed.Response.CollectedClientData.Challenge); err != nil {
+		return mfa.Match{}, err
+	}
+	stored := uint32(in.Factor.Counter)
+	acct := &account{handle: rec.UserHandle, creds: []gowebauthn.Credential{rec.library(stored)}}
+	passkey := len(session.UserID) == 0
+	if passkey {
+		_, _, err = f.wa.ValidatePasskeyLogin(func(rawID, userHandle []byte) (gowebauthn.User, error) {
+			if !bytes.Equal(userHandle, rec.UserHandle) {
+				return nil, errors.New("the user handle is not the credential's user")
+			}
+			return acct, nil
+		}, *session, parsed)
+	} else {
+		if !containsID(session.AllowedCredentialIDs, rec.ID) {
+			return mfa.Match{}, fmt.Errorf("%w: webauthn: the credential was not allowed by the challenge", mfa.ErrChallengeMismatch)
+		}
+		// The challenge listed all the user's credentials; this check is
+		// against the one the Verifier loaded, which the user owns.
+		session.AllowedCredentialIDs = [][]byte{rec.ID}
+		session.UserID = rec.UserHandle
+		_, err = f.wa.ValidateLogin(acct, *session, parsed)
+	}
+	if err != nil {
+		return mfa.Match{}, refusal(mfa.ErrWrongCode, "assertion refused", err)
+	}
+	flags := parsed.Response.AuthenticatorData.Flags
+	uv := flags.HasUserVerified()
+	if passkey && !uv {
+		return mfa.Match{}, fmt.Errorf("%w: webauthn: passkey sign-in without user verification", mfa.ErrWrongCode)
+	}
+
+	m := mfa.Match{Counter: int64(stored), Remaining: -1}
+	m.AMR, m.AAL = assurance(uv, rec.BackupEligible, passkey)
+	next := *rec
+	count := parsed.Response.AuthenticatorData.Counter
+	switch {
+	case count > stored || (count == 0 && stored == 0):
+		m.Counter = int64(count)
+	case f.cfg.SignCount == SignCountAcceptAndFlag:
+		m.Notes = []mfa.EventType{mfa.EventSignCountRegressed}
+		next.CloneWarning = true
+	default:
+		return mfa.Match{Notes: []mfa.EventType{mfa.EventSignCountRegressed}}, fmt.Errorf("%w (stored %d, presented %d)", ErrSignCountRegressed, stored, count)
+	}
+	if next.CloneWarning && m.AAL > mfa.AAL2 {
+		// A key that may have been cloned is no longer proof of a single
+		// hardware authenticator.
+		m.AAL = mfa.AAL2
+	}
+	next.BackupState = flags.HasBackupState()
+	next.UserVerified = rec.UserVerified || uv
+	if next.BackupState != rec.BackupState || next.UserVerified != rec.UserVerified || next.CloneWarning != rec.CloneWarning {
+		if m.Data, err = next.encode(); err != nil {
+			return mfa.Match{}, fmt.Errorf("webauthn: encode credential: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// assurance is what a use of a credential proves: possession of the key,
+// and with user verification a second factor on the authenticator. A
+// backup-eligible (synced) credential's key can leave the device, and NIST
+// SP 800-63B-4 caps such authenticators at AAL2.
+func assurance(uv, backupEligible, passkey bool) ([]string, mfa.AAL) {
+	amr, aal := []string{AMRKey}, mfa.AAL2
+	if uv {
+		amr = append(amr, AMRUserVerified)
+		if !backupEligible {
+			aal = mfa.AAL3
+		}
+		if passkey {
+			amr = append(amr, AMRMultiFactor)
+		}
+	}
+	return amr, aal
+}
+
+func containsID(ids [][]byte, id []byte) bool {
+	for _, x := range ids {
+		if bytes.Equal(x, id) {
+			return true
+		}
+	}
+	return false
+}
+
+func decodeSession(data []byte) (*gowebauthn.SessionData, error) {
+	var s gowebauthn.SessionData
+	if rest, err := s.UnmarshalMsg(data); err != nil || len(rest) != 0 || s.Challenge == "" {
+		return nil, fmt.Errorf("%w: webauthn: challenge state unreadable", mfa.ErrChallengeMismatch)
+	}
+	return &s, nil
+}
+
+// checkChallenge compares the challenge the client signed with the one
+// issued, before anything else is checked, so a response to another
+// challenge is reported as such.
+func checkChallenge(s *gowebauthn.SessionData, got string) error {
+	if subtle.ConstantTimeCompare([]byte(s.Challenge), []byte(got)) != 1 {
+		return fmt.Errorf("%w: webauthn: the response was made for another challenge", mfa.ErrChallengeMismatch)
+	}
+	return nil
+}
+
+// refusal wraps a go-webauthn error in sentinel, keeping its details (which
+// name the failed check) in the message.
+func refusal(sentinel error, what string, err error) error {
+	var pe *protocol.Error
+	if errors.As(err, &pe) && pe.DevInfo != "" {
+		return fmt.Errorf("%w: webauthn: %s: %w (%s)", sentinel, what, err, pe.DevInfo)
+	}
+	return fmt.Errorf("%w: webauthn: %s: %w", sentinel, what, err)
+}

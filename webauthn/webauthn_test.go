@@ -1,0 +1,170 @@
+package webauthn_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/go-webauthn/webauthn/protocol"
+
+	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/webauthn"
+)
+
+func TestSecondFactorSignIn(t *testing.T) {
+	cases := []struct {
+		name   string
+		flags  byte
+		amr    []string
+		aal    mfa.AAL
+		synced bool
+	}{
+		{"security key, presence only", 0, []string{"hwk"}, mfa.AAL2, false},
+		{"security key with PIN", flagUV, []string{"hwk", "user"}, mfa.AAL3, false},
+		{"synced passkey with biometric", flagUV | flagBE | flagBS, []string{"hwk", "user"}, mfa.AAL2, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			a := newAuthenticator(origin, tc.flags)
+			a.count = 10
+			reg := e.confirm(t, "alice", a)
+			fid := reg.FactorID
+			if !slices.Equal(reg.AMR, tc.amr) || reg.AAL != tc.aal {
+				t.Fatalf("registration result = %+v", reg)
+			}
+
+			rec := e.factor(t, "alice", fid)
+			cred := e.credential(t, "alice", fid)
+			if rec.Lookup != webauthn.Lookup(a.id) || rec.Counter != 10 || !bytes.Equal(cred.ID, a.id) ||
+				cred.BackupEligible != tc.synced || cred.BackupState != tc.synced || cred.SignCount != 10 ||
+				!slices.Equal(cred.Transports, []string{"usb", "nfc"}) || cred.AttestationType != "none" ||
+				cred.Discoverable == nil || !*cred.Discoverable || len(cred.UserHandle) != 32 {
+				t.Fatalf("stored record = %+v, credential %+v", rec, cred)
+			}
+
+			e.resetEvents()
+			chID, opts := e.challenge(t, "alice", "", "pending-1")
+			res, err := e.verify("alice", chID, "pending-1", a.get(opts))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.UserID != "alice" || res.FactorID != fid || res.Kind != mfa.KindWebAuthn ||
+				!slices.Equal(res.AMR, tc.amr) || res.AAL != tc.aal {
+				t.Fatalf("result = %+v", res)
+			}
+			if got := e.factor(t, "alice", fid).Counter; got != 11 {
+				t.Fatalf("counter = %d, want 11", got)
+			}
+			want := []mfa.EventType{mfa.EventChallengeIssued, mfa.EventVerifySucceeded}
+			if got := e.eventTypes(); !slices.Equal(got, want) {
+				t.Fatalf("events = %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func TestCreationOptions(t *testing.T) {
+	e := newEnv(t)
+	first := newAuthenticator(origin, 0)
+	e.register(t, "alice", first)
+	_, cc := e.beginRegistration(t, "alice")
+	o := cc.Response
+	if len(o.Challenge) != 32 || o.RelyingParty.ID != rpID || o.RelyingParty.Name != "Example" ||
+		o.User.Name != "alice@example.com" || o.Attestation != protocol.PreferNoAttestation ||
+		o.AuthenticatorSelection.ResidentKey != protocol.ResidentKeyRequirementPreferred ||
+		o.AuthenticatorSelection.UserVerification != protocol.VerificationPreferred ||
+		o.Timeout != 300000 {
+		t.Fatalf("options = %+v", o)
+	}
+	handle, _ := o.User.ID.(protocol.URLEncodedBase64)
+	if !bytes.Equal(handle, first.handle) {
+		t.Fatalf("second registration's user handle %x differs from the first's %x", handle, first.handle)
+	}
+	if len(o.CredentialExcludeList) != 1 || !bytes.Equal(o.CredentialExcludeList[0].CredentialID, first.id) {
+		t.Fatalf("excludeCredentials = %+v", o.CredentialExcludeList)
+	}
+	// Another user gets another handle.
+	_, other := e.beginRegistration(t, "bob")
+	if h, _ := other.Response.User.ID.(protocol.URLEncodedBase64); bytes.Equal(h, handle) || len(h) != 32 {
+		t.Fatalf("bob's handle %x", h)
+	}
+}
+
+func TestAssertionOptions(t *testing.T) {
+	e := newEnv(t, options{factor: func(c *webauthn.Config) { c.UserVerification = webauthn.UserVerificationDiscouraged }})
+	k1, k2 := newAuthenticator(origin, 0), newAuthenticator(origin, 0)
+	f1 := e.register(t, "alice", k1)
+	e.register(t, "alice", k2)
+	e.register(t, "bob", newAuthenticator(origin, 0))
+
+	ids := func(o *protocol.CredentialAssertion) [][]byte {
+		var out [][]byte
+		for _, d := range o.Response.AllowedCredentials {
+			out = append(out, d.CredentialID)
+		}
+		return out
+	}
+	_, all := e.challenge(t, "alice", "", "b")
+	if got := ids(all); len(got) != 2 || !slices.ContainsFunc(got, func(b []byte) bool { return bytes.Equal(b, k1.id) }) ||
+		!slices.ContainsFunc(got, func(b []byte) bool { return bytes.Equal(b, k2.id) }) {
+		t.Fatalf("kind-only challenge allows %x", got)
+	}
+	if all.Response.UserVerification != protocol.VerificationDiscouraged || all.Response.RelyingPartyID != rpID || len(all.Response.Challenge) != 32 {
+		t.Fatalf("options = %+v", all.Response)
+	}
+	_, one := e.challenge(t, "alice", f1, "b")
+	if got := ids(one); len(got) != 1 || !bytes.Equal(got[0], k1.id) {
+		t.Fatalf("factor challenge allows %x", got)
+	}
+	_, passkey := e.challenge(t, "", "", "b")
+	if len(passkey.Response.AllowedCredentials) != 0 || passkey.Response.UserVerification != protocol.VerificationRequired {
+		t.Fatalf("passkey options = %+v", passkey.Response)
+	}
+	if _, err := e.v.Challenge(context.Background(), mfa.ChallengeRequest{UserID: "carol", Kind: mfa.KindWebAuthn}); !errors.Is(err, mfa.ErrNotFound) {
+		t.Fatalf("challenge for a user without keys: %v", err)
+	}
+}
+
+func TestPasskeySignIn(t *testing.T) {
+	e := newEnv(t)
+	a := newAuthenticator(origin, flagUV)
+	fid := e.register(t, "alice", a)
+	e.register(t, "bob", newAuthenticator(origin, flagUV))
+
+	chID, opts := e.challenge(t, "", "", "login-1")
+	res, err := e.verify("", chID, "login-1", a.get(opts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.UserID != "alice" || res.FactorID != fid || !slices.Equal(res.AMR, []string{"hwk", "user", "mfa"}) || res.AAL != mfa.AAL3 {
+		t.Fatalf("result = %+v", res)
+	}
+
+	bad := []struct {
+		name  string
+		tweak tweak
+		want  error
+		text  string
+	}{
+		{"no user verification", withoutFlags(flagUV), mfa.ErrWrongCode, "User verification required"},
+		{"no user handle", withUserHandle(nil), mfa.ErrWrongCode, "blank User Handle"},
+		{"another user's handle", withUserHandle(bytes.Repeat([]byte{9}, 32)), mfa.ErrWrongCode, "not the credential's user"},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			before := e.factor(t, "alice", fid)
+			chID, opts := e.challenge(t, "", "", "login-2")
+			_, err := e.verify("", chID, "login-2", a.get(opts, tc.tweak))
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.text) {
+				t.Fatalf("err = %v, want %v mentioning %q", err, tc.want, tc.text)
+			}
+			if after := e.factor(t, "alice", fid); !sameFactor(before, after) {
+				t.Fatalf("stored credential changed: %+v -> %+v", before, after)
+			}
+		})
+	}
+}
