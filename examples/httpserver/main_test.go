@@ -430,7 +430,7 @@ func TestForgedCookie(t *testing.T) {
 	refresh := b.cookie(refreshCookie)
 	b.setCookie(refreshCookie, "") // so that nothing is refreshed in place
 	for _, forged := range []string{
-		flipChar(good, strings.LastIndex(good, ".")+1), // another signature
+		flipChar(good, strings.LastIndex(good, ".")+1),                              // another signature
 		"eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0" + good[strings.Index(good, "."):], // alg none
 		"garbage",
 	} {
