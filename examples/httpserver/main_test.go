@@ -161,6 +161,21 @@ func totpCode(t *testing.T, secret string, at time.Time) string {
 	return code
 }
 
+// wrongCode returns a code that matches none of the steps the app accepts
+// at at. The seeds are random, so a fixed "000000" would be right about once
+// in 333,333 runs.
+func wrongCode(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	for _, c := range []string{"000000", "111111", "222222", "333333"} {
+		if c != totpCode(t, secret, at.Add(-30*time.Second)) && c != totpCode(t, secret, at) &&
+			c != totpCode(t, secret, at.Add(30*time.Second)) {
+			return c
+		}
+	}
+	t.Fatal("no wrong code found")
+	return ""
+}
+
 const password = "correct horse battery"
 
 // account is what enrolment gave a test user.
@@ -246,7 +261,7 @@ func TestFullFlow(t *testing.T) {
 		t.Fatalf("step-up page does not carry the action:\n%s", p.body)
 	}
 	b.get("/").must(t, http.StatusOK, "Authenticator app", "a change will ask for a code first")
-	b.post("/step-up", url.Values{"kind": {"totp"}, "code": {"000000"}, "action": {"remove"}, "factor_id": {acc.totpID}}).
+	b.post("/step-up", url.Values{"kind": {"totp"}, "code": {wrongCode(t, acc.secret, c.Now())}, "action": {"remove"}, "factor_id": {acc.totpID}}).
 		must(t, http.StatusUnprocessableEntity, "Confirm it's you", "To remove Authenticator app", "Wrong code")
 	p = b.post("/step-up", url.Values{"kind": {"totp"}, "code": {totpCode(t, acc.secret, c.Now())}, "action": {"remove"}, "factor_id": {acc.totpID}}).
 		must(t, http.StatusOK, "The factor was removed.", "You have no authenticator app.", "Backup codes")
@@ -301,7 +316,7 @@ func TestRateLimitedAndLocked(t *testing.T) {
 
 	b.signIn(t, "carol")
 	for range 5 {
-		b.post("/signin/code", url.Values{"kind": {"totp"}, "code": {"000000"}}).
+		b.post("/signin/code", url.Values{"kind": {"totp"}, "code": {wrongCode(t, acc.secret, c.Now())}}).
 			must(t, http.StatusUnprocessableEntity, "Wrong code")
 	}
 	// The sixth attempt waits, even with the right code.
