@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,38 +16,11 @@ import (
 	otptotp "github.com/pquerna/otp/totp"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/store"
 	"github.com/mfakit/mfa/store/memstore"
 	"github.com/mfakit/mfa/totp"
 )
-
-// clock is an injectable clock; tests move it instead of sleeping.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 4, 5, 6, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-// seededRand is a deterministic random source, so IDs and secrets repeat
-// from run to run.
-func seededRand(seed uint64) io.Reader {
-	var s [32]byte
-	s[0] = byte(seed)
-	return rand.NewChaCha8(s)
-}
 
 // countingFactor counts how often its inner factor compares a response.
 type countingFactor struct {
@@ -64,7 +36,7 @@ func (f *countingFactor) Verify(ctx context.Context, in mfa.VerifyInput) (mfa.Ma
 type env struct {
 	v      *mfa.Verifier
 	st     store.Store
-	clk    *clock
+	clk    *testkit.Clock
 	totp   *countingFactor
 	cfg    mfa.Config
 	mu     sync.Mutex
@@ -84,7 +56,7 @@ func newEnv(t testing.TB, edit ...func(*mfa.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{st: memstore.New(), clk: newClock(), totp: &countingFactor{Factor: tf}}
+	e := &env{st: memstore.New(), clk: testkit.NewClock(testkit.T0), totp: &countingFactor{Factor: tf}}
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &e.log, mu: &e.mu}, nil))
 	e.cfg = mfa.Config{
 		Store:   e.st,
@@ -92,7 +64,7 @@ func newEnv(t testing.TB, edit ...func(*mfa.Config)) *env {
 		Sealer:  kr,
 		HashKey: hashKey,
 		Now:     e.clk.Now,
-		Rand:    seededRand(1),
+		Rand:    testkit.Rand(1),
 		Hooks: []mfa.Hook{
 			func(_ context.Context, ev mfa.Event) error {
 				e.mu.Lock()

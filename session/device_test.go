@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/session"
 )
 
@@ -42,7 +43,7 @@ func TestRememberedDevice(t *testing.T) {
 		{"my device presented for bob", "bob", tok},
 		{"malformed", user, "nope"},
 		{"empty", user, ""},
-		{"tampered secret", user, flipChar(tok, len(tok)-5)},
+		{"tampered secret", user, testkit.FlipChar(tok, len(tok)-5)},
 		{"refresh token", user, f.start(t, user, 2).RefreshToken},
 	}
 	for _, tt := range tests {
@@ -92,15 +93,4 @@ func TestRememberedDevice(t *testing.T) {
 	if !slices.Contains(evs, session.EventDeviceRemembered) || !slices.Contains(evs, session.EventDeviceRevoked) {
 		t.Errorf("events = %v", evs)
 	}
-}
-
-// flipChar returns s with the character at i replaced by another base64url
-// character, so that the bytes it encodes always change (every character but
-// the last of an unpadded base64url string carries six whole bits).
-func flipChar(s string, i int) string {
-	c := byte('A')
-	if s[i] == c {
-		c = 'B'
-	}
-	return s[:i] + string(c) + s[i+1:]
 }

@@ -10,29 +10,13 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/session"
 	"github.com/mfakit/mfa/store/memstore"
 )
 
 // t0 is the tests' starting instant; clocks move only when told.
 var t0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 const (
 	issuer   = "https://app.example"
@@ -48,7 +32,7 @@ var hashKey = bytes.Repeat([]byte{9}, 32)
 
 type fixture struct {
 	m     *session.Manager
-	clk   *clock
+	clk   *testkit.Clock
 	store *memstore.Store
 	priv  ed25519.PrivateKey
 	mu    sync.Mutex
@@ -67,7 +51,7 @@ func (f *fixture) events() []session.EventType {
 
 func newFixture(t testing.TB, mods ...func(*session.Config)) *fixture {
 	t.Helper()
-	f := &fixture{clk: &clock{t: t0}, store: memstore.New(), priv: ed25519.NewKeyFromSeed(seed)}
+	f := &fixture{clk: testkit.NewClock(t0), store: memstore.New(), priv: ed25519.NewKeyFromSeed(seed)}
 	key, err := session.GenerateEd25519Key("k1", bytes.NewReader(seed))
 	if err != nil {
 		t.Fatal(err)

@@ -37,6 +37,7 @@ import (
 
 	"github.com/mfakit/mfa"
 	"github.com/mfakit/mfa/backupcodes"
+	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/store"
 	"github.com/mfakit/mfa/store/memstore"
 	"github.com/mfakit/mfa/store/redisstore"
@@ -444,26 +445,15 @@ func openRedis(tb testing.TB) opened {
 	return opened{Store: s, dump: dump, commands: &n}
 }
 
-// clock is the Verifier's injected clock.
-type clock struct{ ns atomic.Int64 }
-
-func newClock() *clock {
-	c := &clock{}
-	c.ns.Store(time.Date(2026, 6, 7, 8, 9, 0, 0, time.UTC).UnixNano())
-	return c
-}
-
-func (c *clock) Now() time.Time { return time.Unix(0, c.ns.Load()).UTC() }
-
-// Step moves the clock one TOTP period and returns the new time.
-func (c *clock) Step() time.Time { return time.Unix(0, c.ns.Add(int64(30*time.Second))).UTC() }
+// newClock returns the Verifier's injected clock, at the start of a step.
+func newClock() *testkit.Clock { return testkit.NewClock(time.Date(2026, 6, 7, 8, 9, 0, 0, time.UTC)) }
 
 var (
 	hashKey = bytes.Repeat([]byte{0x42}, 32)
 	sealKey = mfa.Key{ID: "k1", Secret: bytes.Repeat([]byte{0x24}, 32)}
 )
 
-func newVerifier(tb testing.TB, s store.Store, clk *clock, limits mfa.Limits) *mfa.Verifier {
+func newVerifier(tb testing.TB, s store.Store, clk *testkit.Clock, limits mfa.Limits) *mfa.Verifier {
 	tb.Helper()
 	tf, err := totp.New(totp.Config{Issuer: "x"})
 	if err != nil {
@@ -484,31 +474,9 @@ func newVerifier(tb testing.TB, s store.Store, clk *clock, limits mfa.Limits) *m
 	return v
 }
 
-func code(tb testing.TB, secret string, at time.Time) string {
-	c, err := otptotp.GenerateCode(secret, at)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return c
-}
-
-// wrongCode returns a code that matches none of the steps accepted at at
-// (the step and one on either side), so it is wrong whatever the seed.
-func wrongCode(tb testing.TB, secret string, at time.Time) string {
-	tb.Helper()
-	for _, c := range []string{"000000", "111111", "222222", "333333"} {
-		if c != code(tb, secret, at.Add(-30*time.Second)) && c != code(tb, secret, at) &&
-			c != code(tb, secret, at.Add(30*time.Second)) {
-			return c
-		}
-	}
-	tb.Fatal("no wrong code found")
-	return ""
-}
-
 // enrollTOTP enrols and confirms a TOTP factor, then moves the clock one
 // step so the confirming code is spent. It returns the factor and setup.
-func enrollTOTP(tb testing.TB, v *mfa.Verifier, clk *clock, user string) (string, *totp.Setup) {
+func enrollTOTP(tb testing.TB, v *mfa.Verifier, clk *testkit.Clock, user string) (string, *totp.Setup) {
 	tb.Helper()
 	ctx := context.Background()
 	en, err := v.BeginEnrollment(ctx, mfa.EnrollRequest{UserID: user, Kind: mfa.KindTOTP, Account: user})
@@ -516,7 +484,7 @@ func enrollTOTP(tb testing.TB, v *mfa.Verifier, clk *clock, user string) (string
 		tb.Fatal(err)
 	}
 	setup := en.Show.(*totp.Setup)
-	if _, err := v.ConfirmEnrollment(ctx, mfa.ConfirmRequest{UserID: user, FactorID: en.FactorID, Response: code(tb, setup.Secret, clk.Now())}); err != nil {
+	if _, err := v.ConfirmEnrollment(ctx, mfa.ConfirmRequest{UserID: user, FactorID: en.FactorID, Response: testkit.TOTPCode(tb, setup.Secret, clk.Now())}); err != nil {
 		tb.Fatal(err)
 	}
 	clk.Step()
@@ -702,21 +670,21 @@ func TestRoundTrips(t *testing.T) {
 			}
 			cs.take()
 			cmds()
-			good := code(t, setup.Secret, clk.Now())
+			good := testkit.TOTPCode(t, setup.Secret, clk.Now())
 			if _, err := v.Verify(ctx, mfa.VerifyRequest{UserID: "rt-user", FactorID: fid, Response: good, IP: "192.0.2.1"}); err != nil {
 				t.Fatalf("valid code: %v", err)
 			}
 			okCalls, okN := cs.take()
 			okCmds := cmds()
 
-			wrong := wrongCode(t, setup.Secret, clk.Step())
+			wrong := testkit.WrongTOTPCode(t, setup.Secret, clk.Step())
 			if _, err := v.Verify(ctx, mfa.VerifyRequest{UserID: "rt-user", FactorID: fid, Response: wrong, IP: "192.0.2.1"}); !errors.Is(err, mfa.ErrWrongCode) {
 				t.Fatalf("wrong code: %v, want ErrWrongCode", err)
 			}
 			failCalls, failN := cs.take()
 			failCmds := cmds()
 
-			_, err := v.Verify(ctx, mfa.VerifyRequest{UserID: "rt-user", FactorID: fid, Response: code(t, setup.Secret, clk.Now()), IP: "192.0.2.1"})
+			_, err := v.Verify(ctx, mfa.VerifyRequest{UserID: "rt-user", FactorID: fid, Response: testkit.TOTPCode(t, setup.Secret, clk.Now()), IP: "192.0.2.1"})
 			if !errors.Is(err, mfa.ErrRateLimited) {
 				t.Fatalf("attempt during the delay: %v, want ErrRateLimited", err)
 			}
@@ -756,7 +724,7 @@ func TestNothingReadableAtRest(t *testing.T) {
 
 			// TOTP: enrol, confirm, verify, one wrong attempt from an IP.
 			fid, setup := enrollTOTP(t, v, clk, user)
-			if _, err := v.Verify(ctx, mfa.VerifyRequest{UserID: user, FactorID: fid, Response: code(t, setup.Secret, clk.Now()), IP: "198.51.100.7"}); err != nil {
+			if _, err := v.Verify(ctx, mfa.VerifyRequest{UserID: user, FactorID: fid, Response: testkit.TOTPCode(t, setup.Secret, clk.Now()), IP: "198.51.100.7"}); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := v.Verify(ctx, mfa.VerifyRequest{UserID: user, FactorID: fid, Response: "000000x", IP: "198.51.100.7"}); err == nil {
@@ -887,7 +855,7 @@ func BenchmarkVerifyTOTP(b *testing.B) {
 // worker is one user with a TOTP factor and a Verifier on its own clock.
 type worker struct {
 	v      *mfa.Verifier
-	clk    *clock
+	clk    *testkit.Clock
 	user   string
 	factor string
 	secret string

@@ -3,15 +3,13 @@ package webauthn_test
 import (
 	"bytes"
 	"context"
-	"io"
-	"math/rand/v2"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/store"
 	"github.com/mfakit/mfa/store/memstore"
 	"github.com/mfakit/mfa/webauthn"
@@ -21,42 +19,6 @@ const (
 	rpID   = "example.com"
 	origin = "https://example.com"
 )
-
-// clock is an injectable clock; tests move it instead of sleeping.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-// lockedRand is a deterministic random source safe for concurrent use.
-type lockedRand struct {
-	mu sync.Mutex
-	r  io.Reader
-}
-
-func newRand(seed byte) *lockedRand {
-	var s [32]byte
-	s[0] = seed
-	return &lockedRand{r: rand.NewChaCha8(s)}
-}
-
-func (l *lockedRand) Read(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.r.Read(p)
-}
 
 // countingFactor counts the responses that reach the WebAuthn check.
 type countingFactor struct {
@@ -81,7 +43,7 @@ func (f *countingFactor) count() int {
 type env struct {
 	v      *mfa.Verifier
 	st     store.Store
-	clk    *clock
+	clk    *testkit.Clock
 	f      *countingFactor
 	mu     sync.Mutex
 	events []mfa.Event
@@ -111,10 +73,10 @@ func newEnv(t testing.TB, opts ...options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{st: memstore.New(), clk: &clock{t: time.Date(2026, 3, 4, 5, 6, 0, 0, time.UTC)}, f: &countingFactor{Factor: f}}
+	e := &env{st: memstore.New(), clk: testkit.NewClock(testkit.T0), f: &countingFactor{Factor: f}}
 	vc := mfa.Config{
 		Store: e.st, Factors: []mfa.Factor{e.f}, Sealer: kr, HashKey: hashKey,
-		Now: e.clk.Now, Rand: newRand(1),
+		Now: e.clk.Now, Rand: testkit.Rand(1),
 		Hooks: []mfa.Hook{func(_ context.Context, ev mfa.Event) error {
 			e.mu.Lock()
 			e.events = append(e.events, ev)

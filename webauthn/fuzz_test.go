@@ -9,6 +9,7 @@ import (
 	"github.com/go-webauthn/webauthn/protocol"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/store"
 	"github.com/mfakit/mfa/webauthn"
 )
@@ -37,7 +38,7 @@ func newDirect(t testing.TB, passkey bool) *direct {
 	}
 	d := &direct{f: f, key: newAuthenticator(origin, flagUV)}
 	d.key.count = 3
-	en, err := f.Enroll(ctx, mfa.EnrollInput{UserID: "alice", Rand: newRand(2), Hasher: h})
+	en, err := f.Enroll(ctx, mfa.EnrollInput{UserID: "alice", Rand: testkit.Rand(2), Hasher: h})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,9 +49,9 @@ func newDirect(t testing.TB, passkey bool) *direct {
 		t.Fatal(err)
 	}
 	d.rec = store.Factor{UserID: "alice", ID: "f", Kind: string(mfa.KindWebAuthn), Status: store.StatusActive, Lookup: reg.Lookup, Data: reg.Data, Counter: reg.Counter}
-	in := mfa.ChallengeInput{UserID: "alice", Factor: &d.rec, Rand: newRand(3), Hasher: h}
+	in := mfa.ChallengeInput{UserID: "alice", Factor: &d.rec, Rand: testkit.Rand(3), Hasher: h}
 	if passkey {
-		in = mfa.ChallengeInput{Rand: newRand(3), Hasher: h}
+		in = mfa.ChallengeInput{Rand: testkit.Rand(3), Hasher: h}
 	}
 	iss, err := f.Challenge(ctx, in)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/store/memstore"
 )
 
@@ -55,7 +56,7 @@ func TestBrowserPasskeys(t *testing.T) {
 	}
 	// The app's clock, moved to make the sign-in older than freshFor. It
 	// starts at the wall clock so cookies and tokens agree with the browser.
-	clk := &clock{t: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	a.now = clk.Now
 	a.bcryptCost = bcrypt.MinCost
 	srv := &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second}

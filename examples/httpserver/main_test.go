@@ -16,43 +16,23 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/store/memstore"
-	"github.com/pquerna/otp"
-	ptotp "github.com/pquerna/otp/totp"
 	"golang.org/x/crypto/bcrypt"
 )
 
-// clock is the test's time: it moves only when the test says so.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // start serves a fresh app (memstore) on 127.0.0.1:0 with a fake clock.
-func start(t *testing.T) (*httptest.Server, *clock) {
+func start(t *testing.T) (*httptest.Server, *testkit.Clock) {
 	t.Helper()
 	_, srv, c := startApp(t)
 	return srv, c
 }
 
 // startApp is start that also returns the app.
-func startApp(t *testing.T) (*app, *httptest.Server, *clock) {
+func startApp(t *testing.T) (*app, *httptest.Server, *testkit.Clock) {
 	t.Helper()
 	k, err := newKeys()
 	if err != nil {
@@ -63,7 +43,7 @@ func startApp(t *testing.T) (*app, *httptest.Server, *clock) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &clock{t: time.Date(2026, 3, 4, 5, 6, 0, 0, time.UTC)} // the start of a TOTP step
+	c := testkit.NewClock(testkit.T0) // the start of a TOTP step
 	a.now = c.Now
 	a.bcryptCost = bcrypt.MinCost
 	srv := httptest.NewServer(a.handler())
@@ -152,30 +132,6 @@ func (p page) find(t *testing.T, re string) string {
 	return html.UnescapeString(m[1])
 }
 
-func totpCode(t *testing.T, secret string, at time.Time) string {
-	t.Helper()
-	code, err := ptotp.GenerateCodeCustom(secret, at, ptotp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return code
-}
-
-// wrongCode returns a code that matches none of the steps the app accepts
-// at at. The seeds are random, so a fixed "000000" would be right about once
-// in 333,333 runs.
-func wrongCode(t *testing.T, secret string, at time.Time) string {
-	t.Helper()
-	for _, c := range []string{"000000", "111111", "222222", "333333"} {
-		if c != totpCode(t, secret, at.Add(-30*time.Second)) && c != totpCode(t, secret, at) &&
-			c != totpCode(t, secret, at.Add(30*time.Second)) {
-			return c
-		}
-	}
-	t.Fatal("no wrong code found")
-	return ""
-}
-
 const password = "correct horse battery"
 
 // account is what enrolment gave a test user.
@@ -186,7 +142,7 @@ type account struct {
 
 // signUp creates a user and enrols TOTP and backup codes through the pages,
 // leaving the browser fully signed in.
-func signUp(t *testing.T, b *browser, c *clock, name string) account {
+func signUp(t *testing.T, b *browser, c *testkit.Clock, name string) account {
 	t.Helper()
 	b.post("/signup", url.Values{"username": {name}, "password": {password}}).
 		must(t, http.StatusOK, "Set up two-step sign-in")
@@ -196,7 +152,7 @@ func signUp(t *testing.T, b *browser, c *clock, name string) account {
 		secret: strings.ReplaceAll(p.find(t, `id="totp-secret"[^>]*>([^<]+)<`), " ", ""),
 		totpID: p.find(t, `name="factor_id" value="([^"]+)"`),
 	}
-	p = b.post("/totp/confirm", url.Values{"factor_id": {acc.totpID}, "code": {totpCode(t, acc.secret, c.Now())}}).
+	p = b.post("/totp/confirm", url.Values{"factor_id": {acc.totpID}, "code": {testkit.TOTPCode(t, acc.secret, c.Now())}}).
 		must(t, http.StatusOK, "Save your backup codes", "Your authenticator app is set up.")
 	for _, m := range regexp.MustCompile(`class="backup-code">([^<]+)<`).FindAllStringSubmatch(p.body, -1) {
 		acc.codes = append(acc.codes, m[1])
@@ -228,7 +184,7 @@ func TestFullFlow(t *testing.T) {
 
 	// Password, then a TOTP code of the next step.
 	c.Add(30 * time.Second)
-	code := totpCode(t, acc.secret, c.Now())
+	code := testkit.TOTPCode(t, acc.secret, c.Now())
 	b.signIn(t, "alice").must(t, http.StatusOK, "Enter a code", "Code from your authenticator app", "Use a backup code")
 	b.post("/signin/code", url.Values{"kind": {"totp"}, "code": {code[:3] + " " + code[3:]}}).
 		must(t, http.StatusOK, "Your account")
@@ -261,9 +217,9 @@ func TestFullFlow(t *testing.T) {
 		t.Fatalf("step-up page does not carry the action:\n%s", p.body)
 	}
 	b.get("/").must(t, http.StatusOK, "Authenticator app", "a change will ask for a code first")
-	b.post("/step-up", url.Values{"kind": {"totp"}, "code": {wrongCode(t, acc.secret, c.Now())}, "action": {"remove"}, "factor_id": {acc.totpID}}).
+	b.post("/step-up", url.Values{"kind": {"totp"}, "code": {testkit.WrongTOTPCode(t, acc.secret, c.Now())}, "action": {"remove"}, "factor_id": {acc.totpID}}).
 		must(t, http.StatusUnprocessableEntity, "Confirm it's you", "To remove Authenticator app", "Wrong code")
-	p = b.post("/step-up", url.Values{"kind": {"totp"}, "code": {totpCode(t, acc.secret, c.Now())}, "action": {"remove"}, "factor_id": {acc.totpID}}).
+	p = b.post("/step-up", url.Values{"kind": {"totp"}, "code": {testkit.TOTPCode(t, acc.secret, c.Now())}, "action": {"remove"}, "factor_id": {acc.totpID}}).
 		must(t, http.StatusOK, "The factor was removed.", "You have no authenticator app.", "Backup codes")
 	if strings.Contains(p.body, acc.totpID) {
 		t.Fatal("the removed factor is still listed")
@@ -275,7 +231,7 @@ func TestFullFlow(t *testing.T) {
 	if strings.Contains(p.body, "Code from your authenticator app") {
 		t.Fatal("the code step still offers TOTP after its removal")
 	}
-	b.post("/signin/code", url.Values{"kind": {"totp"}, "code": {totpCode(t, acc.secret, c.Now())}}).
+	b.post("/signin/code", url.Values{"kind": {"totp"}, "code": {testkit.TOTPCode(t, acc.secret, c.Now())}}).
 		must(t, http.StatusUnprocessableEntity, "You have no authenticator app set up.")
 }
 
@@ -316,15 +272,15 @@ func TestRateLimitedAndLocked(t *testing.T) {
 
 	b.signIn(t, "carol")
 	for range 5 {
-		b.post("/signin/code", url.Values{"kind": {"totp"}, "code": {wrongCode(t, acc.secret, c.Now())}}).
+		b.post("/signin/code", url.Values{"kind": {"totp"}, "code": {testkit.WrongTOTPCode(t, acc.secret, c.Now())}}).
 			must(t, http.StatusUnprocessableEntity, "Wrong code")
 	}
 	// The sixth attempt waits, even with the right code.
 	retry := c.Now().Add(30 * time.Second).UTC().Format("15:04:05 UTC")
-	b.post("/signin/code", url.Values{"kind": {"totp"}, "code": {totpCode(t, acc.secret, c.Now())}}).
+	b.post("/signin/code", url.Values{"kind": {"totp"}, "code": {testkit.TOTPCode(t, acc.secret, c.Now())}}).
 		must(t, http.StatusTooManyRequests, "Too many wrong codes. Try again after "+retry+" (in 30 seconds).")
 	c.Add(31 * time.Second)
-	b.post("/signin/code", url.Values{"kind": {"totp"}, "code": {totpCode(t, acc.secret, c.Now())}}).
+	b.post("/signin/code", url.Values{"kind": {"totp"}, "code": {testkit.TOTPCode(t, acc.secret, c.Now())}}).
 		must(t, http.StatusOK, "Your account")
 	b.signOut(t)
 
@@ -346,7 +302,7 @@ func TestRateLimitedAndLocked(t *testing.T) {
 			t.Fatal("never locked")
 		}
 	}
-	b.post("/signin/code", url.Values{"kind": {"totp"}, "code": {totpCode(t, acc.secret, c.Now())}}).
+	b.post("/signin/code", url.Values{"kind": {"totp"}, "code": {testkit.TOTPCode(t, acc.secret, c.Now())}}).
 		must(t, http.StatusLocked, "locked")
 }
 
@@ -367,7 +323,7 @@ func TestEnrollmentRetry(t *testing.T) {
 	b.get("/").must(t, http.StatusOK, "Set up two-step sign-in")
 	b.post("/factors/remove", url.Values{"factor_id": {id}}).must(t, http.StatusOK, "Set up two-step sign-in")
 
-	b.post("/totp/confirm", url.Values{"factor_id": {id}, "code": {totpCode(t, secret, c.Now())}}).
+	b.post("/totp/confirm", url.Values{"factor_id": {id}, "code": {testkit.TOTPCode(t, secret, c.Now())}}).
 		must(t, http.StatusOK, "Save your backup codes")
 }
 
@@ -445,7 +401,7 @@ func TestForgedCookie(t *testing.T) {
 	refresh := b.cookie(refreshCookie)
 	b.setCookie(refreshCookie, "") // so that nothing is refreshed in place
 	for _, forged := range []string{
-		flipChar(good, strings.LastIndex(good, ".")+1),                              // another signature
+		testkit.FlipChar(good, strings.LastIndex(good, ".")+1),                      // another signature
 		"eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0" + good[strings.Index(good, "."):], // alg none
 		"garbage",
 	} {
@@ -567,16 +523,4 @@ func TestRunBadArgs(t *testing.T) {
 	if err := run(t.Context(), []string{"-h"}, io.Discard); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("run(-h) = %v, want flag.ErrHelp", err)
 	}
-}
-
-// flipChar returns s with the character at i replaced by another base64url
-// character. Every character of an unpadded base64url string but the last
-// carries six whole bits, so the decoded bytes always change; replacing the
-// last two characters with fixed ones does not, when they already were those.
-func flipChar(s string, i int) string {
-	c := byte('A')
-	if s[i] == c {
-		c = 'B'
-	}
-	return s[:i] + string(c) + s[i+1:]
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/session"
 )
 
@@ -71,7 +72,7 @@ func TestAPIWithBearerToken(t *testing.T) {
 	if res.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(res.Header.Get("WWW-Authenticate"), `Bearer realm="http://localhost:8080"`) {
 		t.Fatalf("no token: %d %q %v", res.StatusCode, res.Header.Get("WWW-Authenticate"), body)
 	}
-	for _, bad := range []string{flipChar(token, strings.LastIndex(token, ".")+1), "garbage"} {
+	for _, bad := range []string{testkit.FlipChar(token, strings.LastIndex(token, ".")+1), "garbage"} {
 		res, _ = api(t, http.MethodGet, srv.URL+"/api/me", bad, nil)
 		if res.StatusCode != http.StatusUnauthorized || !strings.Contains(res.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
 			t.Fatalf("bad token: %d %q", res.StatusCode, res.Header.Get("WWW-Authenticate"))
@@ -201,7 +202,7 @@ func TestFactorChangeEndsOtherSessions(t *testing.T) {
 	other := newBrowser(t, srv)
 	c.Add(30 * time.Second)
 	other.signIn(t, "mallory")
-	other.post("/signin/code", url.Values{"kind": {"totp"}, "code": {totpCode(t, acc.secret, c.Now())}}).
+	other.post("/signin/code", url.Values{"kind": {"totp"}, "code": {testkit.TOTPCode(t, acc.secret, c.Now())}}).
 		must(t, http.StatusOK, "Your account")
 
 	b.post("/factors/remove", url.Values{"factor_id": {acc.totpID}}).must(t, http.StatusOK, "The factor was removed.")

@@ -11,11 +11,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mfakit/mfa/internal/testkit"
 )
 
 // serveStored serves the app as run opens it (storage, keys file) with the
 // fake clock; stop closes the server and the storage.
-func serveStored(t *testing.T, o cliOptions, c *clock) (srv *httptest.Server, stop func()) {
+func serveStored(t *testing.T, o cliOptions, c *testkit.Clock) (srv *httptest.Server, stop func()) {
 	t.Helper()
 	a, _, closeStorage, err := openApp(t.Context(), o, "http://localhost:8080", slog.New(slog.NewTextHandler(t.Output(), nil)))
 	if err != nil {
@@ -61,7 +63,7 @@ func TestRestartKeepsState(t *testing.T) {
 				}
 				o.store = bk.scheme + o.store
 			}
-			c := &clock{t: time.Date(2026, 3, 4, 5, 6, 0, 0, time.UTC)}
+			c := testkit.NewClock(testkit.T0)
 			name := uniqueName("restart")
 
 			srv, stop := serveStored(t, o, c)
@@ -92,7 +94,7 @@ func TestRestartKeepsState(t *testing.T) {
 			b2.post("/signin", url.Values{"username": {name}, "password": {"wrong password"}}).
 				must(t, http.StatusUnauthorized, "Wrong username or password.")
 			b2.signIn(t, name).must(t, http.StatusOK, "Enter a code")
-			b2.post("/signin/code", url.Values{"kind": {"totp"}, "code": {totpCode(t, acc.secret, c.Now())}}).
+			b2.post("/signin/code", url.Values{"kind": {"totp"}, "code": {testkit.TOTPCode(t, acc.secret, c.Now())}}).
 				must(t, http.StatusOK, "Your account", name)
 			b2.signOut(t)
 			b2.signIn(t, name)

@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/store"
 	"github.com/mfakit/mfa/store/redisstore"
 	"github.com/mfakit/mfa/totp"
@@ -33,14 +34,7 @@ func (f *faultStore) Advance(ctx context.Context, req store.Advance) error {
 	return f.around(func() error { return f.Store.Advance(ctx, req) })
 }
 
-// clock is an injectable clock; the test moves it one TOTP step per round.
-type clock struct{ ns atomic.Int64 }
-
-func (c *clock) Now() time.Time      { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *clock) Set(t time.Time)     { c.ns.Store(t.UnixNano()) }
-func (c *clock) Add(d time.Duration) { c.ns.Add(int64(d)) }
-
-func newVerifier(t testing.TB, s store.Store, clk *clock) *mfa.Verifier {
+func newVerifier(t testing.TB, s store.Store, clk *testkit.Clock) *mfa.Verifier {
 	t.Helper()
 	tf, err := totp.New(totp.Config{Issuer: "x"})
 	if err != nil {
@@ -180,8 +174,7 @@ func faultRun(t *testing.T, mode string) {
 		mu       sync.Mutex
 	)
 	fs := &faultStore{Store: rs, around: func(advance func() error) error { return advance() }}
-	clk := &clock{}
-	clk.Set(time.Date(2026, 5, 6, 7, 8, 0, 0, time.UTC))
+	clk := testkit.NewClock(time.Date(2026, 5, 6, 7, 8, 0, 0, time.UTC))
 	v := newVerifier(t, fs, clk)
 
 	type user struct{ id, factor, secret string }
@@ -285,7 +278,7 @@ func faultRun(t *testing.T, mode string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk2 := &clock{}
+	clk2 := &testkit.Clock{}
 	v2 := newVerifier(t, rs2, clk2)
 	for k := range wins {
 		clk2.Set(times[k.round])

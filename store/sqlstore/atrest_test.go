@@ -14,6 +14,7 @@ import (
 
 	"github.com/mfakit/mfa"
 	"github.com/mfakit/mfa/backupcodes"
+	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/store/sqlstore"
 	"github.com/mfakit/mfa/totp"
 )
@@ -74,9 +75,9 @@ func testAtRest(t *testing.T, b backend) {
 	}
 	secrets = append(secrets, raw)
 	addText(seed)
-	addText(code(t, seed, t0))
+	addText(testkit.TOTPCode(t, seed, t0))
 	now = t0.Add(gap)
-	c := code(t, seed, now)
+	c := testkit.TOTPCode(t, seed, now)
 	addText(c)
 	if _, err := v.Verify(ctx, mfa.VerifyRequest{UserID: "alice", FactorID: fid, Response: c}); err != nil {
 		t.Fatal(err)
@@ -96,7 +97,7 @@ func testAtRest(t *testing.T, b backend) {
 	}
 
 	// A wrong guess leaves failure counters behind.
-	if _, err := v.Verify(ctx, mfa.VerifyRequest{UserID: "alice", FactorID: fid, Response: wrongCode(t, seed, now)}); err == nil {
+	if _, err := v.Verify(ctx, mfa.VerifyRequest{UserID: "alice", FactorID: fid, Response: testkit.WrongTOTPCode(t, seed, now)}); err == nil {
 		t.Fatal("a wrong code was accepted")
 	}
 

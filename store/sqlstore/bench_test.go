@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/store/sqlstore"
 )
 
@@ -98,6 +99,6 @@ func (u *benchVerifier) verify() error {
 	u.step++
 	at := t0.Add(time.Duration(u.step) * gap)
 	u.clock.Store(at.UnixNano())
-	_, err := u.v.Verify(context.Background(), mfa.VerifyRequest{UserID: u.user, FactorID: u.factor, Response: code(u.tb, u.secret, at)})
+	_, err := u.v.Verify(context.Background(), mfa.VerifyRequest{UserID: u.user, FactorID: u.factor, Response: testkit.TOTPCode(u.tb, u.secret, at)})
 	return err
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/store/sqlstore"
 )
 
@@ -131,7 +132,7 @@ func testFaults(t *testing.T, b backend) {
 	}
 	factor, secret := enrol(t, v, "alice")
 	req := func(at time.Time) mfa.VerifyRequest {
-		return mfa.VerifyRequest{UserID: "alice", FactorID: factor, Response: code(t, secret, at)}
+		return mfa.VerifyRequest{UserID: "alice", FactorID: factor, Response: testkit.TOTPCode(t, secret, at)}
 	}
 	// unlock clears the failure counters between rounds, so every
 	// submission is compared; right after a cut the first calls may fail.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/store/sqlstore"
 )
 
@@ -204,7 +205,7 @@ func TestCrossProcess(t *testing.T) {
 
 	t.Run("SameValidCode", func(t *testing.T) {
 		factor, secret := enrol(t, v, "alice")
-		got := runProcesses(t, procs, racers, false, dsn, "alice", factor, code(t, secret, t1), t1)
+		got := runProcesses(t, procs, racers, false, dsn, "alice", factor, testkit.TOTPCode(t, secret, t1), t1)
 		t.Logf("%d submissions of one valid code from %d processes: %+v", procs*racers, procs, got)
 		if got.OK != 1 || got.Store != 0 || got.Other != 0 || got.OK+got.Replayed+got.Limited != procs*racers {
 			t.Fatalf("want exactly 1 success and every other submission refused as replayed or rate limited, got %+v", got)
@@ -215,7 +216,7 @@ func TestCrossProcess(t *testing.T) {
 		// Limits loose enough that nearly every submission is compared, so
 		// they race on the single-use compare-and-set, not on the limiter.
 		factor, secret := enrol(t, v, "carol")
-		got := runProcesses(t, procs, racers, true, dsn, "carol", factor, code(t, secret, t1), t1)
+		got := runProcesses(t, procs, racers, true, dsn, "carol", factor, testkit.TOTPCode(t, secret, t1), t1)
 		t.Logf("%d submissions of one valid code from %d processes, loose limits: %+v", procs*racers, procs, got)
 		if got.OK != 1 || got.Store != 0 || got.Other != 0 || got.OK+got.Replayed+got.Limited != procs*racers {
 			t.Fatalf("want exactly 1 success and every other submission refused as replayed or rate limited, got %+v", got)
@@ -224,7 +225,7 @@ func TestCrossProcess(t *testing.T) {
 
 	t.Run("WrongGuesses", func(t *testing.T) {
 		factor, secret := enrol(t, v, "bob")
-		got := runProcesses(t, procs, racers, false, dsn, "bob", factor, wrongCode(t, secret, t1), t1)
+		got := runProcesses(t, procs, racers, false, dsn, "bob", factor, testkit.WrongTOTPCode(t, secret, t1), t1)
 		t.Logf("%d wrong guesses from %d processes against Free 5: %+v", procs*racers, procs, got)
 		if got.Wrong > 5 || got.OK != 0 || got.Store != 0 || got.Other != 0 || got.Wrong+got.Limited != procs*racers {
 			t.Fatalf("want at most 5 comparisons (ErrWrongCode) and the rest rate limited, got %+v", got)

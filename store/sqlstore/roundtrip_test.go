@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/store"
 )
 
@@ -81,21 +82,21 @@ func TestRoundTrips(t *testing.T) {
 
 			now = t0.Add(gap)
 			cs.take()
-			if _, err := v.Verify(ctx, mfa.VerifyRequest{UserID: "alice", FactorID: fid, IP: "192.0.2.1", Response: code(t, secret, now)}); err != nil {
+			if _, err := v.Verify(ctx, mfa.VerifyRequest{UserID: "alice", FactorID: fid, IP: "192.0.2.1", Response: testkit.TOTPCode(t, secret, now)}); err != nil {
 				t.Fatal(err)
 			}
 			if got := cs.take(); !slices.Equal(got, []string{"Hit", "Advance"}) {
 				t.Errorf("successful verification: store calls %v, want [Hit Advance]", got)
 			}
 
-			wrong := wrongCode(t, secret, now)
+			wrong := testkit.WrongTOTPCode(t, secret, now)
 			for range 5 {
 				if _, err := v.Verify(ctx, mfa.VerifyRequest{UserID: "alice", FactorID: fid, IP: "192.0.2.1", Response: wrong}); !errors.Is(err, mfa.ErrWrongCode) {
 					t.Fatalf("wrong code: %v", err)
 				}
 			}
 			cs.take()
-			_, err = v.Verify(ctx, mfa.VerifyRequest{UserID: "alice", FactorID: fid, IP: "192.0.2.1", Response: code(t, secret, now)})
+			_, err = v.Verify(ctx, mfa.VerifyRequest{UserID: "alice", FactorID: fid, IP: "192.0.2.1", Response: testkit.TOTPCode(t, secret, now)})
 			if !errors.Is(err, mfa.ErrRateLimited) {
 				t.Fatalf("sixth attempt: %v, want ErrRateLimited", err)
 			}

@@ -14,6 +14,7 @@ import (
 	"modernc.org/sqlite"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/store/sqlstore"
 )
 
@@ -83,17 +84,17 @@ func TestStatements(t *testing.T) {
 
 			// Warm the pool and the drivers' statement caches first.
 			now = now.Add(gap)
-			if _, err := v.Verify(ctx, mfa.VerifyRequest{UserID: "alice", FactorID: fid, IP: "192.0.2.1", Response: code(t, secret, now)}); err != nil {
+			if _, err := v.Verify(ctx, mfa.VerifyRequest{UserID: "alice", FactorID: fid, IP: "192.0.2.1", Response: testkit.TOTPCode(t, secret, now)}); err != nil {
 				t.Fatal(err)
 			}
 			now = now.Add(gap)
 			n.Store(0)
-			if _, err := v.Verify(ctx, mfa.VerifyRequest{UserID: "alice", FactorID: fid, IP: "192.0.2.1", Response: code(t, secret, now)}); err != nil {
+			if _, err := v.Verify(ctx, mfa.VerifyRequest{UserID: "alice", FactorID: fid, IP: "192.0.2.1", Response: testkit.TOTPCode(t, secret, now)}); err != nil {
 				t.Fatal(err)
 			}
 			ok := n.Load()
 
-			wrong := wrongCode(t, secret, now)
+			wrong := testkit.WrongTOTPCode(t, secret, now)
 			for range 5 {
 				if _, err := v.Verify(ctx, mfa.VerifyRequest{UserID: "alice", FactorID: fid, IP: "192.0.2.1", Response: wrong}); !errors.Is(err, mfa.ErrWrongCode) {
 					t.Fatalf("wrong code: %v", err)

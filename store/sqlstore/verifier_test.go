@@ -7,10 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pquerna/otp"
-	otptotp "github.com/pquerna/otp/totp"
-
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/store"
 	"github.com/mfakit/mfa/totp"
 )
@@ -66,28 +64,6 @@ func newVerifier(s store.Store, now func() time.Time, limits mfa.Limits) (*mfa.V
 	})
 }
 
-// code returns the TOTP code of secret (unpadded base32) at t.
-func code(t testing.TB, secret string, at time.Time) string {
-	t.Helper()
-	c, err := otptotp.GenerateCodeCustom(secret, at, otptotp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-// wrongCode returns a code that matches no step within the skew of at.
-func wrongCode(t testing.TB, secret string, at time.Time) string {
-	t.Helper()
-	for _, c := range []string{"000000", "111111", "222222", "333333"} {
-		if c != code(t, secret, at.Add(-30*time.Second)) && c != code(t, secret, at) && c != code(t, secret, at.Add(30*time.Second)) {
-			return c
-		}
-	}
-	t.Fatal("no wrong code found")
-	return ""
-}
-
 // enrol enrols and confirms a TOTP factor for user at t0 through v (whose
 // clock must read t0) and returns its ID and seed.
 func enrol(t testing.TB, v *mfa.Verifier, user string) (factorID, secret string) {
@@ -98,7 +74,7 @@ func enrol(t testing.TB, v *mfa.Verifier, user string) (factorID, secret string)
 		t.Fatal(err)
 	}
 	secret = en.Show.(*totp.Setup).Secret
-	if _, err := v.ConfirmEnrollment(ctx, mfa.ConfirmRequest{UserID: user, FactorID: en.FactorID, Response: code(t, secret, t0)}); err != nil {
+	if _, err := v.ConfirmEnrollment(ctx, mfa.ConfirmRequest{UserID: user, FactorID: en.FactorID, Response: testkit.TOTPCode(t, secret, t0)}); err != nil {
 		t.Fatal(err)
 	}
 	return en.FactorID, secret
