@@ -54,4 +54,10 @@
 //
 // Changing factors (adding one when the user has one, removing an active
 // one, regenerating codes) requires a verification within Config.FreshFor.
+// The rule holds at confirmation too: an enrolment begun before the user
+// had an active factor, with the password alone, needs
+// ConfirmRequest.AuthTime if the user has activated a factor since. A
+// user holds at most one backup code set, enforced by the store, so
+// concurrent enrolments or regenerations leave exactly one; when a hook
+// refuses an enrolment, the factor it stored is deleted again.
 package mfa

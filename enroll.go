@@ -122,9 +122,24 @@ func (v *Verifier) BeginEnrollment(ctx context.Context, req EnrollRequest) (*Enr
 		typ = EventEnrollConfirmed
 	}
 	if err := v.emit(ctx, Event{Type: typ, Time: now, UserID: req.UserID, FactorID: out.FactorID, Kind: req.Kind, Remaining: -1}); err != nil {
+		// Nobody will see this seed or these codes: take the factor back,
+		// rather than leave an active set no one holds that blocks a new one.
+		if out.FactorID != "" {
+			err = v.takeBack(ctx, req.UserID, out.FactorID, err)
+		}
 		return nil, err
 	}
 	return out, nil
+}
+
+// takeBack deletes a factor stored by a call that is about to fail with
+// err, because a hook refused it, so no factor exists whose secret or
+// codes were never handed to anyone.
+func (v *Verifier) takeBack(ctx context.Context, userID, factorID string, err error) error {
+	if derr := v.store.DeleteFactor(ctx, userID, factorID); derr != nil && !errors.Is(derr, store.ErrNotFound) {
+		return errors.Join(err, wrap(ErrStore, derr))
+	}
+	return err
 }
 
 // enrollBinding marks enrolment challenges so they can never be presented
@@ -135,6 +150,12 @@ func (v *Verifier) createFactor(ctx context.Context, userID, id string, kind Kin
 	rec := store.Factor{
 		UserID: userID, ID: id, Kind: string(kind), Name: name, Status: store.StatusPending,
 		Lookup: en.Lookup, Data: en.Data, Counter: en.Counter, Created: now,
+	}
+	if en.OnePerUser && rec.Lookup == "" {
+		// The store keeps Lookup unique per kind, so of two concurrent
+		// enrolments (two instances, a double click) exactly one stores a
+		// set; checking the user's list first could let both through.
+		rec.Lookup = userID
 	}
 	if en.Active {
 		rec.Status, rec.Confirmed = store.StatusActive, now
@@ -147,6 +168,9 @@ func (v *Verifier) createFactor(ctx context.Context, userID, id string, kind Kin
 		rec.Secret = sealed
 	}
 	if err := v.store.CreateFactor(ctx, rec); err != nil {
+		if errors.Is(err, store.ErrExists) && en.OnePerUser {
+			return fmt.Errorf("%w: the user already has a %s factor; use Regenerate: %w", ErrInvalidInput, kind, err)
+		}
 		if errors.Is(err, store.ErrExists) {
 			return fmt.Errorf("%w: factor already registered: %w", ErrInvalidInput, err)
 		}
@@ -190,6 +214,9 @@ func (v *Verifier) register(ctx context.Context, req ConfirmRequest) (*Result, e
 	if c.UserID != req.UserID || c.Binding != enrollBinding {
 		return nil, v.fail(ctx, ev, ErrChallengeMismatch)
 	}
+	if err := v.stillFresh(ctx, req.UserID, c.ID, c.Created, req.AuthTime, now); err != nil {
+		return nil, v.fail(ctx, ev, err)
+	}
 	f, ok := v.factors[ev.Kind]
 	r, isReg := f.(Registrar)
 	if !ok || !isReg {
@@ -214,13 +241,39 @@ func (v *Verifier) register(ctx context.Context, req ConfirmRequest) (*Result, e
 	}
 	ev.Type = EventEnrollConfirmed
 	if err := v.emit(ctx, ev); err != nil {
-		return nil, err
+		return nil, v.takeBack(ctx, req.UserID, c.ID, err)
 	}
 	return &Result{UserID: req.UserID, FactorID: c.ID, Kind: ev.Kind, AMR: slices.Clone(en.AMR), AAL: en.AAL, Time: now, Remaining: -1}, nil
 }
 
 func (v *Verifier) fresh(authTime, now time.Time) bool {
 	return !authTime.IsZero() && !authTime.After(now) && now.Sub(authTime) <= v.freshFor
+}
+
+// stillFresh checks, when an enrolment begun at begun is confirmed, the
+// rule BeginEnrollment applied: adding a factor to a user who has an
+// active one needs a fresh verification. BeginEnrollment asked for none
+// when the user had no active factor; if one was activated since, the
+// confirmation needs an AuthTime within FreshFor. Otherwise whoever held
+// only the password could begin an enrolment before the user's first one
+// and confirm it after, adding their own factor to a protected account.
+func (v *Verifier) stillFresh(ctx context.Context, userID, factorID string, begun, authTime, now time.Time) error {
+	if v.fresh(authTime, now) {
+		return nil
+	}
+	list, err := v.store.ListFactors(ctx, userID)
+	if err != nil {
+		return wrap(ErrStore, err)
+	}
+	for _, r := range list {
+		// Times are the Verifier's clock as the store keeps them (to the
+		// microsecond or millisecond); two requests of one user do not
+		// share an instant outside tests with a frozen clock.
+		if r.ID != factorID && r.Status == store.StatusActive && r.Confirmed.After(begun) {
+			return ErrStepUpRequired
+		}
+	}
+	return nil
 }
 
 // FactorInfo describes an enrolled factor, without its secret.
@@ -349,15 +402,22 @@ func (v *Verifier) Regenerate(ctx context.Context, req RegenerateRequest) (*Enro
 	if !en.Active || en.Challenge != nil {
 		return nil, fmt.Errorf("%w: kind %q cannot be regenerated; enrol a new factor", ErrUnsupportedKind, old.Kind)
 	}
+	// The old set goes first. Of concurrent regenerations only the one
+	// that deletes it goes on, so the user never holds two sets; if the
+	// new set then cannot be stored, the user has none and BeginEnrollment
+	// makes one (the fresh verification still counts).
+	if err := v.store.DeleteFactor(ctx, req.UserID, req.FactorID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("%w: the factor was replaced or removed meanwhile", ErrNotFound)
+		}
+		return nil, wrap(ErrStore, err)
+	}
 	if err := v.createFactor(ctx, req.UserID, id, Kind(old.Kind), old.Name, en, now); err != nil {
 		return nil, err
 	}
-	if err := v.store.DeleteFactor(ctx, req.UserID, req.FactorID); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, wrap(ErrStore, err)
-	}
 	ev := Event{Type: EventCodesRegenerated, Time: now, UserID: req.UserID, FactorID: id, Kind: Kind(old.Kind), Remaining: -1}
 	if err := v.emit(ctx, ev); err != nil {
-		return nil, err
+		return nil, v.takeBack(ctx, req.UserID, id, err)
 	}
 	return &Enrollment{FactorID: id, Kind: Kind(old.Kind), Active: true, Show: en.Show}, nil
 }

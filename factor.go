@@ -113,8 +113,10 @@ type Enrolled struct {
 	// ConfirmEnrollment reports them in its Result.
 	AMR []string
 	AAL AAL
-	// OnePerUser: a user may hold at most one active factor of this kind;
-	// BeginEnrollment refuses another and Regenerate replaces it.
+	// OnePerUser: a user may hold at most one factor of this kind;
+	// BeginEnrollment refuses another and Regenerate replaces it. The
+	// store enforces it: unless the kind sets Lookup, the Verifier sets it
+	// to the user ID, which the store keeps unique per kind.
 	OnePerUser bool
 	// Challenge, when non-nil, makes enrolment a challenge and response
 	// (see [Registrar]); it is stored, not a factor.

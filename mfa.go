@@ -242,7 +242,7 @@ type VerifyRequest struct {
 // factor and IP counters before anything is compared; the accepted value
 // is consumed atomically; any error on the way denies the attempt.
 func (v *Verifier) Verify(ctx context.Context, req VerifyRequest) (*Result, error) {
-	return v.verify(ctx, req, false)
+	return v.verify(ctx, req, false, time.Time{})
 }
 
 // ConfirmRequest confirms a pending enrolment with a first proof.
@@ -253,6 +253,12 @@ type ConfirmRequest struct {
 	Response    string
 	Name        string // Registrar kinds: the new factor's name
 	IP          string
+	// AuthTime is when the session last passed a second factor. It is
+	// needed only if the user gained another active factor after this
+	// enrolment began (BeginEnrollment asked for no fresh verification
+	// then, and would now); it must then be within Config.FreshFor, or
+	// the confirmation fails with ErrStepUpRequired.
+	AuthTime time.Time
 }
 
 // ConfirmEnrollment makes a pending factor active once the user proves
@@ -262,7 +268,7 @@ func (v *Verifier) ConfirmEnrollment(ctx context.Context, req ConfirmRequest) (*
 	if req.ChallengeID != "" {
 		return v.register(ctx, req)
 	}
-	return v.verify(ctx, VerifyRequest{UserID: req.UserID, FactorID: req.FactorID, Response: req.Response, IP: req.IP}, true)
+	return v.verify(ctx, VerifyRequest{UserID: req.UserID, FactorID: req.FactorID, Response: req.Response, IP: req.IP}, true, req.AuthTime)
 }
 
 func checkIDs(ids ...string) error {
@@ -284,7 +290,9 @@ func (v *Verifier) counters(userID, factorID, ip string) []store.Counter {
 	return cs
 }
 
-func (v *Verifier) verify(ctx context.Context, req VerifyRequest, confirm bool) (*Result, error) {
+// verify checks a sign-in response, or with confirm the first proof of a
+// pending factor, for which authTime is the ConfirmRequest's.
+func (v *Verifier) verify(ctx context.Context, req VerifyRequest, confirm bool, authTime time.Time) (*Result, error) {
 	if err := checkIDs(req.UserID, req.FactorID, req.ChallengeID, req.Binding, req.IP, string(req.Kind)); err != nil {
 		return nil, err
 	}
@@ -346,6 +354,11 @@ func (v *Verifier) verify(ctx context.Context, req VerifyRequest, confirm bool) 
 	case !confirm && rec.Status != store.StatusActive:
 		return nil, v.fail(ctx, ev, ErrNotEnrolled)
 	}
+	if confirm {
+		if err := v.stillFresh(ctx, req.UserID, req.FactorID, rec.Created, authTime, now); err != nil {
+			return nil, v.fail(ctx, ev, err)
+		}
+	}
 
 	var ch *store.Challenge
 	if _, isChallenger := f.(Challenger); isChallenger && !confirm {
@@ -356,7 +369,11 @@ func (v *Verifier) verify(ctx context.Context, req VerifyRequest, confirm bool) 
 		if err := matchChallenge(c, req.UserID, req.FactorID, ev.Kind, req.Binding); err != nil {
 			return nil, v.fail(ctx, ev, err)
 		}
-		if userless && c.UserID != "" {
+		// A passkey sign-in answers only a challenge issued to no user, and
+		// a challenge issued to no user answers only a passkey sign-in:
+		// otherwise its result (amr "mfa", a passkey's level) would stand
+		// for a second step it never was.
+		if userless != (c.UserID == "") {
 			return nil, v.fail(ctx, ev, ErrChallengeMismatch)
 		}
 		ch = &c

@@ -212,7 +212,22 @@ func TestUserlessVerifyRefusesUserChallenge(t *testing.T) {
 	if !errors.Is(err, mfa.ErrChallengeMismatch) {
 		t.Fatalf("user-less verify with alice's challenge: %v", err)
 	}
-	// A user-less challenge works for the same request.
+	// The reverse: a user-less challenge answered by a request naming the
+	// user would report a passkey sign-in for a second step.
+	for _, req := range []mfa.VerifyRequest{
+		{UserID: "alice", Kind: "resolving", Binding: "b", Response: "alice-key:ok"},
+		{UserID: "alice", FactorID: e.factorByLookup(t, "alice", "alice-key"), Binding: "b", Response: "alice-key:ok"},
+	} {
+		c, err := e.v.Challenge(ctx, mfa.ChallengeRequest{Kind: "resolving", Binding: "b"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.ChallengeID = c.ID
+		if _, err := e.v.Verify(ctx, req); !errors.Is(err, mfa.ErrChallengeMismatch) {
+			t.Fatalf("verify naming alice (factor %q) with a user-less challenge: %v", req.FactorID, err)
+		}
+	}
+	// A user-less challenge works for a user-less request.
 	c, err = e.v.Challenge(ctx, mfa.ChallengeRequest{Kind: "resolving", Binding: "b"})
 	if err != nil {
 		t.Fatal(err)
@@ -220,4 +235,20 @@ func TestUserlessVerifyRefusesUserChallenge(t *testing.T) {
 	if _, err := e.v.Verify(ctx, mfa.VerifyRequest{Kind: "resolving", ChallengeID: c.ID, Binding: "b", Response: "alice-key:ok"}); err != nil {
 		t.Fatalf("passkey sign-in: %v", err)
 	}
+}
+
+// factorByLookup returns the ID of the user's factor with that lookup.
+func (e *env) factorByLookup(t *testing.T, user, lookup string) string {
+	t.Helper()
+	list, err := e.st.ListFactors(context.Background(), user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range list {
+		if f.Lookup == lookup {
+			return f.ID
+		}
+	}
+	t.Fatalf("%s has no factor %q", user, lookup)
+	return ""
 }
