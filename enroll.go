@@ -367,7 +367,10 @@ type RegenerateRequest struct {
 // Regenerate replaces a set of backup codes (or any kind active at
 // enrolment) with a new set under a new factor ID; the old set stops
 // working at once. It needs a fresh verification and emits
-// EventCodesRegenerated.
+// EventCodesRegenerated. Of concurrent calls for one set, one succeeds and
+// the others fail with ErrNotFound. The old set is deleted first: if the
+// new one then cannot be stored, or a hook refuses it, the call fails and
+// the user has no set, which BeginEnrollment can make.
 func (v *Verifier) Regenerate(ctx context.Context, req RegenerateRequest) (*Enrollment, error) {
 	if req.UserID == "" || req.FactorID == "" {
 		return nil, fmt.Errorf("%w: user and factor IDs are required", ErrInvalidInput)
