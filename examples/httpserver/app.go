@@ -57,6 +57,9 @@ type app struct {
 	dummyHash func() []byte
 	// keys: security keys and passkeys are offered (webauthn.go).
 	keys bool
+	// secureCookies: the app's URL is https, so its own cookies are
+	// Secure, like the session Manager's.
+	secureCookies bool
 }
 
 // freshFor is how recent a second-factor check must be before a factor is
@@ -135,6 +138,7 @@ func newApp(cfg appConfig) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("app URL: %w", err)
 	}
+	a.secureCookies = u.Scheme != "http"
 	a.sessions, err = session.New(session.Config{
 		Issuer:   cfg.url,
 		Audience: cfg.url,
@@ -143,7 +147,7 @@ func newApp(cfg appConfig) (*app, error) {
 		Keys:     signing,
 		// Secure cookies need HTTPS; browsers accept plain http only on
 		// localhost, which is what this example serves by default.
-		InsecureCookies: u.Scheme == "http",
+		InsecureCookies: !a.secureCookies,
 		// A sign-in in progress waits as long as a TOTP enrolment may
 		// (the Verifier's EnrollTTL): a first-time user scans the QR code
 		// between the password and the first code.
@@ -789,24 +793,6 @@ func (a *app) totpConfirm(w http.ResponseWriter, r *http.Request, u user, c *ses
 	a.newCodes(w, r, u, res.Time, "Your authenticator app is set up.")
 }
 
-// stepUpSession raises the request's session after the verification res
-// (new auth_time, same session) and sets the new cookies. On failure it
-// answers the request and returns false.
-func (a *app) stepUpSession(w http.ResponseWriter, r *http.Request, res *mfa.Result) bool {
-	t, err := a.sessions.StepUp(r.Context(), a.sessions.RefreshToken(r), res)
-	if errors.Is(err, session.ErrInvalidToken) { // revoked meanwhile
-		a.signOutQuietly(w, r)
-		redirect(w, r, "/")
-		return false
-	}
-	if err != nil {
-		a.internal(w, r, err)
-		return false
-	}
-	a.sessions.SetCookies(w, t)
-	return true
-}
-
 // factorChanged ends the user's other sessions after a factor was added,
 // removed or replaced (ASVS 5.0 §7.4.3): whoever else was signed in signs
 // in again, with the factors as they are now.
@@ -964,8 +950,8 @@ func (a *app) renderStepUp(w http.ResponseWriter, r *http.Request, status int, u
 	})
 }
 
-// stepUp checks a code, raises the session with it (a fresh auth_time),
-// then makes the change that asked for it.
+// stepUp checks a code, refreshes the session with it (a fresh
+// auth_time; stepUpSession), then makes the change that asked for it.
 func (a *app) stepUp(w http.ResponseWriter, r *http.Request) {
 	c, u, ok := a.current(w, r)
 	if !ok {
@@ -986,7 +972,7 @@ func (a *app) stepUp(w http.ResponseWriter, r *http.Request) {
 		a.renderStepUp(w, r, status, u, action, factorID, msg)
 		return
 	}
-	if !a.stepUpSession(w, r, res) {
+	if c, ok = a.stepUpSession(w, r, u, c, res); !ok {
 		return
 	}
 	switch action {

@@ -11,14 +11,15 @@ package main
 //     them see a sign-out or a revocation at once.
 //   - A change to the factors needs a second factor within freshFor: the
 //     route refuses an older auth_time (MaxAge) and the page asks for a code
-//     (step-up), which raises the session (Manager.StepUp).
+//     (step-up), which raises the session (Manager.StepUp), or replaces
+//     it when the code is below the session's level (stepUpSession).
 //   - Sign-out revokes the session in the store (Manager.SignOut).
 
 import (
 	"errors"
-	"github.com/mfakit/mfa"
 	"net/http"
 
+	"github.com/mfakit/mfa"
 	"github.com/mfakit/mfa/session"
 )
 
@@ -110,16 +111,15 @@ func (a *app) signOutQuietly(w http.ResponseWriter, r *http.Request) {
 }
 
 // sessionAfterEnrolment acts on the first proof of a new factor, which is
-// a second-factor verification: it completes a first sign-in (Start) when
-// there is no session c, or raises the session with a fresh auth_time
-// (StepUp) and ends the user's other sessions. It reports whether the
-// handler may go on; when not, the response is written.
+// a second-factor verification. Without a session c it completes a first
+// sign-in (Start). With one, the factor is already stored: the user's
+// other sessions end whatever happens next (factorChanged), and the proof
+// refreshes this session if it can (refreshAfterEnrolment). It reports
+// whether the handler may go on; when not, the response is written.
 func (a *app) sessionAfterEnrolment(w http.ResponseWriter, r *http.Request, u user, c *session.AccessClaims, res *mfa.Result) bool {
 	if c != nil {
-		if !a.stepUpSession(w, r, res) {
-			return false
-		}
 		a.factorChanged(r, u.ID, c.SessionID)
+		a.refreshAfterEnrolment(w, r, c, res)
 		return true
 	}
 	t, err := a.sessions.Start(r.Context(), u.ID, res)
@@ -130,4 +130,62 @@ func (a *app) sessionAfterEnrolment(w http.ResponseWriter, r *http.Request, u us
 	a.sessions.SetCookies(w, t)
 	a.sessions.ClearPendingCookie(w)
 	return true
+}
+
+// refreshAfterEnrolment gives the session a fresh auth_time from a new
+// factor's first proof, at the session's own level at most. Binding an
+// authenticator is not authenticating at its level (NIST SP 800-63B): a
+// security key added to an AAL2 session leaves it AAL2, and the next
+// sign-in with the key reaches AAL3. A proof below the session's level (an
+// app or a synced passkey added to an AAL3 session) leaves the session as
+// it is: StepUp never lowers one, nor refreshes it with less. The factor
+// is added either way, so a failure here is logged, not shown.
+func (a *app) refreshAfterEnrolment(w http.ResponseWriter, r *http.Request, c *session.AccessClaims, res *mfa.Result) {
+	if res.AAL < c.AAL() {
+		return
+	}
+	proof := *res
+	proof.AAL = c.AAL()
+	t, err := a.sessions.StepUp(r.Context(), a.sessions.RefreshToken(r), &proof)
+	if err != nil {
+		a.log.Warn("session not refreshed after an enrolment", "user", c.Subject, "session", c.SessionID, "err", err)
+		return
+	}
+	a.sessions.SetCookies(w, t)
+}
+
+// stepUpSession refreshes the request's session c with the step-up check
+// res, sets the new cookies and returns the claims of the session the
+// browser now holds. A check at or above the session's level raises it in
+// place (new auth_time, same session). One below it cannot: StepUp never
+// lowers a session, and a fresh auth_time at the old level would claim
+// what the check did not prove. As the step-up page exists for a fresh
+// check, the session is then replaced, as by a sign-in: a new one at the
+// level just proved, whose limits count from this check, and the old one,
+// still valid (StepUp checked it), is revoked. An AAL3 user who confirms
+// with a code goes on at AAL2 until the next sign-in with the key. On
+// failure it answers the request and returns false.
+func (a *app) stepUpSession(w http.ResponseWriter, r *http.Request, u user, c *session.AccessClaims, res *mfa.Result) (*session.AccessClaims, bool) {
+	ctx := r.Context()
+	t, err := a.sessions.StepUp(ctx, a.sessions.RefreshToken(r), res)
+	replaced := errors.Is(err, session.ErrInsufficientAAL)
+	if replaced {
+		t, err = a.sessions.Start(ctx, u.ID, res)
+	}
+	if errors.Is(err, session.ErrInvalidToken) { // revoked meanwhile
+		a.signOutQuietly(w, r)
+		redirect(w, r, "/")
+		return nil, false
+	}
+	if err != nil {
+		a.internal(w, r, err)
+		return nil, false
+	}
+	if replaced {
+		if err := a.sessions.Revoke(ctx, u.ID, c.SessionID); err != nil {
+			a.log.Error("revoking the replaced session", "user", u.ID, "session", c.SessionID, "err", err)
+		}
+	}
+	a.sessions.SetCookies(w, t)
+	return t.Claims, true
 }

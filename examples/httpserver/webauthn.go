@@ -44,6 +44,24 @@ const keyName = "Security key"
 // asked for it.
 const passkeyCookie = "mfa_example_passkey"
 
+// setPasskeyCookie sets the passkey cookie, or with maxAge -1 clears it.
+// Like the session cookies it is Secure, with the __Host- prefix (which
+// needs Path=/), unless the app's URL is plain http: the URL, not the
+// request, since behind a proxy that ends TLS every request is plain HTTP.
+func (a *app) setPasskeyCookie(w http.ResponseWriter, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{
+		Name: a.passkeyCookieName(), Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: a.secureCookies, SameSite: http.SameSiteStrictMode,
+	})
+}
+
+func (a *app) passkeyCookieName() string {
+	if a.secureCookies {
+		return "__Host-" + passkeyCookie
+	}
+	return passkeyCookie
+}
+
 // newWebAuthn configures the WebAuthn factor for the app's URL: the RP ID
 // is its host name and the only allowed origin is the URL itself. It fails
 // for a URL that WebAuthn cannot serve (an IP address, plain http other
@@ -116,7 +134,8 @@ func (a *app) keyRegisterOptions(w http.ResponseWriter, r *http.Request, u user,
 
 // keyRegister checks the browser's answer and stores the key. The
 // registration is itself a use of the key, so, like a first TOTP code, it
-// completes a first sign-in or raises the session.
+// completes a first sign-in or refreshes the session, at the session's
+// level at most (sessionAfterEnrolment).
 func (a *app) keyRegister(w http.ResponseWriter, r *http.Request, u user, c *session.AccessClaims) {
 	ctx := r.Context()
 	name := strings.TrimSpace(r.PostFormValue("name"))
@@ -219,11 +238,7 @@ func (a *app) passkeyOptions(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, keyOptions{Error: "Something went wrong on our side."})
 		return
 	}
-	http.SetCookie(w, &http.Cookie{
-		Name: passkeyCookie, Value: binding, Path: "/signin/passkey",
-		MaxAge: int(webauthn.DefaultTimeout / time.Second), HttpOnly: true, SameSite: http.SameSiteStrictMode,
-		Secure: r.TLS != nil,
-	})
+	a.setPasskeyCookie(w, binding, int(webauthn.DefaultTimeout/time.Second))
 	writeJSON(w, http.StatusOK, keyOptions{ChallengeID: ch.ID, PublicKey: assertion.Response})
 }
 
@@ -232,10 +247,10 @@ func (a *app) passkeyOptions(w http.ResponseWriter, r *http.Request) {
 // starts at once.
 func (a *app) passkeySignIn(w http.ResponseWriter, r *http.Request) {
 	binding := ""
-	if ck, err := r.Cookie(passkeyCookie); err == nil {
+	if ck, err := r.Cookie(a.passkeyCookieName()); err == nil {
 		binding = ck.Value
 	}
-	http.SetCookie(w, &http.Cookie{Name: passkeyCookie, Path: "/signin/passkey", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	a.setPasskeyCookie(w, "", -1)
 	fail := func(status int, msg string) {
 		a.render(w, status, "signin", formPage{base: base{Title: "Sign in", Error: msg}, Passkey: true})
 	}

@@ -1,0 +1,341 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+
+	"github.com/mfakit/mfa/internal/testkit"
+	"github.com/mfakit/mfa/session"
+	"github.com/mfakit/mfa/store/memstore"
+)
+
+// Authenticator data flags (WebAuthn §6.1).
+const (
+	flagUP = 0x01
+	flagUV = 0x04
+	flagBE = 0x08
+	flagBS = 0x10
+	flagAT = 0x40
+)
+
+// The origin startApp's app serves: what a browser would report.
+const appOrigin = "http://localhost:8080"
+
+var b64 = base64.RawURLEncoding
+
+// testKey is a software security key with one ES256 credential: it answers
+// the app's options as navigator.credentials would. flags are added to
+// every answer: flagUV alone is a security key (AAL3), with flagBE|flagBS
+// a synced passkey (AAL2).
+type testKey struct {
+	key    *ecdsa.PrivateKey
+	id     []byte // credential ID
+	flags  byte
+	handle []byte // user handle, kept at registration
+	count  uint32
+}
+
+func newTestKey(t *testing.T, flags byte) *testKey {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := &testKey{key: key, id: make([]byte, 32), flags: flags}
+	rand.Read(k.id)
+	return k
+}
+
+// authData is the head of authenticator data: RP ID hash, flags, counter.
+func (k *testKey) authData(rpID string, flags byte) []byte {
+	h := sha256.Sum256([]byte(rpID))
+	out := append(h[:], flagUP|k.flags|flags)
+	return binary.BigEndian.AppendUint32(out, k.count)
+}
+
+func clientDataJSON(t *testing.T, typ, challenge string) []byte {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{"type": typ, "challenge": challenge, "origin": appOrigin, "crossOrigin": false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// create answers creation options (the "publicKey" member the app sends).
+func (k *testKey) create(t *testing.T, options json.RawMessage) string {
+	t.Helper()
+	var o struct {
+		Challenge string
+		RP        struct{ ID string }
+		User      struct{ ID string }
+	}
+	if err := json.Unmarshal(options, &o); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	if k.handle, err = b64.DecodeString(o.User.ID); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := k.key.PublicKey.Bytes() // 0x04 || X || Y
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := cbor.CTAP2EncOptions().EncMode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cose, err := enc.Marshal(map[int]any{1: 2, 3: -7, -1: 1, -2: pub[1:33], -3: pub[33:65]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := append(k.authData(o.RP.ID, flagAT), make([]byte, 16)...) // AAGUID
+	auth = binary.BigEndian.AppendUint16(auth, uint16(len(k.id)))
+	auth = append(append(auth, k.id...), cose...)
+	att, err := enc.Marshal(map[string]any{"fmt": "none", "attStmt": map[string]any{}, "authData": auth})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mustJSON(t, map[string]any{
+		"id": b64.EncodeToString(k.id), "rawId": b64.EncodeToString(k.id), "type": "public-key",
+		"response": map[string]any{
+			"clientDataJSON":    b64.EncodeToString(clientDataJSON(t, "webauthn.create", o.Challenge)),
+			"attestationObject": b64.EncodeToString(att),
+		},
+		"clientExtensionResults": map[string]any{},
+	})
+}
+
+// get answers request options.
+func (k *testKey) get(t *testing.T, options json.RawMessage) string {
+	t.Helper()
+	var o struct{ Challenge, RPID string }
+	if err := json.Unmarshal(options, &o); err != nil {
+		t.Fatal(err)
+	}
+	k.count++
+	auth := k.authData(o.RPID, 0)
+	cd := clientDataJSON(t, "webauthn.get", o.Challenge)
+	h := sha256.Sum256(cd)
+	digest := sha256.Sum256(append(append([]byte(nil), auth...), h[:]...))
+	sig, err := ecdsa.SignASN1(rand.Reader, k.key, digest[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mustJSON(t, map[string]any{
+		"id": b64.EncodeToString(k.id), "rawId": b64.EncodeToString(k.id), "type": "public-key",
+		"response": map[string]any{
+			"clientDataJSON": b64.EncodeToString(cd), "authenticatorData": b64.EncodeToString(auth),
+			"signature": b64.EncodeToString(sig), "userHandle": b64.EncodeToString(k.handle),
+		},
+		"clientExtensionResults": map[string]any{},
+	})
+}
+
+// keyOptions fetches a challenge from one of the JSON option routes, as
+// the page's script does.
+func (b *browser) keyOptions(t *testing.T, path string) (challengeID string, publicKey json.RawMessage) {
+	t.Helper()
+	p := b.post(path, nil).must(t, http.StatusOK)
+	var o struct {
+		ChallengeID string          `json:"challengeId"`
+		PublicKey   json.RawMessage `json:"publicKey"`
+	}
+	if err := json.Unmarshal([]byte(p.body), &o); err != nil || o.ChallengeID == "" {
+		t.Fatalf("%s: no challenge (%v) in %s", path, err, p.body)
+	}
+	return o.ChallengeID, o.PublicKey
+}
+
+// addKey registers k, as the "Add a security key or passkey" form does.
+func (b *browser) addKey(t *testing.T, k *testKey) page {
+	t.Helper()
+	id, opts := b.keyOptions(t, "/webauthn/register/options")
+	return b.post("/webauthn/register", url.Values{"challenge_id": {id}, "response": {k.create(t, opts)}, "name": {"Test key"}})
+}
+
+// signInWithKey signs in with the password, then k.
+func (b *browser) signInWithKey(t *testing.T, name string, k *testKey) {
+	t.Helper()
+	b.signIn(t, name).must(t, http.StatusOK, "Enter a code")
+	id, opts := b.keyOptions(t, "/webauthn/signin/options")
+	b.post("/signin/code", url.Values{"kind": {"webauthn"}, "challenge_id": {id}, "response": {k.get(t, opts)}}).
+		must(t, http.StatusOK, "Your account")
+}
+
+// acr is the assurance level of the browser's session, as /api/me reads
+// it from a new access token.
+func (b *browser) acr(t *testing.T) string {
+	t.Helper()
+	b.get("/").must(t, http.StatusOK, "Your account") // a current access cookie
+	res, me := api(t, http.MethodGet, b.base+"/api/me", b.cookie(accessCookie), nil)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("/api/me: %d %v", res.StatusCode, me)
+	}
+	acr, _ := me["acr"].(string)
+	return acr
+}
+
+// TestAddedKeyKeepsSessionLevel: registering a security key (an AAL3
+// authenticator) in an AAL2 session does not make the session AAL3:
+// binding is not authenticating at the new key's level. Signing in with
+// the key does.
+func TestAddedKeyKeepsSessionLevel(t *testing.T) {
+	srv, c := start(t)
+	b := newBrowser(t, srv)
+	signUp(t, b, c, "olga")
+	if got := b.acr(t); got != session.ACRAAL2 {
+		t.Fatalf("after TOTP sign-up: %s, want %s", got, session.ACRAAL2)
+	}
+	c.Add(time.Minute)
+	k := newTestKey(t, flagUV)
+	b.addKey(t, k).must(t, http.StatusOK, "Your security key or passkey is registered.")
+	if got := b.acr(t); got != session.ACRAAL2 {
+		t.Fatalf("after adding a key in an AAL2 session: %s, want %s", got, session.ACRAAL2)
+	}
+
+	b.signOut(t)
+	b.signInWithKey(t, "olga", k)
+	if got := b.acr(t); got != session.ACRAAL3 {
+		t.Fatalf("signed in with the key: %s, want %s", got, session.ACRAAL3)
+	}
+}
+
+// signUpWithKey creates a user whose first factor is k, a security key:
+// the browser is signed in at AAL3.
+// A minute passes: the next factor is added later than the key was.
+func signUpWithKey(t *testing.T, b *browser, c *testkit.Clock, name string, k *testKey) {
+	t.Helper()
+	b.post("/signup", url.Values{"username": {name}, "password": {password}}).
+		must(t, http.StatusOK, "Set up two-step sign-in")
+	b.addKey(t, k).must(t, http.StatusOK, "Your account")
+	if got := b.acr(t); got != session.ACRAAL3 {
+		t.Fatalf("signed up with a security key: %s, want %s", got, session.ACRAAL3)
+	}
+	c.Add(time.Minute)
+}
+
+// TestFactorAddedInAAL3Session: a factor below the session's level (a
+// synced passkey, an authenticator app) added in an AAL3 session is added
+// like any other: the page says so, the session keeps its level, and the
+// user's other sessions end.
+func TestFactorAddedInAAL3Session(t *testing.T) {
+	t.Run("synced passkey", func(t *testing.T) {
+		srv, c := start(t)
+		b := newBrowser(t, srv)
+		k := newTestKey(t, flagUV)
+		signUpWithKey(t, b, c, "pia", k)
+		other := newBrowser(t, srv)
+		other.signInWithKey(t, "pia", k)
+
+		b.addKey(t, newTestKey(t, flagUV|flagBE|flagBS)).
+			must(t, http.StatusOK, "Your security key or passkey is registered.")
+		if got := b.acr(t); got != session.ACRAAL3 {
+			t.Fatalf("after adding a synced passkey: %s, want %s", got, session.ACRAAL3)
+		}
+		other.get("/").must(t, http.StatusOK, "Create an account")
+	})
+	t.Run("authenticator app", func(t *testing.T) {
+		srv, c := start(t)
+		b := newBrowser(t, srv)
+		k := newTestKey(t, flagUV)
+		signUpWithKey(t, b, c, "quinn", k)
+		other := newBrowser(t, srv)
+		other.signInWithKey(t, "quinn", k)
+
+		p := b.post("/totp/begin", nil).must(t, http.StatusOK, "Scan the QR code")
+		secret := strings.ReplaceAll(p.find(t, `id="totp-secret"[^>]*>([^<]+)<`), " ", "")
+		b.post("/totp/confirm", url.Values{
+			"factor_id": {p.find(t, `name="factor_id" value="([^"]+)"`)},
+			"code":      {testkit.TOTPCode(t, secret, c.Now())},
+		}).must(t, http.StatusOK, "Save your backup codes", "Your authenticator app is set up.")
+		if got := b.acr(t); got != session.ACRAAL3 {
+			t.Fatalf("after adding an authenticator app: %s, want %s", got, session.ACRAAL3)
+		}
+		other.get("/").must(t, http.StatusOK, "Create an account")
+	})
+}
+
+// TestStepUpBelowSessionLevel: an AAL3 session whose check is stale steps
+// up with a backup code. The session cannot be refreshed at AAL3 by an
+// AAL2 check, so a new one replaces it at AAL2; the change is made and the
+// user's other sessions end.
+func TestStepUpBelowSessionLevel(t *testing.T) {
+	srv, c := start(t)
+	b := newBrowser(t, srv)
+	acc := signUp(t, b, c, "rosa")
+	c.Add(time.Minute)
+	k := newTestKey(t, flagUV)
+	b.addKey(t, k).must(t, http.StatusOK, "Your security key or passkey is registered.")
+	b.signOut(t)
+	b.signInWithKey(t, "rosa", k)
+	other := newBrowser(t, srv)
+	other.signInWithKey(t, "rosa", k)
+	stale := b.cookie(refreshCookie)
+
+	c.Add(freshFor + time.Minute)
+	b.post("/factors/remove", url.Values{"factor_id": {acc.totpID}}).must(t, http.StatusOK, "Confirm it's you")
+	b.post("/step-up", url.Values{"kind": {"backup_codes"}, "code": {acc.codes[0]}, "action": {"remove"}, "factor_id": {acc.totpID}}).
+		must(t, http.StatusOK, "The factor was removed.", "codes left: 9", "Changes within 10 minutes of it need no new code")
+	if got := b.acr(t); got != session.ACRAAL2 {
+		t.Fatalf("after a backup-code step-up: %s, want %s", got, session.ACRAAL2)
+	}
+	other.get("/").must(t, http.StatusOK, "Create an account")
+	res, body := api(t, http.MethodPost, srv.URL+"/session/refresh", "", url.Values{"refresh_token": {stale}})
+	if res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("the replaced session refreshes: %d %v", res.StatusCode, body)
+	}
+}
+
+// TestPasskeyCookieFollowsAppURL: behind a proxy that ends TLS the app is
+// reached over plain HTTP, but its URL is https: the passkey binding
+// cookie is Secure, with the __Host- prefix, like the session cookies.
+func TestPasskeyCookieFollowsAppURL(t *testing.T) {
+	k, err := newKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := newApp(appConfig{keys: k, store: memstore.New(), users: newMemUsers(), url: "https://login.example.com",
+		log: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.handler())
+	defer srv.Close()
+	res, err := http.Post(srv.URL+"/webauthn/passkey/options", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	var got []string
+	for _, ck := range res.Cookies() {
+		got = append(got, ck.String())
+		if ck.Name == "__Host-"+passkeyCookie && ck.Secure && ck.Path == "/" && ck.HttpOnly {
+			return
+		}
+	}
+	t.Fatalf("no Secure __Host-%s cookie for an https app; got %q", passkeyCookie, got)
+}
