@@ -107,7 +107,7 @@
 //	mfa:{m:<key>}                   mark: its expiry in ms, or "f" (string)
 //	mfa:{s:<id>}  mfa:{s:<id>}:r    session (hash), its retired hashes (set)
 //	mfa:{d:<id>}                    remembered device (hash)
-//	mfa:{u:<user>}:ss  :ds          the user's session and device IDs (sets)
+//	mfa:{u:<user>}:ss  :ds          the user's session and device IDs (sorted sets)
 //
 // Times are integer milliseconds since the Unix epoch; a time passed in
 // with finer precision is rounded, up for instants at which something
@@ -133,7 +133,20 @@
 //     moment.
 //   - Sessions and devices are added to their user's index before they
 //     are written, so RevokeUserSessions and DeleteUserDevices never miss
-//     one; readers skip index entries whose record is gone.
+//     one. Between the two steps the index names a record that does not
+//     exist yet, so nothing removes an entry for want of its record:
+//     readers skip such entries and leave them. The index is a sorted set
+//     scored by the instant after which Redis may drop the record (its
+//     Expires plus 10 minutes, in the caller's time); each create drops
+//     the entries scored before its Created, and deleting a device drops
+//     its entry. An entry thus goes only once its record is deleted or
+//     expired by more than the grace, never while a create may still be
+//     about to write it. Only a create stalled between its steps for
+//     longer than its record's lifetime plus the grace could lose its
+//     entry, and that record is then expired for every instance whose
+//     clock is within the grace of the creator's; an instance whose clock
+//     runs ahead by more than the grace drops the entries of records that
+//     are about to expire a little early.
 //
 // On a single Redis (or a failover client) every operation is one script.
 //

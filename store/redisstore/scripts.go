@@ -28,17 +28,25 @@ local function put(key, field, value)
 end
 `
 
-// luaIndexAdd adds a member to a per-user index set and keeps the set at
+// luaIndexAdd adds a member to a per-user index (a sorted set of IDs,
+// each scored by the instant, in the caller's milliseconds, after which
+// Redis may have dropped its record: expiry plus grace), keeping the later
+// score when the member is there already. In the same step it drops the
+// entries whose score is before now, the caller's time of the add, so an
+// entry goes only once its record is past its expiry plus grace: never
+// while a create that added it may still be writing it. The set is kept at
 // least as long as the record it names, without ever shortening it.
-// It returns the size of the set.
 const luaIndexAdd = `
-local function index_add(key, member, ttl)
+local function index_add(key, member, ttl, score, now)
   local cur = redis.call('PTTL', key)
-  redis.call('SADD', key, member)
+  local old = redis.call('ZSCORE', key, member)
+  if not old or tonumber(old) < tonumber(score) then
+    redis.call('ZADD', key, score, member)
+  end
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. now)
   if cur == -2 or (cur >= 0 and cur < ttl) then
     redis.call('PEXPIRE', key, ttl)
   end
-  return redis.call('SCARD', key)
 end
 `
 
@@ -238,22 +246,23 @@ return 'ok'
 // unless the store is sharded, adds it to its user's index.
 //
 // KEYS: the record, the user's index (optional). ARGV: ID, Redis expiry in
-// ms, then field-value pairs. Reply: -1 if the ID is taken, else the size
-// of the index (0 without one).
+// ms, index score, now (see luaIndexAdd), then field-value pairs.
+// Reply: 'ex' if the ID is taken, else 'ok'.
 var createIndexedScript = redis.NewScript(luaIndexAdd + `
-if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'ex' end
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-if KEYS[2] then return index_add(KEYS[2], ARGV[1], tonumber(ARGV[2])) end
-return 0
+if KEYS[2] then index_add(KEYS[2], ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]) end
+return 'ok'
 `)
 
 // indexAddScript adds a record to its user's index (sharded stores, before
 // the record is created, so no record is ever missing from its index).
 //
-// KEYS: the index. ARGV: ID, Redis expiry in ms. Reply: the index size.
+// KEYS: the index. ARGV: ID, Redis expiry in ms, index score, now.
 var indexAddScript = redis.NewScript(luaIndexAdd + `
-return index_add(KEYS[1], ARGV[1], tonumber(ARGV[2]))
+index_add(KEYS[1], ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4])
+return 'ok'
 `)
 
 // rotateScript rotates a session's refresh hash, or revokes the session
@@ -313,6 +322,6 @@ var deleteDeviceScript = redis.NewScript(`
 local u = redis.call('HGET', KEYS[1], 'user')
 if not u or u ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
-if KEYS[2] then redis.call('SREM', KEYS[2], ARGV[2]) end
+if KEYS[2] then redis.call('ZREM', KEYS[2], ARGV[2]) end
 return 1
 `)

@@ -4,82 +4,56 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/mfakit/mfa/store"
 )
 
 // Sessions and devices are hashes under their own tags ({s:<id>},
-// {d:<id>}), found by ID alone; each user has an index set of their IDs
-// under the user's tag. An index may name records that are gone (Redis
-// dropped them after expiry, or a create lost a race): readers skip those
-// and prune them. It never misses a record: on a single Redis the record
-// and its index entry are written by one script, on a sharded one the
-// entry is added first.
+// {d:<id>}), found by ID alone; each user has an index of their IDs under
+// the user's tag: a sorted set, each ID scored by the instant after which
+// Redis may have dropped its record (its expiry plus grace, in the
+// caller's time). An index may name records that are gone (expired and
+// dropped or swept, or never written: a create that failed or lost its ID
+// to another); readers skip those and leave them. Entries leave the index
+// only when their record is deleted through it (DeleteDevice,
+// DeleteUserDevices) or when a later create of the same user, at a caller
+// time past the entry's score, drops it (see luaIndexAdd). Neither can
+// happen to the entry of a create still in progress, so the index never
+// misses a record: on a single Redis the record and its entry are written
+// by one script; on a sharded one the entry is added first, and nothing
+// removes it until its record has expired by more than grace.
 
-// pruneAt: an index this large (and every 16 entries more) is checked for
-// entries whose record is gone, so a user who signs in every day does not
-// grow an unbounded index.
-const pruneAt = 32
-
-// createIndexed writes a session or device and its index entry.
-func (s *Store) createIndexed(ctx context.Context, op string, keyOf func(string) string, index, id string, ttl int64, a fields) error {
-	args := append(fields{id, ttl}, a...)
+// createIndexed writes a session or device and its index entry. created
+// is the caller's now (the record's creation time), exp its expiry.
+func (s *Store) createIndexed(ctx context.Context, op string, keyOf func(string) string, index, id string,
+	created, exp time.Time, a fields) error {
+	ttl := backstop(created, exp)
+	now := msDown(created)
+	score := now + ttl
+	if score < now { // overflow: never dropped
+		score = math.MaxInt64
+	}
+	args := append(fields{id, ttl, score, now}, a...)
 	keys := []string{keyOf(id), index}
 	if s.sharded {
-		if err := indexAddScript.Run(ctx, s.c, []string{index}, id, ttl).Err(); err != nil {
+		if err := indexAddScript.Run(ctx, s.c, []string{index}, args[:4]...).Err(); err != nil {
 			return fail(op, err)
 		}
 		keys = keys[:1]
 	}
-	n, err := createIndexedScript.Run(ctx, s.c, keys, args...).Int64()
-	if err != nil {
-		return fail(op, err)
-	}
-	if n < 0 {
-		return status(op, "ex", nil)
-	}
-	if n >= pruneAt && n%16 == 0 {
-		// Best effort: a failure here leaves only dead entries behind.
-		_ = s.prune(ctx, index, keyOf)
-	}
-	return nil
+	v, err := createIndexedScript.Run(ctx, s.c, keys, args...).Result()
+	return status(op, v, err)
 }
 
-// prune removes the index entries whose record no longer exists.
-func (s *Store) prune(ctx context.Context, index string, keyOf func(string) string) error {
-	ids, err := s.c.SMembers(ctx, index).Result()
-	if err != nil || len(ids) == 0 {
-		return err
-	}
-	cmds := make([]*redis.IntCmd, len(ids))
-	if _, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, id := range ids {
-			cmds[i] = p.Exists(ctx, keyOf(id))
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	var gone []any
-	for i, c := range cmds {
-		if c.Val() == 0 {
-			gone = append(gone, ids[i])
-		}
-	}
-	if len(gone) == 0 {
-		return nil
-	}
-	return s.c.SRem(ctx, index, gone...).Err()
-}
-
-// members reads a user's index and the records it names, dropping the
-// entries whose record is gone or belongs to someone else.
+// members reads a user's index and the records it names, skipping the
+// entries whose record is gone or belongs to someone else. It removes
+// nothing: an entry without a record may be that of a create between
+// its two steps (on a sharded store).
 func (s *Store) members(ctx context.Context, index, userID string, keyOf func(string) string) ([]string, []hash, error) {
-	ids, err := s.c.SMembers(ctx, index).Result()
+	ids, err := s.c.ZRange(ctx, index, 0, -1).Result()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -91,19 +65,12 @@ func (s *Store) members(ctx context.Context, index, userID string, keyOf func(st
 	if err != nil {
 		return nil, nil, err
 	}
-	var gone []any
 	outIDs, out := ids[:0], make([]hash, 0, len(hs))
 	for i, h := range hs {
-		switch {
-		case len(h) == 0:
-			gone = append(gone, ids[i])
-		case h["user"] == userID:
+		if len(h) > 0 && h["user"] == userID {
 			outIDs = append(outIDs, ids[i])
 			out = append(out, h)
 		}
-	}
-	if len(gone) > 0 {
-		_ = s.c.SRem(ctx, index, gone...).Err() // best effort, see prune
 	}
 	return outIDs, out, nil
 }
@@ -142,7 +109,7 @@ func (h hash) session(id string) (store.Session, error) {
 // after its Expires (measured from its Created), revoked or not.
 func (s *Store) CreateSession(ctx context.Context, x store.Session) error {
 	return s.createIndexed(ctx, "create session", s.sessionKey, s.sessionIndex(x.UserID), x.ID,
-		backstop(x.Created, x.Expires), sessionFields(x))
+		x.Created, x.Expires, sessionFields(x))
 }
 
 // GetSession implements [store.Sessions].
@@ -200,7 +167,7 @@ func (s *Store) RevokeSession(ctx context.Context, id string) error {
 // runs may stay live, as if it had been created just after.
 func (s *Store) RevokeUserSessions(ctx context.Context, userID string) (int, error) {
 	const op = "revoke user sessions"
-	ids, err := s.c.SMembers(ctx, s.sessionIndex(userID)).Result()
+	ids, err := s.c.ZRange(ctx, s.sessionIndex(userID), 0, -1).Result()
 	if err != nil {
 		return 0, fail(op, err)
 	}
@@ -277,7 +244,7 @@ func live(exp, now time.Time) bool {
 // after its Expires (measured from its Created).
 func (s *Store) CreateDevice(ctx context.Context, d store.Device) error {
 	return s.createIndexed(ctx, "create device", s.deviceKey, s.deviceIndex(d.UserID), d.ID,
-		backstop(d.Created, d.Expires), deviceFields(d))
+		d.Created, d.Expires, deviceFields(d))
 }
 
 // GetDevice implements [store.Devices].
@@ -336,7 +303,7 @@ func (s *Store) DeleteDevice(ctx context.Context, userID, id string) error {
 		return status(op, "nf", nil)
 	}
 	if s.sharded {
-		_ = s.c.SRem(ctx, s.deviceIndex(userID), id).Err() // a dead entry is skipped later
+		_ = s.c.ZRem(ctx, s.deviceIndex(userID), id).Err() // else dropped after its expiry
 	}
 	return nil
 }
@@ -346,7 +313,7 @@ func (s *Store) DeleteDevice(ctx context.Context, userID, id string) error {
 func (s *Store) DeleteUserDevices(ctx context.Context, userID string) (int, error) {
 	const op = "delete user devices"
 	index := s.deviceIndex(userID)
-	ids, err := s.c.SMembers(ctx, index).Result()
+	ids, err := s.c.ZRange(ctx, index, 0, -1).Result()
 	if err != nil {
 		return 0, fail(op, err)
 	}
@@ -362,18 +329,18 @@ func (s *Store) DeleteUserDevices(ctx context.Context, userID string) (int, erro
 	if err != nil {
 		return 0, fail(op, err)
 	}
-	n := 0
-	for _, c := range cmds {
+	// On a sharded store, the entries of the devices deleted here leave
+	// the index after them, as the script does on a single Redis. An entry
+	// whose device was not there stays: it may be that of a create between
+	// its two steps, whose device is about to be written.
+	var deleted []any
+	for i, c := range cmds {
 		if r, _ := c.Int64(); r == 1 {
-			n++
+			deleted = append(deleted, ids[i])
 		}
 	}
-	if s.sharded && len(ids) > 0 {
-		members := make([]any, len(ids))
-		for i, id := range ids {
-			members[i] = id
-		}
-		_ = s.c.SRem(ctx, index, members...).Err()
+	if s.sharded && len(deleted) > 0 {
+		_ = s.c.ZRem(ctx, index, deleted...).Err() // else dropped after their expiry
 	}
-	return n, nil
+	return len(deleted), nil
 }

@@ -55,7 +55,8 @@ return 1
 // (SCAN, on every shard), so it costs time in proportion to all keys,
 // and re-checks each candidate in a script, so it never deletes a record
 // that a concurrent write made live again. Index entries of deleted
-// sessions and devices are pruned later by the readers.
+// sessions and devices stay until a later create of the same user drops
+// them (past their expiry plus grace); readers skip them.
 func (s *Store) Sweep(ctx context.Context, now time.Time) (int64, error) {
 	var (
 		mu    sync.Mutex // go-redis may sweep shards concurrently
