@@ -762,7 +762,13 @@ func (a *app) totpConfirm(w http.ResponseWriter, r *http.Request, u user, c *ses
 	res, err := a.verifier.ConfirmEnrollment(ctx, mfa.ConfirmRequest{
 		UserID: u.ID, FactorID: factorID,
 		Response: response(kind, r.PostFormValue("code")), IP: clientIP(r),
+		AuthTime: authTimeOf(c),
 	})
+	if errors.Is(err, mfa.ErrStepUpRequired) {
+		// Another factor became active since this enrolment began.
+		a.askStepUp(w, r, u, "add-totp", "")
+		return
+	}
 	if err != nil {
 		msg, status, known := a.message(err, kind)
 		if !known {
@@ -943,12 +949,33 @@ func (a *app) renderStepUp(w http.ResponseWriter, r *http.Request, status int, u
 	if action == "remove" {
 		what = "remove " + a.factorName(r.Context(), u.ID, factorID)
 	}
+	form := codeForm{Post: "/step-up", Action: action, FactorID: factorID, HasTOTP: set.totp, HasCodes: set.codes, HasKey: set.keys}
+	keyOnly := keyOnlyStepUp(r)
+	if keyOnly {
+		form.HasTOTP, form.HasCodes = false, false
+	}
 	a.render(w, status, "stepup", stepUpPage{
-		base: base{Title: "Confirm it's you", User: u.Name, Error: msg},
-		What: what,
-		Form: codeForm{Post: "/step-up", Action: action, FactorID: factorID, HasTOTP: set.totp, HasCodes: set.codes, HasKey: set.keys},
+		base:    base{Title: "Confirm it's you", User: u.Name, Error: msg},
+		What:    what,
+		KeyOnly: keyOnly,
+		Form:    form,
 	})
 }
+
+// keyOnlyStepUp reports a session signed in with a security key at AAL3.
+// Its step-up takes only a key: a code proves AAL2, and a step-up never
+// lowers a session, nor may a fresh auth_time at AAL3 stand for a check
+// at AAL2. Starting a new AAL2 session instead would restart its time
+// limits without a password. A user without their key signs out and in
+// again with a code.
+func keyOnlyStepUp(r *http.Request) bool {
+	c, ok := session.ClaimsFrom(r.Context())
+	return ok && c.AAL() >= mfa.AAL3
+}
+
+// msgKeyOnly answers a step-up that this session cannot take.
+const msgKeyOnly = "This session was signed in with a security key, so changes need that key, or one like it. " +
+	"Without it, sign out and sign in with a code."
 
 // stepUp checks a code, refreshes the session with it (a fresh
 // auth_time; stepUpSession), then makes the change that asked for it.
@@ -962,6 +989,11 @@ func (a *app) stepUp(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown action", http.StatusBadRequest)
 		return
 	}
+	if kind := mfa.Kind(r.PostFormValue("kind")); kind != mfa.KindWebAuthn && keyOnlyStepUp(r) {
+		// Refused before the code is checked, so no backup code is spent.
+		a.renderStepUp(w, r, http.StatusUnprocessableEntity, u, action, factorID, msgKeyOnly)
+		return
+	}
 	kind, res, err := a.verify(r, u.ID, nil)
 	if err != nil {
 		msg, status, known := a.message(err, kind)
@@ -972,7 +1004,11 @@ func (a *app) stepUp(w http.ResponseWriter, r *http.Request) {
 		a.renderStepUp(w, r, status, u, action, factorID, msg)
 		return
 	}
-	if c, ok = a.stepUpSession(w, r, u, c, res); !ok {
+	if res.AAL < c.AAL() { // a synced passkey in an AAL3 session
+		a.renderStepUp(w, r, http.StatusUnprocessableEntity, u, action, factorID, msgKeyOnly)
+		return
+	}
+	if c, ok = a.stepUpSession(w, r, res); !ok {
 		return
 	}
 	switch action {

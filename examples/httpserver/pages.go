@@ -66,8 +66,9 @@ type (
 	}
 	stepUpPage struct {
 		base
-		What string // "remove Authenticator app"
-		Form codeForm
+		What    string // "remove Authenticator app"
+		KeyOnly bool   // an AAL3 session: only a security key will do
+		Form    codeForm
 	}
 	enrollPage struct {
 		base

@@ -60,6 +60,9 @@ func (a *app) recent(action string, h http.HandlerFunc) http.Handler {
 			a.denied(w, r, d)
 			return
 		}
+		// The session is valid, only not recent: the step-up page shows
+		// what it may take by its level.
+		r = r.WithContext(session.WithClaims(r.Context(), d.Claims))
 		a.askStepUp(w, r, u, action, r.PostFormValue("factor_id"))
 	}))
 }
@@ -154,24 +157,13 @@ func (a *app) refreshAfterEnrolment(w http.ResponseWriter, r *http.Request, c *s
 	a.sessions.SetCookies(w, t)
 }
 
-// stepUpSession refreshes the request's session c with the step-up check
-// res, sets the new cookies and returns the claims of the session the
-// browser now holds. A check at or above the session's level raises it in
-// place (new auth_time, same session). One below it cannot: StepUp never
-// lowers a session, and a fresh auth_time at the old level would claim
-// what the check did not prove. As the step-up page exists for a fresh
-// check, the session is then replaced, as by a sign-in: a new one at the
-// level just proved, whose limits count from this check, and the old one,
-// still valid (StepUp checked it), is revoked. An AAL3 user who confirms
-// with a code goes on at AAL2 until the next sign-in with the key. On
-// failure it answers the request and returns false.
-func (a *app) stepUpSession(w http.ResponseWriter, r *http.Request, u user, c *session.AccessClaims, res *mfa.Result) (*session.AccessClaims, bool) {
-	ctx := r.Context()
-	t, err := a.sessions.StepUp(ctx, a.sessions.RefreshToken(r), res)
-	replaced := errors.Is(err, session.ErrInsufficientAAL)
-	if replaced {
-		t, err = a.sessions.Start(ctx, u.ID, res)
-	}
+// stepUpSession raises the request's session with the step-up check res
+// (a fresh auth_time, the same session), sets the new cookies and returns
+// the claims the browser now holds. res is at least the session's level:
+// stepUp refuses a lower one before this. On failure it answers the
+// request and returns false.
+func (a *app) stepUpSession(w http.ResponseWriter, r *http.Request, res *mfa.Result) (*session.AccessClaims, bool) {
+	t, err := a.sessions.StepUp(r.Context(), a.sessions.RefreshToken(r), res)
 	if errors.Is(err, session.ErrInvalidToken) { // revoked meanwhile
 		a.signOutQuietly(w, r)
 		redirect(w, r, "/")
@@ -180,11 +172,6 @@ func (a *app) stepUpSession(w http.ResponseWriter, r *http.Request, u user, c *s
 	if err != nil {
 		a.internal(w, r, err)
 		return nil, false
-	}
-	if replaced {
-		if err := a.sessions.Revoke(ctx, u.ID, c.SessionID); err != nil {
-			a.log.Error("revoking the replaced session", "user", u.ID, "session", c.SessionID, "err", err)
-		}
 	}
 	a.sessions.SetCookies(w, t)
 	return t.Claims, true

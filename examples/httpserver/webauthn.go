@@ -145,7 +145,13 @@ func (a *app) keyRegister(w http.ResponseWriter, r *http.Request, u user, c *ses
 	res, err := a.verifier.ConfirmEnrollment(ctx, mfa.ConfirmRequest{
 		UserID: u.ID, ChallengeID: r.PostFormValue("challenge_id"),
 		Response: r.PostFormValue("response"), Name: name, IP: clientIP(r),
+		AuthTime: authTimeOf(c),
 	})
+	if errors.Is(err, mfa.ErrStepUpRequired) {
+		// Another factor became active since the registration began.
+		a.askStepUp(w, r, u, "add-key", "")
+		return
+	}
 	if err != nil {
 		msg, status, known := a.keyMessage(err, true)
 		if !known {

@@ -279,10 +279,9 @@ func TestFactorAddedInAAL3Session(t *testing.T) {
 	})
 }
 
-// TestStepUpBelowSessionLevel: an AAL3 session whose check is stale steps
-// up with a backup code. The session cannot be refreshed at AAL3 by an
-// AAL2 check, so a new one replaces it at AAL2; the change is made and the
-// user's other sessions end.
+// TestStepUpBelowSessionLevel: a session signed in with a security key
+// (AAL3) takes only a key at step-up. A backup code is refused before it is
+// checked, so it is not spent, and nothing changes; the key does it.
 func TestStepUpBelowSessionLevel(t *testing.T) {
 	srv, c := start(t)
 	b := newBrowser(t, srv)
@@ -294,20 +293,36 @@ func TestStepUpBelowSessionLevel(t *testing.T) {
 	b.signInWithKey(t, "rosa", k)
 	other := newBrowser(t, srv)
 	other.signInWithKey(t, "rosa", k)
-	stale := b.cookie(refreshCookie)
+	if got := b.acr(t); got != session.ACRAAL3 {
+		t.Fatalf("after a key sign-in: %s, want %s", got, session.ACRAAL3)
+	}
 
 	c.Add(freshFor + time.Minute)
-	b.post("/factors/remove", url.Values{"factor_id": {acc.totpID}}).must(t, http.StatusOK, "Confirm it's you")
-	b.post("/step-up", url.Values{"kind": {"backup_codes"}, "code": {acc.codes[0]}, "action": {"remove"}, "factor_id": {acc.totpID}}).
-		must(t, http.StatusOK, "The factor was removed.", "codes left: 9", "Changes within 10 minutes of it need no new code")
-	if got := b.acr(t); got != session.ACRAAL2 {
-		t.Fatalf("after a backup-code step-up: %s, want %s", got, session.ACRAAL2)
+	p := b.post("/factors/remove", url.Values{"factor_id": {acc.totpID}}).must(t, http.StatusOK, "Confirm it's you", "Use security key")
+	if strings.Contains(p.body, `name="kind" value="backup_codes"`) || strings.Contains(p.body, `name="kind" value="totp"`) {
+		t.Fatalf("an AAL3 step-up offers codes:\n%s", p.body)
+	}
+	for _, kind := range []string{"backup_codes", "totp"} {
+		code := acc.codes[0]
+		if kind == "totp" {
+			code = testkit.TOTPCode(t, acc.secret, c.Now())
+		}
+		b.post("/step-up", url.Values{"kind": {kind}, "code": {code}, "action": {"remove"}, "factor_id": {acc.totpID}}).
+			must(t, http.StatusUnprocessableEntity, "signed in with a security key")
+	}
+	b.get("/").must(t, http.StatusOK, "Authenticator app", "codes left: 10")
+	if got := b.acr(t); got != session.ACRAAL3 {
+		t.Fatalf("after refused code step-ups: %s, want %s", got, session.ACRAAL3)
+	}
+	other.get("/").must(t, http.StatusOK, "Your account")
+
+	id, opts := b.keyOptions(t, "/webauthn/step-up/options")
+	b.post("/step-up", url.Values{"kind": {"webauthn"}, "challenge_id": {id}, "response": {k.get(t, opts)}, "action": {"remove"}, "factor_id": {acc.totpID}}).
+		must(t, http.StatusOK, "The factor was removed.")
+	if got := b.acr(t); got != session.ACRAAL3 {
+		t.Fatalf("after a key step-up: %s, want %s", got, session.ACRAAL3)
 	}
 	other.get("/").must(t, http.StatusOK, "Create an account")
-	res, body := api(t, http.MethodPost, srv.URL+"/session/refresh", "", url.Values{"refresh_token": {stale}})
-	if res.StatusCode != http.StatusBadRequest {
-		t.Fatalf("the replaced session refreshes: %d %v", res.StatusCode, body)
-	}
 }
 
 // TestPasskeyCookieFollowsAppURL: behind a proxy that ends TLS the app is
@@ -338,4 +353,27 @@ func TestPasskeyCookieFollowsAppURL(t *testing.T) {
 		}
 	}
 	t.Fatalf("no Secure __Host-%s cookie for an https app; got %q", passkeyCookie, got)
+}
+
+// TestEnrolmentBegunBeforeAnotherFactor: an authenticator app begun during
+// sign-up, before a security key was added, cannot be confirmed once the
+// check is no longer recent: the app asks for a step-up instead of adding
+// it (or failing).
+func TestEnrolmentBegunBeforeAnotherFactor(t *testing.T) {
+	srv, c := start(t)
+	b := newBrowser(t, srv)
+	b.post("/signup", url.Values{"username": {"tess"}, "password": {password}}).
+		must(t, http.StatusOK, "Set up two-step sign-in")
+	p := b.post("/totp/begin", nil).must(t, http.StatusOK, "Scan the QR code")
+	secret := strings.ReplaceAll(p.find(t, `id="totp-secret"[^>]*>([^<]+)<`), " ", "")
+	pending := p.find(t, `name="factor_id" value="([^"]+)"`)
+
+	c.Add(time.Minute)
+	k := newTestKey(t, flagUV)
+	b.addKey(t, k).must(t, http.StatusOK, "Your account")
+	c.Add(freshFor + time.Minute)
+
+	b.post("/totp/confirm", url.Values{"factor_id": {pending}, "code": {testkit.TOTPCode(t, secret, c.Now())}}).
+		must(t, http.StatusOK, "Confirm it's you", "To add an authenticator app", "Use security key")
+	b.get("/").must(t, http.StatusOK, "Your account", "You have no authenticator app.")
 }
