@@ -57,7 +57,9 @@
 // The rule holds at confirmation too: an enrolment begun before the user
 // had an active factor, with the password alone, needs
 // ConfirmRequest.AuthTime if the user has activated a factor since. A
-// user holds at most one backup code set, enforced by the store, so
-// concurrent enrolments or regenerations leave exactly one; when a hook
-// refuses an enrolment, the factor it stored is deleted again.
+// pending factor can be removed without one, and only while the store
+// still finds it pending as it deletes it, so a confirmation that lands
+// first keeps it. A user holds at most one backup code set, enforced by
+// the store, so concurrent enrolments or regenerations leave exactly one;
+// when a hook refuses an enrolment, the factor it stored is deleted again.
 package mfa

@@ -328,6 +328,12 @@ type RemoveRequest struct {
 // RemoveFactor deletes a factor. It takes effect at once: the next
 // verification of it fails with ErrNotFound. Sessions are not touched; the
 // session package revokes them on the EventFactorRemoved event if asked.
+//
+// An active factor needs a fresh AuthTime, else ErrStepUpRequired. A
+// pending one is removed without it, and then only while it is still
+// pending: if the user confirms the enrolment while the call runs, the
+// store refuses the delete and the call fails with ErrStepUpRequired,
+// leaving the now active factor in place.
 func (v *Verifier) RemoveFactor(ctx context.Context, req RemoveRequest) error {
 	if req.UserID == "" || req.FactorID == "" {
 		return fmt.Errorf("%w: user and factor IDs are required", ErrInvalidInput)
@@ -343,12 +349,21 @@ func (v *Verifier) RemoveFactor(ctx context.Context, req RemoveRequest) error {
 	if err != nil {
 		return wrap(ErrStore, err)
 	}
-	if rec.Status == store.StatusActive && !v.fresh(req.AuthTime, now) {
-		return ErrStepUpRequired
+	del := v.store.DeleteFactor
+	if !v.fresh(req.AuthTime, now) {
+		if rec.Status != store.StatusPending {
+			return ErrStepUpRequired
+		}
+		// Without a step-up only a pending factor may go, and the read
+		// above may be stale: the store checks the status as it deletes.
+		del = v.store.DeletePendingFactor
 	}
-	if err := v.store.DeleteFactor(ctx, req.UserID, req.FactorID); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
+	if err := del(ctx, req.UserID, req.FactorID); err != nil {
+		switch {
+		case errors.Is(err, store.ErrNotFound):
 			return ErrNotFound
+		case errors.Is(err, store.ErrConflict):
+			return ErrStepUpRequired // confirmed since it was read
 		}
 		return wrap(ErrStore, err)
 	}

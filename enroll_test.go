@@ -224,3 +224,96 @@ func TestHookRefusalTakesBackTheFactor(t *testing.T) {
 		t.Fatalf("a new set after the refused regeneration: %v", err)
 	}
 }
+
+// confirmingStore runs before, when set, at the next DeletePendingFactor:
+// the moment between RemoveFactor's read and its delete. Not for
+// concurrent use.
+type confirmingStore struct {
+	store.Store
+	before func()
+}
+
+func (s *confirmingStore) DeletePendingFactor(ctx context.Context, userID, id string) error {
+	if f := s.before; f != nil {
+		s.before = nil
+		f()
+	}
+	return s.Store.DeletePendingFactor(ctx, userID, id)
+}
+
+// TestRemovePendingFactorWithoutStepUp: a pending factor goes without a
+// fresh verification, an active one does not, and neither does a pending
+// one the user confirms while RemoveFactor runs. Otherwise whoever held
+// only the password could delete the user's just-confirmed first factor
+// and be back at an account where enrolment needs no step-up.
+func TestRemovePendingFactorWithoutStepUp(t *testing.T) {
+	ctx := context.Background()
+	st := &confirmingStore{}
+	e := newEnv(t, func(c *mfa.Config) {
+		st.Store = c.Store
+		c.Store = st
+	})
+	status := func(user, id string) store.Status {
+		t.Helper()
+		f, err := e.st.GetFactor(ctx, user, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return ""
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f.Status
+	}
+
+	t.Run("pending", func(t *testing.T) {
+		en, err := e.v.BeginEnrollment(ctx, mfa.EnrollRequest{UserID: "alice", Kind: mfa.KindTOTP})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.resetEvents()
+		if err := e.v.RemoveFactor(ctx, mfa.RemoveRequest{UserID: "alice", FactorID: en.FactorID}); err != nil {
+			t.Fatalf("remove pending without AuthTime: %v", err)
+		}
+		if s := status("alice", en.FactorID); s != "" {
+			t.Fatalf("pending factor after removal: status %q, want gone", s)
+		}
+		if got := e.eventTypes(); !slices.Equal(got, []mfa.EventType{mfa.EventFactorRemoved}) {
+			t.Fatalf("events = %v", got)
+		}
+	})
+
+	t.Run("active", func(t *testing.T) {
+		fid, _ := e.enrollTOTP(t, "bob")
+		if err := e.v.RemoveFactor(ctx, mfa.RemoveRequest{UserID: "bob", FactorID: fid}); !errors.Is(err, mfa.ErrStepUpRequired) {
+			t.Fatalf("remove active without AuthTime: %v, want ErrStepUpRequired", err)
+		}
+		if s := status("bob", fid); s != store.StatusActive {
+			t.Fatalf("active factor after refused removal: status %q", s)
+		}
+	})
+
+	t.Run("confirmed meanwhile", func(t *testing.T) {
+		en, err := e.v.BeginEnrollment(ctx, mfa.EnrollRequest{UserID: "carol", Kind: mfa.KindTOTP, Account: "carol"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		code := e.code(t, en.Show.(*totp.Setup).Secret, 0)
+		var confirmErr error
+		st.before = func() {
+			_, confirmErr = e.v.ConfirmEnrollment(ctx, mfa.ConfirmRequest{UserID: "carol", FactorID: en.FactorID, Response: code})
+		}
+		e.resetEvents()
+		if err := e.v.RemoveFactor(ctx, mfa.RemoveRequest{UserID: "carol", FactorID: en.FactorID}); !errors.Is(err, mfa.ErrStepUpRequired) {
+			t.Fatalf("remove a factor confirmed after it was read: %v, want ErrStepUpRequired", err)
+		}
+		if confirmErr != nil {
+			t.Fatalf("the confirmation between read and delete: %v", confirmErr)
+		}
+		if s := status("carol", en.FactorID); s != store.StatusActive {
+			t.Fatalf("factor confirmed during removal: status %q, want active", s)
+		}
+		if got := e.eventTypes(); slices.Contains(got, mfa.EventFactorRemoved) {
+			t.Fatalf("events = %v; no removal expected", got)
+		}
+	})
+}

@@ -552,6 +552,11 @@ func (c *counting) DeleteFactor(ctx context.Context, userID, id string) error {
 	return c.Store.DeleteFactor(ctx, userID, id)
 }
 
+func (c *counting) DeletePendingFactor(ctx context.Context, userID, id string) error {
+	c.count("DeletePendingFactor")
+	return c.Store.DeletePendingFactor(ctx, userID, id)
+}
+
 func (c *counting) Advance(ctx context.Context, req store.Advance) error {
 	c.count("Advance")
 	return c.Store.Advance(ctx, req)

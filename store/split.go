@@ -55,6 +55,10 @@ func (s *Split) DeleteFactor(ctx context.Context, userID, id string) error {
 	return s.Factors.DeleteFactor(ctx, userID, id)
 }
 
+func (s *Split) DeletePendingFactor(ctx context.Context, userID, id string) error {
+	return s.Factors.DeletePendingFactor(ctx, userID, id)
+}
+
 func (s *Split) Advance(ctx context.Context, req Advance) error {
 	reset, forgive := req.Reset, req.Forgive
 	req.Reset, req.Forgive = nil, nil

@@ -128,8 +128,17 @@ type Factors interface {
 	// existing factor. It never changes Counter, Kind, Lookup or Created. It
 	// wraps ErrNotFound when the factor does not exist.
 	UpdateFactor(ctx context.Context, f Factor) error
-	// DeleteFactor removes a factor; ErrNotFound when there is none.
+	// DeleteFactor removes a factor, whatever its Status; ErrNotFound when
+	// there is none.
 	DeleteFactor(ctx context.Context, userID, id string) error
+	// DeletePendingFactor removes a factor only while its Status is
+	// StatusPending, checking and deleting in one atomic operation. It
+	// wraps ErrNotFound when there is no such factor and ErrConflict when
+	// the factor exists but is not pending; nothing is deleted then. Of
+	// it and a concurrent UpdateFactor that activates the factor, exactly
+	// one succeeds: the delete (the update then wraps ErrNotFound) or the
+	// activation (the delete then wraps ErrConflict).
+	DeletePendingFactor(ctx context.Context, userID, id string) error
 	// Advance atomically sets the factor's Counter to req.To if and only if
 	// it currently equals req.From, and then, in the same operation, sets
 	// LastUsed to req.Now, replaces Data when req.Data is non-nil, resets

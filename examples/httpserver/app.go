@@ -704,7 +704,14 @@ func (a *app) beginTOTP(w http.ResponseWriter, r *http.Request, u user, authTime
 	}
 	for _, f := range set.all {
 		if f.Kind == mfa.KindTOTP && !f.Active {
-			if err := a.verifier.RemoveFactor(ctx, mfa.RemoveRequest{UserID: u.ID, FactorID: f.ID}); err != nil && !errors.Is(err, mfa.ErrNotFound) {
+			err := a.verifier.RemoveFactor(ctx, mfa.RemoveRequest{UserID: u.ID, FactorID: f.ID})
+			switch {
+			case errors.Is(err, mfa.ErrStepUpRequired):
+				// Confirmed since it was listed (in another tab, say):
+				// the user has their authenticator app now.
+				redirect(w, r, "/")
+				return
+			case err != nil && !errors.Is(err, mfa.ErrNotFound):
 				a.internal(w, r, err)
 				return
 			}

@@ -218,14 +218,37 @@ func (s *Store) DeleteFactor(ctx context.Context, userID, id string) error {
 	if f == nil {
 		return store.ErrNotFound
 	}
+	s.deleteFactor(f)
+	return nil
+}
+
+// DeletePendingFactor implements [store.Factors].
+func (s *Store) DeletePendingFactor(ctx context.Context, userID, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.factor(userID, id)
+	if f == nil {
+		return store.ErrNotFound
+	}
+	if f.Status != store.StatusPending {
+		return store.ErrConflict
+	}
+	s.deleteFactor(f)
+	return nil
+}
+
+// deleteFactor removes f and its lookup key; s.mu is held.
+func (s *Store) deleteFactor(f *store.Factor) {
 	if f.Lookup != "" {
 		delete(s.lookups, lookupKey{f.Kind, f.Lookup})
 	}
-	delete(s.factors[userID], id)
-	if len(s.factors[userID]) == 0 {
-		delete(s.factors, userID)
+	delete(s.factors[f.UserID], f.ID)
+	if len(s.factors[f.UserID]) == 0 {
+		delete(s.factors, f.UserID)
 	}
-	return nil
 }
 
 // Advance implements [store.Factors].

@@ -128,9 +128,9 @@
 //     relaxation that always errs on the side of counting. No counter ever
 //     admits more than its rule allows.
 //   - CreateFactor with a Lookup claims the lookup first and releases it
-//     if the factor's ID is taken; DeleteFactor releases it after. A
-//     concurrent create of the same lookup may see it taken for that
-//     moment.
+//     if the factor's ID is taken; DeleteFactor and DeletePendingFactor
+//     release it after. A concurrent create of the same lookup may see it
+//     taken for that moment.
 //   - Sessions and devices are added to their user's index before they
 //     are written, so RevokeUserSessions and DeleteUserDevices never miss
 //     one. Between the two steps the index names a record that does not

@@ -163,7 +163,20 @@ func (s *Store) UpdateFactor(ctx context.Context, f store.Factor) error {
 // checks they have not changed (a delete and re-create in between) and the
 // read is retried if they have.
 func (s *Store) DeleteFactor(ctx context.Context, userID, id string) error {
-	const op = "delete factor"
+	return s.deleteFactor(ctx, "delete factor", userID, id, "")
+}
+
+// DeletePendingFactor implements [store.Factors]: the same script as
+// DeleteFactor, which checks the status and deletes in one step. On a
+// sharded Redis the lookup (another slot) is released after, as
+// DeleteFactor does.
+func (s *Store) DeletePendingFactor(ctx context.Context, userID, id string) error {
+	return s.deleteFactor(ctx, "delete pending factor", userID, id, store.StatusPending)
+}
+
+// deleteFactor removes a factor, only while it has status want unless
+// want is empty.
+func (s *Store) deleteFactor(ctx context.Context, op, userID, id string, want store.Status) error {
 	key := s.factorKey(userID, id)
 	for range 8 {
 		v, err := s.c.HMGet(ctx, key, "kind", "lookup").Result()
@@ -183,7 +196,7 @@ func (s *Store) DeleteFactor(ctx context.Context, userID, id string) error {
 				keys = append(keys, lk)
 			}
 		}
-		r, err := deleteFactorScript.Run(ctx, s.c, keys, id, kind, lookup, userID).Result()
+		r, err := deleteFactorScript.Run(ctx, s.c, keys, id, kind, lookup, userID, string(want)).Result()
 		if r == "retry" {
 			continue
 		}

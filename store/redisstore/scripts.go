@@ -188,13 +188,16 @@ return 'ok'
 `)
 
 // deleteFactorScript removes a factor whose kind and lookup are as the
-// caller read them ('retry' otherwise), and frees its lookup.
+// caller read them ('retry' otherwise), and frees its lookup. Given a
+// status, it removes the factor only while it has that status ('cf'
+// otherwise), so an activation that ran first keeps the factor.
 //
 // KEYS: the factor, the user's factor index, the lookup (optional).
-// ARGV: factor ID, kind, lookup, user ID.
+// ARGV: factor ID, kind, lookup, user ID, required status (empty: any).
 var deleteFactorScript = redis.NewScript(`
-local v = redis.call('HMGET', KEYS[1], 'kind', 'lookup')
+local v = redis.call('HMGET', KEYS[1], 'kind', 'lookup', 'status')
 if not v[1] then return 'nf' end
+if ARGV[5] ~= '' and v[3] ~= ARGV[5] then return 'cf' end
 if v[1] ~= ARGV[2] or (v[2] or '') ~= ARGV[3] then return 'retry' end
 redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[2], ARGV[1])

@@ -143,6 +143,26 @@ func (s *Store) DeleteFactor(ctx context.Context, userID, id string) error {
 	return affectedOne(res, "delete factor")
 }
 
+// DeletePendingFactor implements [store.Factors]: one DELETE that matches
+// only a pending row, so an activation committed first keeps the factor.
+// When it deletes nothing, a second read tells a missing factor from one
+// that is no longer pending. The Lookup lives in the same row and goes
+// with it.
+func (s *Store) DeletePendingFactor(ctx context.Context, userID, id string) error {
+	res, err := s.exec(ctx, "DELETE FROM {p}factors WHERE user_id = ? AND id = ? AND status = ?", userID, id, string(store.StatusPending))
+	if err != nil {
+		return wrapErr("delete pending factor", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil || n > 0 {
+		return wrapErr("delete pending factor", err)
+	}
+	if err := s.factorExists(ctx, s.db, userID, id, "delete pending factor"); err != nil {
+		return err
+	}
+	return fmt.Errorf("mfa: sqlstore: delete pending factor: %w", store.ErrConflict)
+}
+
 // affectedOne turns a statement that touched no row into ErrNotFound.
 func affectedOne(res sql.Result, op string) error {
 	n, err := res.RowsAffected()

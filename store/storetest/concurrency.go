@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -55,6 +56,50 @@ func testConcurrency(t *testing.T, s store.Store) {
 		want.Data = fmt.Appendf(nil, "racer %d", winner)
 		want.LastUsed = at(time.Duration(winner) * time.Millisecond)
 		checkFactor(t, "factor after the race (the winner's values)", got, want)
+	})
+
+	t.Run("DeletePendingVersusActivate", func(t *testing.T) {
+		// Pairs of one DeletePendingFactor and one activating UpdateFactor
+		// on a pending factor: one of the two wins, never both.
+		user := uid("user")
+		pending := make([]store.Factor, racers/2)
+		for i := range pending {
+			f := newFactor("webauthn")
+			f.UserID, f.ID = user, fmt.Sprintf("f%d", i)
+			f.Status, f.Confirmed = store.StatusPending, time.Time{}
+			must(t, "CreateFactor", s.CreateFactor(ctx, f))
+			pending[i] = f
+		}
+		errs := race(racers, func(i int) error {
+			f := pending[i/2]
+			if i%2 == 0 {
+				return s.DeletePendingFactor(ctx, f.UserID, f.ID)
+			}
+			f.Status, f.Confirmed = store.StatusActive, at(time.Minute)
+			return s.UpdateFactor(ctx, f)
+		})
+		var deleted, activated int
+		for i, f := range pending {
+			del, act := errs[2*i], errs[2*i+1]
+			got, err := s.GetFactor(ctx, f.UserID, f.ID)
+			switch {
+			case del == nil && errors.Is(act, store.ErrNotFound):
+				deleted++
+				wantErr(t, "GetFactor of a factor deleted while pending", err, store.ErrNotFound)
+				_, err = s.FindFactor(ctx, f.Kind, f.Lookup)
+				wantErr(t, "FindFactor of a factor deleted while pending", err, store.ErrNotFound)
+			case act == nil && errors.Is(del, store.ErrConflict):
+				activated++
+				must(t, "GetFactor of an activated factor", err)
+				want := f
+				want.Status, want.Confirmed = store.StatusActive, at(time.Minute)
+				checkFactor(t, "factor activated before DeletePendingFactor", got, want)
+			default:
+				t.Fatalf("factor %s: DeletePendingFactor: %v, activating UpdateFactor: %v (GetFactor: %v); want exactly one to succeed, the delete losing with ErrConflict or the update with ErrNotFound",
+					f.ID, del, act, err)
+			}
+		}
+		t.Logf("%d pairs: %d deleted while pending, %d activated first", len(pending), deleted, activated)
 	})
 
 	t.Run("TakeChallenge", func(t *testing.T) {

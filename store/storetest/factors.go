@@ -224,6 +224,50 @@ func testFactors(t *testing.T, s store.Store) {
 		checkFactor(t, "recreated factor", got, again)
 	})
 
+	t.Run("DeletePending", func(t *testing.T) {
+		f := newFactor("webauthn")
+		f.Status, f.Confirmed = store.StatusPending, time.Time{}
+		must(t, "CreateFactor pending", s.CreateFactor(ctx, f))
+		active := newFactor("webauthn")
+		active.UserID, active.ID = f.UserID, "f2"
+		must(t, "CreateFactor active", s.CreateFactor(ctx, active))
+		namesake := newFactor("webauthn")
+		namesake.ID, namesake.Status, namesake.Confirmed = f.ID, store.StatusPending, time.Time{}
+		must(t, "CreateFactor pending namesake of another user", s.CreateFactor(ctx, namesake))
+
+		// An active factor is refused and kept, lookup included.
+		wantErr(t, "DeletePendingFactor active", s.DeletePendingFactor(ctx, active.UserID, active.ID), store.ErrConflict)
+		got, err := s.GetFactor(ctx, active.UserID, active.ID)
+		must(t, "GetFactor active", err)
+		checkFactor(t, "active factor after a refused DeletePendingFactor", got, active)
+		got, err = s.FindFactor(ctx, active.Kind, active.Lookup)
+		must(t, "FindFactor active", err)
+		checkFactor(t, "FindFactor after a refused DeletePendingFactor", got, active)
+
+		wantErr(t, "DeletePendingFactor unknown ID", s.DeletePendingFactor(ctx, f.UserID, "none"), store.ErrNotFound)
+		wantErr(t, "DeletePendingFactor unknown user", s.DeletePendingFactor(ctx, uid("user"), f.ID), store.ErrNotFound)
+
+		must(t, "DeletePendingFactor", s.DeletePendingFactor(ctx, f.UserID, f.ID))
+		_, err = s.GetFactor(ctx, f.UserID, f.ID)
+		wantErr(t, "GetFactor deleted", err, store.ErrNotFound)
+		_, err = s.FindFactor(ctx, f.Kind, f.Lookup)
+		wantErr(t, "FindFactor deleted", err, store.ErrNotFound)
+		wantErr(t, "DeletePendingFactor twice", s.DeletePendingFactor(ctx, f.UserID, f.ID), store.ErrNotFound)
+		list, err := s.ListFactors(ctx, f.UserID)
+		must(t, "ListFactors", err)
+		if len(list) != 1 || list[0].ID != active.ID {
+			t.Fatalf("ListFactors after DeletePendingFactor = %v, want only %s", ids(list, func(f store.Factor) string { return f.ID }), active.ID)
+		}
+		got, err = s.GetFactor(ctx, namesake.UserID, namesake.ID)
+		must(t, "GetFactor namesake of another user", err)
+		checkFactor(t, "another user's factor with the deleted ID", got, namesake)
+
+		// The ID and the lookup are free again.
+		again := newFactor("webauthn")
+		again.UserID, again.ID, again.Lookup = f.UserID, f.ID, f.Lookup
+		must(t, "CreateFactor reusing ID and lookup", s.CreateFactor(ctx, again))
+	})
+
 	t.Run("Advance", func(t *testing.T) {
 		f := newFactor("totp")
 		must(t, "CreateFactor", s.CreateFactor(ctx, f))
