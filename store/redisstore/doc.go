@@ -159,14 +159,14 @@
 // commands the client sends.
 //
 // BenchmarkVerifyTOTP in package store (the full Verifier path, code
-// generation included; one run on a 2-core VM shared with other work,
-// Redis 7.0 on loopback, where a PING round trip is about 30 µs):
+// generation included; one run, -count 6, benchstat medians, on a 2-core
+// VM shared with other work, Redis 7.0 on loopback):
 //
-//	redis                  129 µs/op   5.6 kB/op   124 allocs/op
-//	redis, 2 goroutines     80 µs/op   5.7 kB/op   126 allocs/op
+//	redis                  241 µs/op   5.6 kB/op   124 allocs/op
+//	redis, 2 goroutines    133 µs/op   5.7 kB/op   126 allocs/op
 //
-// for comparison, on the same machine and run: memstore 2.7 µs/op,
-// SQLite 364 µs/op, PostgreSQL 687 µs/op, MySQL (MariaDB) 1.44 ms/op.
+// for comparison, on the same machine and run: memstore 3.8 µs/op,
+// SQLite 728 µs/op, PostgreSQL 930 µs/op, MySQL (MariaDB) 2.08 ms/op.
 // The time is the two round trips; Redis itself spends a few microseconds
 // per script.
 package redisstore

@@ -112,15 +112,15 @@
 //
 // BenchmarkVerifyTOTP in package store is the full Verifier path (limit,
 // load, open the sealed seed, check, commit, event; code generation
-// included). One run, all backends, on a 2-core VM shared with other work,
-// servers on loopback:
+// included). One run of all backends (-count 6, benchstat medians) on a
+// 2-core VM shared with other work, servers on loopback:
 //
 //	                 sequential            2 goroutines
-//	memstore          2.7 µs/op  18 allocs   1.6 µs/op
-//	SQLite (file)     364 µs/op 202 allocs   365 µs/op
-//	PostgreSQL 15     687 µs/op 209 allocs   481 µs/op
-//	MariaDB 10.11    1.44 ms/op 247 allocs   960 µs/op
-//	Redis 7.0         129 µs/op 124 allocs    80 µs/op
+//	memstore          3.8 µs/op  18 allocs   2.4 µs/op
+//	SQLite (file)     728 µs/op 202 allocs   623 µs/op
+//	PostgreSQL 15     930 µs/op 209 allocs   601 µs/op
+//	MariaDB 10.11    2.08 ms/op 247 allocs  1.45 ms/op
+//	Redis 7.0         241 µs/op 124 allocs   133 µs/op
 //
 // The SQL figures are commit latency: each success commits twice.
 package sqlstore
