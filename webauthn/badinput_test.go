@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/store"
 	"github.com/mfakit/mfa/webauthn"
 )
@@ -18,7 +19,7 @@ import (
 // counts signatures.
 type scene struct {
 	e          *env
-	alice, bob *authenticator
+	alice, bob *testkit.Authenticator
 	aliceID    string
 	bobID      string
 }
@@ -29,8 +30,8 @@ func newScene(t *testing.T, opts ...options) *scene {
 	for _, o := range opts {
 		flags |= o.flags
 	}
-	s := &scene{e: newEnv(t, opts...), alice: newAuthenticator(origin, flags), bob: newAuthenticator(origin, flags)}
-	s.alice.count, s.bob.count = 5, 7
+	s := &scene{e: newEnv(t, opts...), alice: testkit.NewAuthenticator(origin, flags), bob: testkit.NewAuthenticator(origin, flags)}
+	s.alice.Count, s.bob.Count = 5, 7
 	s.aliceID = s.e.register(t, "alice", s.alice)
 	s.bobID = s.e.register(t, "bob", s.bob)
 	return s
@@ -41,10 +42,10 @@ func newScene(t *testing.T, opts ...options) *scene {
 type attempt func(t *testing.T, s *scene) func() error
 
 // answer is alice's key answering a fresh challenge for alice, tweaked.
-func answer(tw ...tweak) attempt {
+func answer(tw ...testkit.Tweak) attempt {
 	return func(t *testing.T, s *scene) func() error {
 		chID, opts := s.e.challenge(t, "alice", "", "p")
-		resp := s.alice.get(opts, tw...)
+		resp := s.alice.Get(opts, tw...)
 		return func() error { _, err := s.e.verify("alice", chID, "p", resp); return err }
 	}
 }
@@ -61,14 +62,14 @@ func respond(response string) attempt {
 func padded(size int) attempt {
 	return func(t *testing.T, s *scene) func() error {
 		chID, opts := s.e.challenge(t, "alice", "", "p")
-		resp := s.alice.get(opts)
+		resp := s.alice.Get(opts)
 		resp = resp[:len(resp)-1] + `,"pad":"` + strings.Repeat("A", size) + `"}`
 		return func() error { _, err := s.e.verify("alice", chID, "p", resp); return err }
 	}
 }
 
 func TestAssertionBadInput(t *testing.T) {
-	required := options{flags: flagUV, factor: func(c *webauthn.Config) { c.UserVerification = webauthn.UserVerificationRequired }}
+	required := options{flags: testkit.FlagUV, factor: func(c *webauthn.Config) { c.UserVerification = webauthn.UserVerificationRequired }}
 	cases := []struct {
 		name string
 		opts []options
@@ -76,31 +77,31 @@ func TestAssertionBadInput(t *testing.T) {
 		want error
 		text string // in the error's message
 	}{
-		{name: "wrong origin", try: answer(withOrigin("https://evil.example")), want: mfa.ErrWrongCode, text: "Error validating origin"},
-		{name: "origin on RP ID but not allowed", try: answer(withOrigin("https://shop.example.com")), want: mfa.ErrWrongCode, text: "Error validating origin"},
-		{name: "wrong RP ID hash", try: answer(withRPID("evil.example")), want: mfa.ErrWrongCode, text: "RP Hash mismatch"},
-		{name: "registration client data", try: answer(withType("webauthn.create")), want: mfa.ErrWrongCode, text: "ceremony type"},
-		{name: "response to another challenge", try: answer(withChallenge([]byte("0123456789abcdef0123456789abcdef"))), want: mfa.ErrChallengeMismatch, text: "another challenge"},
-		{name: "tampered signature", try: answer(tamperSignature()), want: mfa.ErrWrongCode, text: "signature"},
-		{name: "tampered authenticator data", try: answer(tamperAuthData()), want: mfa.ErrWrongCode, text: "signature"},
-		{name: "user presence missing", try: answer(withoutFlags(flagUP)), want: mfa.ErrWrongCode, text: "User presence required"},
-		{name: "user verification missing when required", opts: []options{required}, try: answer(withoutFlags(flagUV)), want: mfa.ErrWrongCode, text: "User verification required"},
-		{name: "backup state without backup eligible", try: answer(withFlags(flagUP | flagBS)), want: mfa.ErrWrongCode, text: "Backup State Flag is true but Backup Eligible flag is false"},
-		{name: "backup eligibility changed", try: answer(withFlags(flagUP | flagBE)), want: mfa.ErrWrongCode, text: "Backup Eligible flag inconsistency"},
-		{name: "sign count regressed", try: answer(withCount(3)), want: webauthn.ErrSignCountRegressed, text: "stored 5, presented 3"},
-		{name: "sign count repeated", try: answer(withCount(5)), want: mfa.ErrReplayed, text: "did not increase"},
+		{name: "wrong origin", try: answer(testkit.WithOrigin("https://evil.example")), want: mfa.ErrWrongCode, text: "Error validating origin"},
+		{name: "origin on RP ID but not allowed", try: answer(testkit.WithOrigin("https://shop.example.com")), want: mfa.ErrWrongCode, text: "Error validating origin"},
+		{name: "wrong RP ID hash", try: answer(testkit.WithRPID("evil.example")), want: mfa.ErrWrongCode, text: "RP Hash mismatch"},
+		{name: "registration client data", try: answer(testkit.WithType("webauthn.create")), want: mfa.ErrWrongCode, text: "ceremony type"},
+		{name: "response to another challenge", try: answer(testkit.WithChallenge([]byte("0123456789abcdef0123456789abcdef"))), want: mfa.ErrChallengeMismatch, text: "another challenge"},
+		{name: "tampered signature", try: answer(testkit.TamperSignature()), want: mfa.ErrWrongCode, text: "signature"},
+		{name: "tampered authenticator data", try: answer(testkit.TamperAuthData()), want: mfa.ErrWrongCode, text: "signature"},
+		{name: "user presence missing", try: answer(testkit.WithoutFlags(testkit.FlagUP)), want: mfa.ErrWrongCode, text: "User presence required"},
+		{name: "user verification missing when required", opts: []options{required}, try: answer(testkit.WithoutFlags(testkit.FlagUV)), want: mfa.ErrWrongCode, text: "User verification required"},
+		{name: "backup state without backup eligible", try: answer(testkit.WithFlags(testkit.FlagUP | testkit.FlagBS)), want: mfa.ErrWrongCode, text: "Backup State Flag is true but Backup Eligible flag is false"},
+		{name: "backup eligibility changed", try: answer(testkit.WithFlags(testkit.FlagUP | testkit.FlagBE)), want: mfa.ErrWrongCode, text: "Backup Eligible flag inconsistency"},
+		{name: "sign count regressed", try: answer(testkit.WithCount(3)), want: webauthn.ErrSignCountRegressed, text: "stored 5, presented 3"},
+		{name: "sign count repeated", try: answer(testkit.WithCount(5)), want: mfa.ErrReplayed, text: "did not increase"},
 		{name: "malformed JSON", try: respond(`{"id":`), want: mfa.ErrMalformedResponse, text: "not JSON"},
 		{name: "JSON that is no assertion", try: respond(`{"id":"AAAA","rawId":"AAAA","type":"public-key"}`), want: mfa.ErrNotFound},
 		{name: "id and rawId differ", try: respond(`{"id":"AAAA","rawId":"AAAB","type":"public-key"}`), want: mfa.ErrMalformedResponse, text: "names no credential"},
 		{name: "oversized JSON", try: padded(webauthn.MaxAssertionSize), want: mfa.ErrMalformedResponse, text: "longer than 16384 bytes"},
 		{name: "oversized JSON for the Verifier", try: padded(70 << 10), want: mfa.ErrMalformedResponse, text: "longer than 65536 bytes"},
-		{name: "credential ID over 1023 bytes", try: answer(withCredentialID(make([]byte, 1024))), want: mfa.ErrMalformedResponse, text: "longer than 1023 bytes"},
-		{name: "unknown credential", try: answer(withCredentialID([]byte("not registered anywhere"))), want: mfa.ErrNotFound},
+		{name: "credential ID over 1023 bytes", try: answer(testkit.WithCredentialID(make([]byte, 1024))), want: mfa.ErrMalformedResponse, text: "longer than 1023 bytes"},
+		{name: "unknown credential", try: answer(testkit.WithCredentialID([]byte("not registered anywhere"))), want: mfa.ErrNotFound},
 		{
 			name: "replayed challenge",
 			try: func(t *testing.T, s *scene) func() error {
 				chID, opts := s.e.challenge(t, "alice", "", "p")
-				resp := s.alice.get(opts)
+				resp := s.alice.Get(opts)
 				if _, err := s.e.verify("alice", chID, "p", resp); err != nil {
 					t.Fatal(err)
 				}
@@ -112,7 +113,7 @@ func TestAssertionBadInput(t *testing.T) {
 			name: "expired challenge",
 			try: func(t *testing.T, s *scene) func() error {
 				chID, opts := s.e.challenge(t, "alice", "", "p")
-				resp := s.alice.get(opts)
+				resp := s.alice.Get(opts)
 				s.e.clk.Add(webauthn.DefaultTimeout)
 				return func() error { _, err := s.e.verify("alice", chID, "p", resp); return err }
 			},
@@ -122,7 +123,7 @@ func TestAssertionBadInput(t *testing.T) {
 			name: "challenge of another user",
 			try: func(t *testing.T, s *scene) func() error {
 				chID, opts := s.e.challenge(t, "bob", "", "p")
-				resp := s.alice.get(opts)
+				resp := s.alice.Get(opts)
 				return func() error { _, err := s.e.verify("alice", chID, "p", resp); return err }
 			},
 			want: mfa.ErrChallengeMismatch,
@@ -131,7 +132,7 @@ func TestAssertionBadInput(t *testing.T) {
 			name: "challenge of another sign-in attempt",
 			try: func(t *testing.T, s *scene) func() error {
 				chID, opts := s.e.challenge(t, "alice", "", "p")
-				resp := s.alice.get(opts)
+				resp := s.alice.Get(opts)
 				return func() error { _, err := s.e.verify("alice", chID, "other", resp); return err }
 			},
 			want: mfa.ErrChallengeMismatch,
@@ -139,10 +140,10 @@ func TestAssertionBadInput(t *testing.T) {
 		{
 			name: "challenge for another of the user's keys",
 			try: func(t *testing.T, s *scene) func() error {
-				second := newAuthenticator(origin, 0)
+				second := testkit.NewAuthenticator(origin, 0)
 				s.e.register(t, "alice", second)
 				chID, opts := s.e.challenge(t, "alice", s.aliceID, "p")
-				resp := second.get(opts)
+				resp := second.Get(opts)
 				return func() error { _, err := s.e.verify("alice", chID, "p", resp); return err }
 			},
 			want: mfa.ErrChallengeMismatch,
@@ -151,7 +152,7 @@ func TestAssertionBadInput(t *testing.T) {
 			name: "credential of another user",
 			try: func(t *testing.T, s *scene) func() error {
 				chID, opts := s.e.challenge(t, "alice", "", "p")
-				resp := s.bob.get(opts)
+				resp := s.bob.Get(opts)
 				return func() error { _, err := s.e.verify("alice", chID, "p", resp); return err }
 			},
 			want: mfa.ErrNotFound, text: "another user",
@@ -160,7 +161,7 @@ func TestAssertionBadInput(t *testing.T) {
 			name: "credential of another user, factor named",
 			try: func(t *testing.T, s *scene) func() error {
 				chID, opts := s.e.challenge(t, "alice", s.aliceID, "p")
-				resp := s.bob.get(opts)
+				resp := s.bob.Get(opts)
 				return func() error {
 					_, err := s.e.v.Verify(context.Background(), mfa.VerifyRequest{UserID: "alice", FactorID: s.aliceID, ChallengeID: chID, Binding: "p", Response: resp})
 					return err
@@ -172,7 +173,7 @@ func TestAssertionBadInput(t *testing.T) {
 			name: "passkey challenge answered without the user's handle",
 			try: func(t *testing.T, s *scene) func() error {
 				chID, opts := s.e.challenge(t, "", "", "p")
-				resp := s.alice.get(opts, withFlags(flagUP|flagUV), withUserHandle(nil))
+				resp := s.alice.Get(opts, testkit.WithFlags(testkit.FlagUP|testkit.FlagUV), testkit.WithUserHandle(nil))
 				return func() error { _, err := s.e.verify("", chID, "p", resp); return err }
 			},
 			want: mfa.ErrWrongCode, text: "blank User Handle",
@@ -220,12 +221,12 @@ func sameFactors(a, b []store.Factor) bool {
 }
 
 func TestRegistrationBadInput(t *testing.T) {
-	required := options{flags: flagUV, factor: func(c *webauthn.Config) { c.UserVerification = webauthn.UserVerificationRequired }}
+	required := options{flags: testkit.FlagUV, factor: func(c *webauthn.Config) { c.UserVerification = webauthn.UserVerificationRequired }}
 	// create registers alice's new key with the tweaks.
-	create := func(tw ...tweak) attempt {
+	create := func(tw ...testkit.Tweak) attempt {
 		return func(t *testing.T, s *scene) func() error {
 			id, cc := s.e.beginRegistration(t, "alice")
-			resp := newAuthenticator(origin, 0).create(cc, tw...)
+			resp := testkit.NewAuthenticator(origin, 0).Create(cc, tw...)
 			return func() error { return confirm(s.e, "alice", id, resp) }
 		}
 	}
@@ -242,14 +243,14 @@ func TestRegistrationBadInput(t *testing.T) {
 		want error
 		text string
 	}{
-		{name: "wrong origin", try: create(withOrigin("https://evil.example")), want: mfa.ErrWrongCode, text: "Error validating origin"},
-		{name: "wrong RP ID hash", try: create(withRPID("evil.example")), want: mfa.ErrWrongCode, text: "RP Hash mismatch"},
-		{name: "assertion client data", try: create(withType("webauthn.get")), want: mfa.ErrWrongCode, text: "ceremony type"},
-		{name: "response to another challenge", try: create(withChallenge(make([]byte, 32))), want: mfa.ErrChallengeMismatch, text: "another challenge"},
-		{name: "user presence missing", try: create(withoutFlags(flagUP)), want: mfa.ErrWrongCode, text: "User presence required"},
+		{name: "wrong origin", try: create(testkit.WithOrigin("https://evil.example")), want: mfa.ErrWrongCode, text: "Error validating origin"},
+		{name: "wrong RP ID hash", try: create(testkit.WithRPID("evil.example")), want: mfa.ErrWrongCode, text: "RP Hash mismatch"},
+		{name: "assertion client data", try: create(testkit.WithType("webauthn.get")), want: mfa.ErrWrongCode, text: "ceremony type"},
+		{name: "response to another challenge", try: create(testkit.WithChallenge(make([]byte, 32))), want: mfa.ErrChallengeMismatch, text: "another challenge"},
+		{name: "user presence missing", try: create(testkit.WithoutFlags(testkit.FlagUP)), want: mfa.ErrWrongCode, text: "User presence required"},
 		{name: "user verification missing when required", opts: []options{required}, try: create(), want: mfa.ErrWrongCode, text: "User verification required"},
-		{name: "backup state without backup eligible", try: create(withFlags(flagUP | flagAT | flagBS)), want: mfa.ErrWrongCode, text: "Backup State Flag is true but Backup Eligible flag is false"},
-		{name: "credential ID over 1023 bytes", try: create(withCredentialID(make([]byte, 1024))), want: mfa.ErrMalformedResponse, text: "longer than 1023 bytes"},
+		{name: "backup state without backup eligible", try: create(testkit.WithFlags(testkit.FlagUP | testkit.FlagAT | testkit.FlagBS)), want: mfa.ErrWrongCode, text: "Backup State Flag is true but Backup Eligible flag is false"},
+		{name: "credential ID over 1023 bytes", try: create(testkit.WithCredentialID(make([]byte, 1024))), want: mfa.ErrMalformedResponse, text: "longer than 1023 bytes"},
 		{name: "malformed JSON", try: send(`{"id":`), want: mfa.ErrMalformedResponse, text: "not JSON"},
 		{name: "JSON that is no registration", try: send(`{"id":"AAAA","rawId":"AAAA","type":"public-key"}`), want: mfa.ErrMalformedResponse, text: "Error parsing attestation response"},
 		{name: "oversized JSON", try: send(`"` + strings.Repeat("A", webauthn.MaxRegistrationSize) + `"`), want: mfa.ErrMalformedResponse, text: "longer than 32768 bytes"},
@@ -257,7 +258,7 @@ func TestRegistrationBadInput(t *testing.T) {
 			name: "credential registered to another user",
 			try: func(t *testing.T, s *scene) func() error {
 				id, cc := s.e.beginRegistration(t, "alice")
-				resp := s.bob.create(cc)
+				resp := s.bob.Create(cc)
 				return func() error { return confirm(s.e, "alice", id, resp) }
 			},
 			want: store.ErrExists,
@@ -266,7 +267,7 @@ func TestRegistrationBadInput(t *testing.T) {
 			name: "replayed registration",
 			try: func(t *testing.T, s *scene) func() error {
 				id, cc := s.e.beginRegistration(t, "alice")
-				resp := newAuthenticator(origin, 0).create(cc)
+				resp := testkit.NewAuthenticator(origin, 0).Create(cc)
 				if err := confirm(s.e, "alice", id, resp); err != nil {
 					t.Fatal(err)
 				}
@@ -278,7 +279,7 @@ func TestRegistrationBadInput(t *testing.T) {
 			name: "expired registration",
 			try: func(t *testing.T, s *scene) func() error {
 				id, cc := s.e.beginRegistration(t, "alice")
-				resp := newAuthenticator(origin, 0).create(cc)
+				resp := testkit.NewAuthenticator(origin, 0).Create(cc)
 				s.e.clk.Add(5 * time.Minute)
 				return func() error { return confirm(s.e, "alice", id, resp) }
 			},
@@ -288,7 +289,7 @@ func TestRegistrationBadInput(t *testing.T) {
 			name: "registration begun for another user",
 			try: func(t *testing.T, s *scene) func() error {
 				id, cc := s.e.beginRegistration(t, "bob")
-				resp := newAuthenticator(origin, 0).create(cc)
+				resp := testkit.NewAuthenticator(origin, 0).Create(cc)
 				return func() error { return confirm(s.e, "alice", id, resp) }
 			},
 			want: mfa.ErrChallengeMismatch,
@@ -318,14 +319,14 @@ func confirm(e *env, user, challengeID, response string) error {
 // TestCredentialIDLimit registers a credential ID of exactly 1023 bytes.
 func TestCredentialIDLimit(t *testing.T) {
 	e := newEnv(t)
-	a := newAuthenticator(origin, 0)
-	a.id = make([]byte, webauthn.MaxCredentialIDLen)
-	if _, err := rand.Read(a.id); err != nil {
+	a := testkit.NewAuthenticator(origin, 0)
+	a.ID = make([]byte, webauthn.MaxCredentialIDLen)
+	if _, err := rand.Read(a.ID); err != nil {
 		t.Fatal(err)
 	}
 	fid := e.register(t, "alice", a)
 	chID, opts := e.challenge(t, "alice", "", "p")
-	if res, err := e.verify("alice", chID, "p", a.get(opts)); err != nil || res.FactorID != fid {
+	if res, err := e.verify("alice", chID, "p", a.Get(opts)); err != nil || res.FactorID != fid {
 		t.Fatalf("verify = %+v, %v", res, err)
 	}
 	if l := e.factor(t, "alice", fid).Lookup; len(l) != 43 {
@@ -341,7 +342,7 @@ func TestRegistrationManyTransports(t *testing.T) {
 	s := newScene(t)
 	id, cc := s.e.beginRegistration(t, "alice")
 	var msg map[string]any
-	if err := json.Unmarshal([]byte(newAuthenticator(origin, 0).create(cc)), &msg); err != nil {
+	if err := json.Unmarshal([]byte(testkit.NewAuthenticator(origin, 0).Create(cc)), &msg); err != nil {
 		t.Fatal(err)
 	}
 	ts := make([]string, 17)
@@ -359,7 +360,7 @@ func TestRegistrationManyTransports(t *testing.T) {
 	}
 	// Whatever the outcome, alice's first key still works.
 	chID, opts := s.e.challenge(t, "alice", "", "p")
-	if _, err := s.e.verify("alice", chID, "p", s.alice.get(opts)); err != nil {
+	if _, err := s.e.verify("alice", chID, "p", s.alice.Get(opts)); err != nil {
 		t.Fatalf("alice's key after the registration: %v", err)
 	}
 }

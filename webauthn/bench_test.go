@@ -10,6 +10,7 @@ import (
 	gowebauthn "github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/store/memstore"
 	"github.com/mfakit/mfa/webauthn"
 )
@@ -35,7 +36,7 @@ import (
 // is outside both timers, since a server never signs.
 func BenchmarkVerifierVerifyWebAuthn(b *testing.B) {
 	ctx := context.Background()
-	key := newAuthenticator(origin, flagUV)
+	key := testkit.NewAuthenticator(origin, testkit.FlagUV)
 	v, fid, response := benchVerifier(b, key)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -50,14 +51,14 @@ func BenchmarkVerifierVerifyWebAuthn(b *testing.B) {
 }
 
 func BenchmarkGoWebAuthnValidateLogin(b *testing.B) {
-	key := newAuthenticator(origin, flagUV)
+	key := testkit.NewAuthenticator(origin, testkit.FlagUV)
 	_, _, response := benchVerifier(b, key)
 	wa, err := gowebauthn.New(&gowebauthn.Config{RPID: rpID, RPDisplayName: "Example", RPOrigins: []string{origin}})
 	if err != nil {
 		b.Fatal(err)
 	}
-	user := &benchUser{handle: key.handle, creds: []gowebauthn.Credential{{
-		ID: key.id, PublicKey: key.coseKey(), AttestationType: "none", AttestationFormat: "none",
+	user := &benchUser{handle: key.Handle, creds: []gowebauthn.Credential{{
+		ID: key.ID, PublicKey: key.COSEKey(), AttestationType: "none", AttestationFormat: "none",
 		Flags: gowebauthn.NewCredentialFlags(protocol.FlagUserPresent | protocol.FlagUserVerified),
 	}}}
 	_, session, err := wa.BeginLogin(user, gowebauthn.WithChallenge(make([]byte, 32)))
@@ -82,7 +83,7 @@ func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
 // benchVerifier registers key for alice on a Verifier whose challenges are
 // all the same, and returns an assertion that answers any of them.
-func benchVerifier(b *testing.B, key *authenticator) (*mfa.Verifier, string, string) {
+func benchVerifier(b *testing.B, key *testkit.Authenticator) (*mfa.Verifier, string, string) {
 	b.Helper()
 	ctx := context.Background()
 	f, err := webauthn.New(webauthn.Config{RPID: rpID, RPDisplayName: "Example", Origins: []string{origin}})
@@ -106,7 +107,7 @@ func benchVerifier(b *testing.B, key *authenticator) (*mfa.Verifier, string, str
 	if err != nil {
 		b.Fatal(err)
 	}
-	res, err := v.ConfirmEnrollment(ctx, mfa.ConfirmRequest{UserID: "alice", ChallengeID: en.ChallengeID, Response: key.create(en.Show.(*protocol.CredentialCreation))})
+	res, err := v.ConfirmEnrollment(ctx, mfa.ConfirmRequest{UserID: "alice", ChallengeID: en.ChallengeID, Response: key.Create(en.Show.(*protocol.CredentialCreation))})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -114,7 +115,7 @@ func benchVerifier(b *testing.B, key *authenticator) (*mfa.Verifier, string, str
 	if err != nil {
 		b.Fatal(err)
 	}
-	response := key.get(ch.Show.(*protocol.CredentialAssertion))
+	response := key.Get(ch.Show.(*protocol.CredentialAssertion))
 	if _, err := v.Verify(ctx, mfa.VerifyRequest{UserID: "alice", FactorID: res.FactorID, ChallengeID: ch.ID, Binding: "pending", Response: response}); err != nil {
 		b.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/webauthn"
 )
 
@@ -98,7 +99,7 @@ func TestConfigShapesOptions(t *testing.T) {
 		o.Attestation != "direct" || o.AuthenticatorSelection.UserVerification != "required" {
 		t.Fatalf("options = %+v", o)
 	}
-	a := newAuthenticator(origin, flagUV)
+	a := testkit.NewAuthenticator(origin, testkit.FlagUV)
 	fid := e.register(t, "alice", a)
 	ch, err := e.v.Challenge(t.Context(), mfa.ChallengeRequest{UserID: "alice", FactorID: fid})
 	if err != nil {

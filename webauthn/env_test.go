@@ -129,17 +129,17 @@ func (e *env) beginRegistration(t testing.TB, user string) (string, *protocol.Cr
 }
 
 // register enrols a for user and returns the factor ID.
-func (e *env) register(t testing.TB, user string, a *authenticator) string {
+func (e *env) register(t testing.TB, user string, a *testkit.Authenticator) string {
 	t.Helper()
 	return e.confirm(t, user, a).FactorID
 }
 
 // confirm enrols a for user and returns the result.
-func (e *env) confirm(t testing.TB, user string, a *authenticator) *mfa.Result {
+func (e *env) confirm(t testing.TB, user string, a *testkit.Authenticator) *mfa.Result {
 	t.Helper()
 	id, cc := e.beginRegistration(t, user)
 	res, err := e.v.ConfirmEnrollment(context.Background(), mfa.ConfirmRequest{
-		UserID: user, ChallengeID: id, Response: a.create(cc), Name: "Key",
+		UserID: user, ChallengeID: id, Response: a.Create(cc), Name: "Key",
 	})
 	if err != nil {
 		t.Fatal(err)

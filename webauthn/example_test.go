@@ -8,13 +8,14 @@ import (
 	"github.com/go-webauthn/webauthn/protocol"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/store/memstore"
 	"github.com/mfakit/mfa/webauthn"
 )
 
 // browser stands in for navigator.credentials: a software authenticator
 // that answers the options with the JSON a browser posts back.
-var browser = newAuthenticator("https://example.com", flagUV)
+var browser = testkit.NewAuthenticator("https://example.com", testkit.FlagUV)
 
 // A passkey is registered to a signed-in user, who later signs in with it
 // without typing a username.
@@ -49,7 +50,7 @@ func Example() {
 	fmt.Println("register with", creation.Response.RelyingParty.ID, "for", creation.Response.User.Name)
 	if _, err := v.ConfirmEnrollment(ctx, mfa.ConfirmRequest{
 		UserID: "user-42", ChallengeID: en.ChallengeID, Name: "Laptop passkey",
-		Response: browser.create(creation),
+		Response: browser.Create(creation),
 	}); err != nil {
 		panic(err)
 	}
@@ -62,7 +63,7 @@ func Example() {
 	}
 	res, err := v.Verify(ctx, mfa.VerifyRequest{
 		Kind: mfa.KindWebAuthn, ChallengeID: ch.ID, Binding: "attempt-7",
-		Response: browser.get(ch.Show.(*protocol.CredentialAssertion)),
+		Response: browser.Get(ch.Show.(*protocol.CredentialAssertion)),
 	})
 	if err != nil {
 		panic(err)

@@ -17,7 +17,7 @@ import (
 // direct drives a Factor without a Verifier, for fuzzing its parsers.
 type direct struct {
 	f      *webauthn.Factor
-	key    *authenticator
+	key    *testkit.Authenticator
 	rec    store.Factor
 	reg    store.Challenge // a registration challenge
 	create string          // a valid registration response to it
@@ -36,14 +36,14 @@ func newDirect(t testing.TB, passkey bool) *direct {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &direct{f: f, key: newAuthenticator(origin, flagUV)}
-	d.key.count = 3
+	d := &direct{f: f, key: testkit.NewAuthenticator(origin, testkit.FlagUV)}
+	d.key.Count = 3
 	en, err := f.Enroll(ctx, mfa.EnrollInput{UserID: "alice", Rand: testkit.Rand(2), Hasher: h})
 	if err != nil {
 		t.Fatal(err)
 	}
 	d.reg = store.Challenge{ID: "r", UserID: "alice", Kind: string(mfa.KindWebAuthn), Data: en.Challenge}
-	d.create = d.key.create(en.Show.(*protocol.CredentialCreation))
+	d.create = d.key.Create(en.Show.(*protocol.CredentialCreation))
 	reg, err := f.Register(ctx, mfa.RegisterInput{UserID: "alice", FactorID: "f", Challenge: d.reg, Response: d.create, Hasher: h})
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +58,7 @@ func newDirect(t testing.TB, passkey bool) *direct {
 		t.Fatal(err)
 	}
 	d.login = store.Challenge{ID: "c", UserID: in.UserID, Kind: string(mfa.KindWebAuthn), Data: iss.Data}
-	d.get = d.key.get(iss.Show.(*protocol.CredentialAssertion))
+	d.get = d.key.Get(iss.Show.(*protocol.CredentialAssertion))
 	return d
 }
 

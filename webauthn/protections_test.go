@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/store"
 )
 
@@ -17,11 +18,11 @@ import (
 // without reaching the WebAuthn check, and its challenge stays usable.
 func TestRateLimitBeforeCompare(t *testing.T) {
 	e := newEnv(t)
-	a := newAuthenticator(origin, 0)
+	a := testkit.NewAuthenticator(origin, 0)
 	fid := e.register(t, "alice", a)
 	for i := range 5 {
 		chID, opts := e.challenge(t, "alice", fid, "p")
-		if _, err := e.verify("alice", chID, "p", a.get(opts, tamperSignature())); !errors.Is(err, mfa.ErrWrongCode) {
+		if _, err := e.verify("alice", chID, "p", a.Get(opts, testkit.TamperSignature())); !errors.Is(err, mfa.ErrWrongCode) {
 			t.Fatalf("failure %d: %v", i+1, err)
 		}
 	}
@@ -29,7 +30,7 @@ func TestRateLimitBeforeCompare(t *testing.T) {
 		t.Fatalf("%d responses checked, want 5", got)
 	}
 	chID, opts := e.challenge(t, "alice", fid, "p")
-	valid := a.get(opts)
+	valid := a.Get(opts)
 	_, err := e.verify("alice", chID, "p", valid)
 	var rl *mfa.RateLimitError
 	if !errors.As(err, &rl) || !errors.Is(err, mfa.ErrRateLimited) || !rl.RetryAfter.Equal(e.clk.Now().Add(30*time.Second)) {
@@ -52,17 +53,17 @@ func TestRateLimitBeforeCompare(t *testing.T) {
 // even with a valid assertion, until an operator unlocks.
 func TestLockout(t *testing.T) {
 	e := newEnv(t)
-	a := newAuthenticator(origin, 0)
+	a := testkit.NewAuthenticator(origin, 0)
 	fid := e.register(t, "alice", a)
 	for i := range mfa.MaxFailures {
 		chID, opts := e.challenge(t, "alice", fid, "p")
-		if _, err := e.verify("alice", chID, "p", a.get(opts, withoutFlags(flagUP))); !errors.Is(err, mfa.ErrWrongCode) {
+		if _, err := e.verify("alice", chID, "p", a.Get(opts, testkit.WithoutFlags(testkit.FlagUP))); !errors.Is(err, mfa.ErrWrongCode) {
 			t.Fatalf("failure %d: %v", i+1, err)
 		}
 		e.clk.Add(time.Hour) // past any delay: only the cap is left
 	}
 	chID, opts := e.challenge(t, "alice", fid, "p")
-	valid := a.get(opts)
+	valid := a.Get(opts)
 	if _, err := e.verify("alice", chID, "p", valid); !errors.Is(err, mfa.ErrLocked) {
 		t.Fatalf("attempt 101: %v, want ErrLocked", err)
 	}
@@ -78,11 +79,11 @@ func TestLockout(t *testing.T) {
 // assertion get exactly one success.
 func TestConcurrentUseOfOneAssertion(t *testing.T) {
 	e := newEnv(t)
-	a := newAuthenticator(origin, 0)
-	a.count = 1
+	a := testkit.NewAuthenticator(origin, 0)
+	a.Count = 1
 	fid := e.register(t, "alice", a)
 	chID, opts := e.challenge(t, "alice", fid, "p")
-	resp := a.get(opts)
+	resp := a.Get(opts)
 	const n = 32
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -114,12 +115,12 @@ func TestConcurrentUseOfOneAssertion(t *testing.T) {
 func TestConcurrentAssertionsWithOneCount(t *testing.T) {
 	for range 20 {
 		e := newEnv(t)
-		a := newAuthenticator(origin, 0)
-		a.count = 1
+		a := testkit.NewAuthenticator(origin, 0)
+		a.Count = 1
 		fid := e.register(t, "alice", a)
 		c1, o1 := e.challenge(t, "alice", fid, "p")
 		c2, o2 := e.challenge(t, "alice", fid, "p")
-		r1, r2 := a.get(o1, withCount(2)), a.get(o2, withCount(2))
+		r1, r2 := a.Get(o1, testkit.WithCount(2)), a.Get(o2, testkit.WithCount(2))
 		var wg sync.WaitGroup
 		var e1, e2 error
 		wg.Go(func() { _, e1 = e.verify("alice", c1, "p", r1) })
@@ -135,16 +136,16 @@ func TestConcurrentAssertionsWithOneCount(t *testing.T) {
 // never a part of the response.
 func TestEventsCarryNoResponse(t *testing.T) {
 	e := newEnv(t)
-	a := newAuthenticator(origin, 0)
+	a := testkit.NewAuthenticator(origin, 0)
 	fid := e.register(t, "alice", a)
 	var responses []string
-	for _, tw := range []tweak{withOrigin("https://evil.example"), tamperSignature(), nil} {
+	for _, tw := range []testkit.Tweak{testkit.WithOrigin("https://evil.example"), testkit.TamperSignature(), nil} {
 		chID, opts := e.challenge(t, "alice", fid, "p")
 		var resp string
 		if tw == nil {
-			resp = a.get(opts)
+			resp = a.Get(opts)
 		} else {
-			resp = a.get(opts, tw)
+			resp = a.Get(opts, tw)
 		}
 		responses = append(responses, resp)
 		e.verify("alice", chID, "p", resp)
@@ -235,11 +236,11 @@ func TestFailClosed(t *testing.T) {
 					return nil
 				})
 			}})
-			a := newAuthenticator(origin, flagUV)
-			a.count = 1
+			a := testkit.NewAuthenticator(origin, testkit.FlagUV)
+			a.Count = 1
 			fid := e.register(t, "alice", a)
 			chID, opts := e.challenge(t, "", "", "p") // passkey sign-in: FindFactor is on the path
-			resp := a.get(opts)
+			resp := a.Get(opts)
 			before := e.factor(t, "alice", fid)
 			fs.mu.Lock()
 			fs.fail = method
@@ -262,7 +263,7 @@ func TestFailClosed(t *testing.T) {
 		fs := &failingStore{fail: "CreateFactor"}
 		e := newEnv(t, options{verifier: func(c *mfa.Config) { fs.Store = c.Store; c.Store = fs }})
 		id, cc := e.beginRegistration(t, "alice")
-		if err := confirm(e, "alice", id, newAuthenticator(origin, 0).create(cc)); !errors.Is(err, mfa.ErrStore) {
+		if err := confirm(e, "alice", id, testkit.NewAuthenticator(origin, 0).Create(cc)); !errors.Is(err, mfa.ErrStore) {
 			t.Fatalf("confirm: %v, want ErrStore", err)
 		}
 		if list, _ := e.v.Factors(context.Background(), "alice"); len(list) != 0 {

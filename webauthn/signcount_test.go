@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/webauthn"
 )
 
@@ -36,11 +37,11 @@ func TestSignCount(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, tc.opts...)
-			a := newAuthenticator(origin, 0)
-			a.count = tc.stored
+			a := testkit.NewAuthenticator(origin, 0)
+			a.Count = tc.stored
 			fid := e.register(t, "alice", a)
 			chID, opts := e.challenge(t, "alice", fid, "p")
-			resp := a.get(opts, withCount(tc.present))
+			resp := a.Get(opts, testkit.WithCount(tc.present))
 			e.resetEvents()
 			_, err := e.verify("alice", chID, "p", resp)
 			if !errors.Is(err, tc.err) || (tc.err == nil) != (err == nil) {
@@ -61,12 +62,12 @@ func TestSignCount(t *testing.T) {
 // or later: it may be a clone.
 func TestFlaggedKeyCappedAtAAL2(t *testing.T) {
 	e := newEnv(t, options{factor: func(c *webauthn.Config) { c.SignCount = webauthn.SignCountAcceptAndFlag }})
-	a := newAuthenticator(origin, flagUV)
-	a.count = 5
+	a := testkit.NewAuthenticator(origin, testkit.FlagUV)
+	a.Count = 5
 	fid := e.register(t, "alice", a)
 	for i, count := range []uint32{6, 4, 9} {
 		chID, opts := e.challenge(t, "alice", fid, "p")
-		res, err := e.verify("alice", chID, "p", a.get(opts, withCount(count)))
+		res, err := e.verify("alice", chID, "p", a.Get(opts, testkit.WithCount(count)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,22 +85,22 @@ func TestFlaggedKeyCappedAtAAL2(t *testing.T) {
 // stored record follows it in the same commit as the counter.
 func TestBackupStateUpdate(t *testing.T) {
 	e := newEnv(t)
-	a := newAuthenticator(origin, flagUV|flagBE) // eligible, not yet backed up
+	a := testkit.NewAuthenticator(origin, testkit.FlagUV|testkit.FlagBE) // eligible, not yet backed up
 	fid := e.register(t, "alice", a)
 	if c := e.credential(t, "alice", fid); !c.BackupEligible || c.BackupState {
 		t.Fatalf("registered %+v", c)
 	}
 	data := e.factor(t, "alice", fid).Data
 	chID, opts := e.challenge(t, "alice", fid, "p")
-	if _, err := e.verify("alice", chID, "p", a.get(opts)); err != nil {
+	if _, err := e.verify("alice", chID, "p", a.Get(opts)); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.factor(t, "alice", fid).Data; string(got) != string(data) {
 		t.Fatalf("unchanged flags rewrote the record")
 	}
-	a.flags |= flagBS
+	a.Flags |= testkit.FlagBS
 	chID, opts = e.challenge(t, "alice", fid, "p")
-	if _, err := e.verify("alice", chID, "p", a.get(opts)); err != nil {
+	if _, err := e.verify("alice", chID, "p", a.Get(opts)); err != nil {
 		t.Fatal(err)
 	}
 	if c := e.credential(t, "alice", fid); !c.BackupState {

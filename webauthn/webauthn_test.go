@@ -11,6 +11,7 @@ import (
 	"github.com/go-webauthn/webauthn/protocol"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/webauthn"
 )
 
@@ -23,14 +24,14 @@ func TestSecondFactorSignIn(t *testing.T) {
 		synced bool
 	}{
 		{"security key, presence only", 0, []string{"hwk"}, mfa.AAL2, false},
-		{"security key with PIN", flagUV, []string{"hwk", "user"}, mfa.AAL3, false},
-		{"synced passkey with biometric", flagUV | flagBE | flagBS, []string{"hwk", "user"}, mfa.AAL2, true},
+		{"security key with PIN", testkit.FlagUV, []string{"hwk", "user"}, mfa.AAL3, false},
+		{"synced passkey with biometric", testkit.FlagUV | testkit.FlagBE | testkit.FlagBS, []string{"hwk", "user"}, mfa.AAL2, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
-			a := newAuthenticator(origin, tc.flags)
-			a.count = 10
+			a := testkit.NewAuthenticator(origin, tc.flags)
+			a.Count = 10
 			reg := e.confirm(t, "alice", a)
 			fid := reg.FactorID
 			if !slices.Equal(reg.AMR, tc.amr) || reg.AAL != tc.aal {
@@ -39,7 +40,7 @@ func TestSecondFactorSignIn(t *testing.T) {
 
 			rec := e.factor(t, "alice", fid)
 			cred := e.credential(t, "alice", fid)
-			if rec.Lookup != webauthn.Lookup(a.id) || rec.Counter != 10 || !bytes.Equal(cred.ID, a.id) ||
+			if rec.Lookup != webauthn.Lookup(a.ID) || rec.Counter != 10 || !bytes.Equal(cred.ID, a.ID) ||
 				cred.BackupEligible != tc.synced || cred.BackupState != tc.synced || cred.SignCount != 10 ||
 				!slices.Equal(cred.Transports, []string{"usb", "nfc"}) || cred.AttestationType != "none" ||
 				cred.Discoverable == nil || !*cred.Discoverable || len(cred.UserHandle) != 32 {
@@ -48,7 +49,7 @@ func TestSecondFactorSignIn(t *testing.T) {
 
 			e.resetEvents()
 			chID, opts := e.challenge(t, "alice", "", "pending-1")
-			res, err := e.verify("alice", chID, "pending-1", a.get(opts))
+			res, err := e.verify("alice", chID, "pending-1", a.Get(opts))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,7 +70,7 @@ func TestSecondFactorSignIn(t *testing.T) {
 
 func TestCreationOptions(t *testing.T) {
 	e := newEnv(t)
-	first := newAuthenticator(origin, 0)
+	first := testkit.NewAuthenticator(origin, 0)
 	e.register(t, "alice", first)
 	_, cc := e.beginRegistration(t, "alice")
 	o := cc.Response
@@ -81,10 +82,10 @@ func TestCreationOptions(t *testing.T) {
 		t.Fatalf("options = %+v", o)
 	}
 	handle, _ := o.User.ID.(protocol.URLEncodedBase64)
-	if !bytes.Equal(handle, first.handle) {
-		t.Fatalf("second registration's user handle %x differs from the first's %x", handle, first.handle)
+	if !bytes.Equal(handle, first.Handle) {
+		t.Fatalf("second registration's user handle %x differs from the first's %x", handle, first.Handle)
 	}
-	if len(o.CredentialExcludeList) != 1 || !bytes.Equal(o.CredentialExcludeList[0].CredentialID, first.id) {
+	if len(o.CredentialExcludeList) != 1 || !bytes.Equal(o.CredentialExcludeList[0].CredentialID, first.ID) {
 		t.Fatalf("excludeCredentials = %+v", o.CredentialExcludeList)
 	}
 	// Another user gets another handle.
@@ -96,10 +97,10 @@ func TestCreationOptions(t *testing.T) {
 
 func TestAssertionOptions(t *testing.T) {
 	e := newEnv(t, options{factor: func(c *webauthn.Config) { c.UserVerification = webauthn.UserVerificationDiscouraged }})
-	k1, k2 := newAuthenticator(origin, 0), newAuthenticator(origin, 0)
+	k1, k2 := testkit.NewAuthenticator(origin, 0), testkit.NewAuthenticator(origin, 0)
 	f1 := e.register(t, "alice", k1)
 	e.register(t, "alice", k2)
-	e.register(t, "bob", newAuthenticator(origin, 0))
+	e.register(t, "bob", testkit.NewAuthenticator(origin, 0))
 
 	ids := func(o *protocol.CredentialAssertion) [][]byte {
 		var out [][]byte
@@ -109,15 +110,15 @@ func TestAssertionOptions(t *testing.T) {
 		return out
 	}
 	_, all := e.challenge(t, "alice", "", "b")
-	if got := ids(all); len(got) != 2 || !slices.ContainsFunc(got, func(b []byte) bool { return bytes.Equal(b, k1.id) }) ||
-		!slices.ContainsFunc(got, func(b []byte) bool { return bytes.Equal(b, k2.id) }) {
+	if got := ids(all); len(got) != 2 || !slices.ContainsFunc(got, func(b []byte) bool { return bytes.Equal(b, k1.ID) }) ||
+		!slices.ContainsFunc(got, func(b []byte) bool { return bytes.Equal(b, k2.ID) }) {
 		t.Fatalf("kind-only challenge allows %x", got)
 	}
 	if all.Response.UserVerification != protocol.VerificationDiscouraged || all.Response.RelyingPartyID != rpID || len(all.Response.Challenge) != 32 {
 		t.Fatalf("options = %+v", all.Response)
 	}
 	_, one := e.challenge(t, "alice", f1, "b")
-	if got := ids(one); len(got) != 1 || !bytes.Equal(got[0], k1.id) {
+	if got := ids(one); len(got) != 1 || !bytes.Equal(got[0], k1.ID) {
 		t.Fatalf("factor challenge allows %x", got)
 	}
 	_, passkey := e.challenge(t, "", "", "b")
@@ -131,12 +132,12 @@ func TestAssertionOptions(t *testing.T) {
 
 func TestPasskeySignIn(t *testing.T) {
 	e := newEnv(t)
-	a := newAuthenticator(origin, flagUV)
+	a := testkit.NewAuthenticator(origin, testkit.FlagUV)
 	fid := e.register(t, "alice", a)
-	e.register(t, "bob", newAuthenticator(origin, flagUV))
+	e.register(t, "bob", testkit.NewAuthenticator(origin, testkit.FlagUV))
 
 	chID, opts := e.challenge(t, "", "", "login-1")
-	res, err := e.verify("", chID, "login-1", a.get(opts))
+	res, err := e.verify("", chID, "login-1", a.Get(opts))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,19 +147,19 @@ func TestPasskeySignIn(t *testing.T) {
 
 	bad := []struct {
 		name  string
-		tweak tweak
+		tweak testkit.Tweak
 		want  error
 		text  string
 	}{
-		{"no user verification", withoutFlags(flagUV), mfa.ErrWrongCode, "User verification required"},
-		{"no user handle", withUserHandle(nil), mfa.ErrWrongCode, "blank User Handle"},
-		{"another user's handle", withUserHandle(bytes.Repeat([]byte{9}, 32)), mfa.ErrWrongCode, "not the credential's user"},
+		{"no user verification", testkit.WithoutFlags(testkit.FlagUV), mfa.ErrWrongCode, "User verification required"},
+		{"no user handle", testkit.WithUserHandle(nil), mfa.ErrWrongCode, "blank User Handle"},
+		{"another user's handle", testkit.WithUserHandle(bytes.Repeat([]byte{9}, 32)), mfa.ErrWrongCode, "not the credential's user"},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
 			before := e.factor(t, "alice", fid)
 			chID, opts := e.challenge(t, "", "", "login-2")
-			_, err := e.verify("", chID, "login-2", a.get(opts, tc.tweak))
+			_, err := e.verify("", chID, "login-2", a.Get(opts, tc.tweak))
 			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.text) {
 				t.Fatalf("err = %v, want %v mentioning %q", err, tc.want, tc.text)
 			}

@@ -1,12 +1,6 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -16,143 +10,46 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fxamacker/cbor/v2"
+	"github.com/go-webauthn/webauthn/protocol"
 
 	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/session"
 	"github.com/mfakit/mfa/store/memstore"
 )
 
-// Authenticator data flags (WebAuthn §6.1).
-const (
-	flagUP = 0x01
-	flagUV = 0x04
-	flagBE = 0x08
-	flagBS = 0x10
-	flagAT = 0x40
-)
-
 // The origin startApp's app serves: what a browser would report.
 const appOrigin = "http://localhost:8080"
 
-var b64 = base64.RawURLEncoding
-
-// testKey is a software security key with one ES256 credential: it answers
-// the app's options as navigator.credentials would. flags are added to
-// every answer: flagUV alone is a security key (AAL3), with flagBE|flagBS
-// a synced passkey (AAL2).
-type testKey struct {
-	key    *ecdsa.PrivateKey
-	id     []byte // credential ID
-	flags  byte
-	handle []byte // user handle, kept at registration
-	count  uint32
-}
-
-func newTestKey(t *testing.T, flags byte) *testKey {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k := &testKey{key: key, id: make([]byte, 32), flags: flags}
-	rand.Read(k.id)
+// newTestKey returns a software security key for the app's origin: it
+// answers the app's options as navigator.credentials would. flags are
+// added to every answer: testkit.FlagUV alone is a security key (AAL3),
+// with testkit.FlagBE|testkit.FlagBS a synced passkey (AAL2). The key
+// counts its signatures.
+func newTestKey(flags byte) *testkit.Authenticator {
+	k := testkit.NewAuthenticator(appOrigin, flags)
+	k.Count = 1
 	return k
 }
 
-// authData is the head of authenticator data: RP ID hash, flags, counter.
-func (k *testKey) authData(rpID string, flags byte) []byte {
-	h := sha256.Sum256([]byte(rpID))
-	out := append(h[:], flagUP|k.flags|flags)
-	return binary.BigEndian.AppendUint32(out, k.count)
+// creation reads creation options (the "publicKey" member the app sends)
+// as the key takes them.
+func creation(t *testing.T, options json.RawMessage) *protocol.CredentialCreation {
+	t.Helper()
+	cc := &protocol.CredentialCreation{}
+	if err := json.Unmarshal(options, &cc.Response); err != nil {
+		t.Fatal(err)
+	}
+	return cc
 }
 
-func clientDataJSON(t *testing.T, typ, challenge string) []byte {
+// assertion reads request options as the key takes them.
+func assertion(t *testing.T, options json.RawMessage) *protocol.CredentialAssertion {
 	t.Helper()
-	b, err := json.Marshal(map[string]any{"type": typ, "challenge": challenge, "origin": appOrigin, "crossOrigin": false})
-	if err != nil {
+	ca := &protocol.CredentialAssertion{}
+	if err := json.Unmarshal(options, &ca.Response); err != nil {
 		t.Fatal(err)
 	}
-	return b
-}
-
-func mustJSON(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-// create answers creation options (the "publicKey" member the app sends).
-func (k *testKey) create(t *testing.T, options json.RawMessage) string {
-	t.Helper()
-	var o struct {
-		Challenge string
-		RP        struct{ ID string }
-		User      struct{ ID string }
-	}
-	if err := json.Unmarshal(options, &o); err != nil {
-		t.Fatal(err)
-	}
-	var err error
-	if k.handle, err = b64.DecodeString(o.User.ID); err != nil {
-		t.Fatal(err)
-	}
-	pub, err := k.key.PublicKey.Bytes() // 0x04 || X || Y
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc, err := cbor.CTAP2EncOptions().EncMode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cose, err := enc.Marshal(map[int]any{1: 2, 3: -7, -1: 1, -2: pub[1:33], -3: pub[33:65]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	auth := append(k.authData(o.RP.ID, flagAT), make([]byte, 16)...) // AAGUID
-	auth = binary.BigEndian.AppendUint16(auth, uint16(len(k.id)))
-	auth = append(append(auth, k.id...), cose...)
-	att, err := enc.Marshal(map[string]any{"fmt": "none", "attStmt": map[string]any{}, "authData": auth})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return mustJSON(t, map[string]any{
-		"id": b64.EncodeToString(k.id), "rawId": b64.EncodeToString(k.id), "type": "public-key",
-		"response": map[string]any{
-			"clientDataJSON":    b64.EncodeToString(clientDataJSON(t, "webauthn.create", o.Challenge)),
-			"attestationObject": b64.EncodeToString(att),
-		},
-		"clientExtensionResults": map[string]any{},
-	})
-}
-
-// get answers request options.
-func (k *testKey) get(t *testing.T, options json.RawMessage) string {
-	t.Helper()
-	var o struct{ Challenge, RPID string }
-	if err := json.Unmarshal(options, &o); err != nil {
-		t.Fatal(err)
-	}
-	k.count++
-	auth := k.authData(o.RPID, 0)
-	cd := clientDataJSON(t, "webauthn.get", o.Challenge)
-	h := sha256.Sum256(cd)
-	digest := sha256.Sum256(append(append([]byte(nil), auth...), h[:]...))
-	sig, err := ecdsa.SignASN1(rand.Reader, k.key, digest[:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return mustJSON(t, map[string]any{
-		"id": b64.EncodeToString(k.id), "rawId": b64.EncodeToString(k.id), "type": "public-key",
-		"response": map[string]any{
-			"clientDataJSON": b64.EncodeToString(cd), "authenticatorData": b64.EncodeToString(auth),
-			"signature": b64.EncodeToString(sig), "userHandle": b64.EncodeToString(k.handle),
-		},
-		"clientExtensionResults": map[string]any{},
-	})
+	return ca
 }
 
 // keyOptions fetches a challenge from one of the JSON option routes, as
@@ -171,18 +68,18 @@ func (b *browser) keyOptions(t *testing.T, path string) (challengeID string, pub
 }
 
 // addKey registers k, as the "Add a security key or passkey" form does.
-func (b *browser) addKey(t *testing.T, k *testKey) page {
+func (b *browser) addKey(t *testing.T, k *testkit.Authenticator) page {
 	t.Helper()
 	id, opts := b.keyOptions(t, "/webauthn/register/options")
-	return b.post("/webauthn/register", url.Values{"challenge_id": {id}, "response": {k.create(t, opts)}, "name": {"Test key"}})
+	return b.post("/webauthn/register", url.Values{"challenge_id": {id}, "response": {k.Create(creation(t, opts))}, "name": {"Test key"}})
 }
 
 // signInWithKey signs in with the password, then k.
-func (b *browser) signInWithKey(t *testing.T, name string, k *testKey) {
+func (b *browser) signInWithKey(t *testing.T, name string, k *testkit.Authenticator) {
 	t.Helper()
 	b.signIn(t, name).must(t, http.StatusOK, "Enter a code")
 	id, opts := b.keyOptions(t, "/webauthn/signin/options")
-	b.post("/signin/code", url.Values{"kind": {"webauthn"}, "challenge_id": {id}, "response": {k.get(t, opts)}}).
+	b.post("/signin/code", url.Values{"kind": {"webauthn"}, "challenge_id": {id}, "response": {k.Get(assertion(t, opts))}}).
 		must(t, http.StatusOK, "Your account")
 }
 
@@ -211,7 +108,7 @@ func TestAddedKeyKeepsSessionLevel(t *testing.T) {
 		t.Fatalf("after TOTP sign-up: %s, want %s", got, session.ACRAAL2)
 	}
 	c.Add(time.Minute)
-	k := newTestKey(t, flagUV)
+	k := newTestKey(testkit.FlagUV)
 	b.addKey(t, k).must(t, http.StatusOK, "Your security key or passkey is registered.")
 	if got := b.acr(t); got != session.ACRAAL2 {
 		t.Fatalf("after adding a key in an AAL2 session: %s, want %s", got, session.ACRAAL2)
@@ -227,7 +124,7 @@ func TestAddedKeyKeepsSessionLevel(t *testing.T) {
 // signUpWithKey creates a user whose first factor is k, a security key:
 // the browser is signed in at AAL3.
 // A minute passes: the next factor is added later than the key was.
-func signUpWithKey(t *testing.T, b *browser, c *testkit.Clock, name string, k *testKey) {
+func signUpWithKey(t *testing.T, b *browser, c *testkit.Clock, name string, k *testkit.Authenticator) {
 	t.Helper()
 	b.post("/signup", url.Values{"username": {name}, "password": {password}}).
 		must(t, http.StatusOK, "Set up two-step sign-in")
@@ -246,12 +143,12 @@ func TestFactorAddedInAAL3Session(t *testing.T) {
 	t.Run("synced passkey", func(t *testing.T) {
 		srv, c := start(t)
 		b := newBrowser(t, srv)
-		k := newTestKey(t, flagUV)
+		k := newTestKey(testkit.FlagUV)
 		signUpWithKey(t, b, c, "pia", k)
 		other := newBrowser(t, srv)
 		other.signInWithKey(t, "pia", k)
 
-		b.addKey(t, newTestKey(t, flagUV|flagBE|flagBS)).
+		b.addKey(t, newTestKey(testkit.FlagUV|testkit.FlagBE|testkit.FlagBS)).
 			must(t, http.StatusOK, "Your security key or passkey is registered.")
 		if got := b.acr(t); got != session.ACRAAL3 {
 			t.Fatalf("after adding a synced passkey: %s, want %s", got, session.ACRAAL3)
@@ -261,7 +158,7 @@ func TestFactorAddedInAAL3Session(t *testing.T) {
 	t.Run("authenticator app", func(t *testing.T) {
 		srv, c := start(t)
 		b := newBrowser(t, srv)
-		k := newTestKey(t, flagUV)
+		k := newTestKey(testkit.FlagUV)
 		signUpWithKey(t, b, c, "quinn", k)
 		other := newBrowser(t, srv)
 		other.signInWithKey(t, "quinn", k)
@@ -287,7 +184,7 @@ func TestStepUpBelowSessionLevel(t *testing.T) {
 	b := newBrowser(t, srv)
 	acc := signUp(t, b, c, "rosa")
 	c.Add(time.Minute)
-	k := newTestKey(t, flagUV)
+	k := newTestKey(testkit.FlagUV)
 	b.addKey(t, k).must(t, http.StatusOK, "Your security key or passkey is registered.")
 	b.signOut(t)
 	b.signInWithKey(t, "rosa", k)
@@ -317,7 +214,7 @@ func TestStepUpBelowSessionLevel(t *testing.T) {
 	other.get("/").must(t, http.StatusOK, "Your account")
 
 	id, opts := b.keyOptions(t, "/webauthn/step-up/options")
-	b.post("/step-up", url.Values{"kind": {"webauthn"}, "challenge_id": {id}, "response": {k.get(t, opts)}, "action": {"remove"}, "factor_id": {acc.totpID}}).
+	b.post("/step-up", url.Values{"kind": {"webauthn"}, "challenge_id": {id}, "response": {k.Get(assertion(t, opts))}, "action": {"remove"}, "factor_id": {acc.totpID}}).
 		must(t, http.StatusOK, "The factor was removed.")
 	if got := b.acr(t); got != session.ACRAAL3 {
 		t.Fatalf("after a key step-up: %s, want %s", got, session.ACRAAL3)
@@ -369,7 +266,7 @@ func TestEnrolmentBegunBeforeAnotherFactor(t *testing.T) {
 	pending := p.find(t, `name="factor_id" value="([^"]+)"`)
 
 	c.Add(time.Minute)
-	k := newTestKey(t, flagUV)
+	k := newTestKey(testkit.FlagUV)
 	b.addKey(t, k).must(t, http.StatusOK, "Your account")
 	c.Add(freshFor + time.Minute)
 
