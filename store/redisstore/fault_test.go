@@ -92,14 +92,16 @@ func clients(admin *redis.Client, name string) (ids []string, blocked int, err e
 // command is never executed: the server drops it with the connection.
 func killInFlight(admin *redis.Client, name string, advance func() error) error {
 	ctx := context.Background()
-	if err := admin.Do(ctx, "CLIENT", "PAUSE", "5000", "WRITE").Err(); err != nil {
+	// The pause outlasts the polling below, which is generous because a
+	// loaded machine running the race detector can take seconds to send.
+	if err := admin.Do(ctx, "CLIENT", "PAUSE", "15000", "WRITE").Err(); err != nil {
 		return fmt.Errorf("pause: %w", err)
 	}
 	defer admin.Do(ctx, "CLIENT", "UNPAUSE")
 	done := make(chan error, 1)
 	go func() { done <- advance() }()
 	var ids []string
-	for deadline := time.Now().Add(3 * time.Second); ; { // bounded polling
+	for deadline := time.Now().Add(10 * time.Second); ; { // bounded polling
 		var blocked int
 		var err error
 		if ids, blocked, err = clients(admin, name); err != nil {
@@ -107,6 +109,14 @@ func killInFlight(admin *redis.Client, name string, advance func() error) error 
 		}
 		if blocked > 0 {
 			break
+		}
+		select {
+		case err := <-done:
+			// Advance ended without reaching the server (its connection was
+			// cut by an earlier kill, say): this fault missed, and what
+			// Advance returned is the outcome.
+			return err
+		default:
 		}
 		if time.Now().After(deadline) {
 			return errors.New("no command of the store's client was held in flight")
