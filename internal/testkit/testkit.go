@@ -1,6 +1,7 @@
 // Package testkit holds what the module's tests share: a clock that moves
-// only when a test moves it, a deterministic random source, and TOTP codes
-// that are right, or wrong whatever the seed.
+// only when a test moves it, a deterministic random source, TOTP codes
+// that are right, or wrong whatever the seed, and a software WebAuthn
+// authenticator whose responses tests can bend into bad input.
 //
 // It is internal: the library's users inject their own clock and
 // randomness through each Config.
