@@ -209,21 +209,16 @@ func (s *Store) UpdateFactor(ctx context.Context, f store.Factor) error {
 
 // DeleteFactor implements [store.Factors].
 func (s *Store) DeleteFactor(ctx context.Context, userID, id string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f := s.factor(userID, id)
-	if f == nil {
-		return store.ErrNotFound
-	}
-	s.deleteFactor(f)
-	return nil
+	return s.deleteIf(ctx, userID, id, false)
 }
 
 // DeletePendingFactor implements [store.Factors].
 func (s *Store) DeletePendingFactor(ctx context.Context, userID, id string) error {
+	return s.deleteIf(ctx, userID, id, true)
+}
+
+// deleteIf deletes a factor, when pendingOnly only while it is pending.
+func (s *Store) deleteIf(ctx context.Context, userID, id string, pendingOnly bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -233,7 +228,7 @@ func (s *Store) DeletePendingFactor(ctx context.Context, userID, id string) erro
 	if f == nil {
 		return store.ErrNotFound
 	}
-	if f.Status != store.StatusPending {
+	if pendingOnly && f.Status != store.StatusPending {
 		return store.ErrConflict
 	}
 	s.deleteFactor(f)
