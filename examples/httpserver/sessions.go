@@ -11,8 +11,9 @@ package main
 //     them see a sign-out or a revocation at once.
 //   - A change to the factors needs a second factor within freshFor: the
 //     route refuses an older auth_time (MaxAge) and the page asks for a code
-//     (step-up), which raises the session (Manager.StepUp), or replaces
-//     it when the code is below the session's level (stepUpSession).
+//     (step-up), which raises the session (Manager.StepUp). A session
+//     signed in with a security key (AAL3) steps up only with a key
+//     (keyOnlyStepUp).
 //   - Sign-out revokes the session in the store (Manager.SignOut).
 
 import (
