@@ -60,6 +60,9 @@
 // pending factor can be removed without one, and only while the store
 // still finds it pending as it deletes it, so a confirmation that lands
 // first keeps it. A user holds at most one backup code set, enforced by
-// the store, so concurrent enrolments or regenerations leave exactly one;
-// when a hook refuses an enrolment, the factor it stored is deleted again.
+// the store, so concurrent enrolments or regenerations leave exactly one.
+// When a hook fails on BeginEnrollment, a key registration or Regenerate,
+// the factor just stored is deleted again, so no secret or code that
+// nobody received stays valid (a TOTP confirmation refused by a hook
+// stays active).
 package mfa
