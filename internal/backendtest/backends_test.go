@@ -1,4 +1,4 @@
-package store_test
+package backendtest_test
 
 // Cross-backend checks of what the store contract promises the Verifier:
 // how many store calls a verification costs, that nothing secret is
