@@ -150,7 +150,7 @@ func TestOneBackupCodeSetUnderConcurrency(t *testing.T) {
 	old := won[0]
 
 	won, errs = race(func() (*mfa.Enrollment, error) {
-		return e.v.Regenerate(ctx, mfa.RegenerateRequest{UserID: "alice", FactorID: old.FactorID, AuthTime: e.clk.Now()})
+		return e.v.Regenerate(ctx, mfa.ChangeRequest{UserID: "alice", FactorID: old.FactorID, AuthTime: e.clk.Now()})
 	})
 	if len(won) != 1 {
 		t.Fatalf("concurrent regenerations: %d succeeded, want 1 (errors %v)", len(won), errs)
@@ -213,7 +213,7 @@ func TestHookRefusalTakesBackTheFactor(t *testing.T) {
 		t.Fatal(err)
 	}
 	refuse.Store(mfa.EventCodesRegenerated, true)
-	if _, err := e.v.Regenerate(ctx, mfa.RegenerateRequest{UserID: "alice", FactorID: en.FactorID, AuthTime: e.clk.Now()}); !errors.Is(err, mfa.ErrDenied) {
+	if _, err := e.v.Regenerate(ctx, mfa.ChangeRequest{UserID: "alice", FactorID: en.FactorID, AuthTime: e.clk.Now()}); !errors.Is(err, mfa.ErrDenied) {
 		t.Fatalf("regenerate with a refusing hook: %v, want ErrDenied", err)
 	}
 	// The user asked for the old codes to end, and they did; the new set
@@ -271,7 +271,7 @@ func TestRemovePendingFactorWithoutStepUp(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.resetEvents()
-		if err := e.v.RemoveFactor(ctx, mfa.RemoveRequest{UserID: "alice", FactorID: en.FactorID}); err != nil {
+		if err := e.v.RemoveFactor(ctx, mfa.ChangeRequest{UserID: "alice", FactorID: en.FactorID}); err != nil {
 			t.Fatalf("remove pending without AuthTime: %v", err)
 		}
 		if s := status("alice", en.FactorID); s != "" {
@@ -284,7 +284,7 @@ func TestRemovePendingFactorWithoutStepUp(t *testing.T) {
 
 	t.Run("active", func(t *testing.T) {
 		fid, _ := e.enrollTOTP(t, "bob")
-		if err := e.v.RemoveFactor(ctx, mfa.RemoveRequest{UserID: "bob", FactorID: fid}); !errors.Is(err, mfa.ErrStepUpRequired) {
+		if err := e.v.RemoveFactor(ctx, mfa.ChangeRequest{UserID: "bob", FactorID: fid}); !errors.Is(err, mfa.ErrStepUpRequired) {
 			t.Fatalf("remove active without AuthTime: %v, want ErrStepUpRequired", err)
 		}
 		if s := status("bob", fid); s != store.StatusActive {
@@ -303,7 +303,7 @@ func TestRemovePendingFactorWithoutStepUp(t *testing.T) {
 			_, confirmErr = e.v.ConfirmEnrollment(ctx, mfa.ConfirmRequest{UserID: "carol", FactorID: en.FactorID, Response: code})
 		}
 		e.resetEvents()
-		if err := e.v.RemoveFactor(ctx, mfa.RemoveRequest{UserID: "carol", FactorID: en.FactorID}); !errors.Is(err, mfa.ErrStepUpRequired) {
+		if err := e.v.RemoveFactor(ctx, mfa.ChangeRequest{UserID: "carol", FactorID: en.FactorID}); !errors.Is(err, mfa.ErrStepUpRequired) {
 			t.Fatalf("remove a factor confirmed after it was read: %v, want ErrStepUpRequired", err)
 		}
 		if confirmErr != nil {

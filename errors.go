@@ -4,24 +4,34 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/mfakit/mfa/factor"
 )
 
-// Sentinel errors. Every error the Verifier returns wraps one of these (and,
-// where the cause was the store, sealer or a hook, that cause too), so
-// callers branch with errors.Is and never by message.
+// Sentinel errors. Every error a Verifier method returns wraps one of these
+// (and, where the cause was the store, the sealer, a factor or a hook, that
+// cause too), so callers branch with errors.Is and never by message. The
+// ones a factor may return are the same values as package factor's.
+//
+// What a client may be told: an application shows a signing-in client one
+// neutral message for ErrWrongCode, ErrMalformedResponse, ErrReplayed,
+// ErrExpired, ErrChallengeMismatch, ErrNotFound and ErrNotEnrolled (which
+// of them happened says whether a user or factor exists); the retry time
+// of a [RateLimitError] and ErrLocked may be shown. The others describe the
+// server (a store, sealer or hook failure, a bad config) and are for logs.
 var (
 	// ErrInvalidInput: a request field is empty, too long or malformed
 	// before anything was counted (an empty user ID, an oversized factor ID).
-	ErrInvalidInput = errors.New("mfa: invalid input")
+	ErrInvalidInput = factor.ErrInvalidInput
 	// ErrMalformedResponse: the response cannot be a valid answer for the
 	// kind (wrong length, not digits, padded, not JSON). It is counted as a
 	// failed attempt.
-	ErrMalformedResponse = errors.New("mfa: malformed response")
+	ErrMalformedResponse = factor.ErrMalformedResponse
 	// ErrWrongCode: a well-formed response that does not match.
-	ErrWrongCode = errors.New("mfa: wrong code")
+	ErrWrongCode = factor.ErrWrongCode
 	// ErrReplayed: the response was valid once and has been used already
 	// (a TOTP step at or below the last accepted one, a used backup code).
-	ErrReplayed = errors.New("mfa: code already used")
+	ErrReplayed = factor.ErrReplayed
 	// ErrRateLimited: too many recent failures; see [RateLimitError] for
 	// when to retry.
 	ErrRateLimited = errors.New("mfa: rate limited")
@@ -30,16 +40,17 @@ var (
 	ErrLocked = errors.New("mfa: second factor locked")
 	// ErrExpired: the challenge or enrolment has expired or was already
 	// taken.
-	ErrExpired = errors.New("mfa: challenge expired or unknown")
+	ErrExpired = factor.ErrExpired
 	// ErrChallengeMismatch: the challenge belongs to another user, factor or
 	// sign-in attempt.
-	ErrChallengeMismatch = errors.New("mfa: challenge does not match")
+	ErrChallengeMismatch = factor.ErrChallengeMismatch
 	// ErrNotFound: no such factor for this user.
-	ErrNotFound = errors.New("mfa: factor not found")
+	ErrNotFound = factor.ErrNotFound
 	// ErrNotEnrolled: the factor exists but its enrolment was not confirmed
 	// (or, for ConfirmEnrollment, is already confirmed).
 	ErrNotEnrolled = errors.New("mfa: factor not enrolled")
-	// ErrUnsupportedKind: no factor of this kind is configured.
+	// ErrUnsupportedKind: no factor of this kind is configured, or the kind
+	// cannot do what was asked (a challenge for TOTP).
 	ErrUnsupportedKind = errors.New("mfa: unsupported factor kind")
 	// ErrStepUpRequired: the change needs a second-factor verification more
 	// recent than Config.FreshFor.
@@ -47,14 +58,43 @@ var (
 	// ErrSealed: stored secret material cannot be read: a sealed secret
 	// that does not open (corrupted, moved to another row, or no key can
 	// open it), or a factor's stored data that is malformed.
-	ErrSealed = errors.New("mfa: sealed secret cannot be opened")
-	// ErrDenied: a hook denied the attempt, or failed.
+	ErrSealed = factor.ErrSealed
+	// ErrDenied: a hook or the Guard denied the attempt, or failed.
 	ErrDenied = errors.New("mfa: denied by hook")
 	// ErrStore: the store failed; the attempt was denied.
-	ErrStore = errors.New("mfa: store failure")
+	ErrStore = factor.ErrStore
 	// ErrConfig: Config is invalid.
-	ErrConfig = errors.New("mfa: invalid config")
+	ErrConfig = factor.ErrConfig
+	// ErrInternal: the random source failed, or a factor failed in a way
+	// its kind does not classify; the call was denied.
+	ErrInternal = errors.New("mfa: internal failure")
 )
+
+// sentinels is the one table of the sentinels above, in the order an
+// error is matched against them. check marks those a factor's own check
+// may end in; any other error from a check is taken as a wrong response.
+var sentinels = [...]struct {
+	err   error
+	check bool
+}{
+	{ErrInvalidInput, true},
+	{ErrMalformedResponse, true},
+	{ErrWrongCode, true},
+	{ErrReplayed, true},
+	{ErrRateLimited, false},
+	{ErrLocked, false},
+	{ErrExpired, true},
+	{ErrChallengeMismatch, true},
+	{ErrNotFound, false},
+	{ErrNotEnrolled, false},
+	{ErrUnsupportedKind, false},
+	{ErrStepUpRequired, false},
+	{ErrSealed, true},
+	{ErrDenied, false},
+	{ErrStore, false},
+	{ErrConfig, false},
+	{ErrInternal, false},
+}
 
 // RateLimitError is returned when attempts are refused by a delay. It wraps
 // ErrRateLimited.
@@ -74,4 +114,40 @@ func wrap(sentinel, cause error) error {
 		return sentinel
 	}
 	return fmt.Errorf("%w: %w", sentinel, cause)
+}
+
+// classify keeps a factor's check error if it wraps a sentinel a check
+// may end in, and otherwise treats it as a wrong response: an unknown
+// error from a check must never admit, and must not leak detail to the
+// client.
+func classify(err error) error {
+	for _, s := range sentinels {
+		if s.check && errors.Is(err, s.err) {
+			return err
+		}
+	}
+	return wrap(ErrWrongCode, err)
+}
+
+// internal keeps an error from a factor's Enroll or Challenge if it wraps
+// any sentinel, and otherwise wraps it in ErrInternal, so the promise above
+// holds whatever a factor returns.
+func internal(err error) error {
+	for _, s := range sentinels {
+		if errors.Is(err, s.err) {
+			return err
+		}
+	}
+	return wrap(ErrInternal, err)
+}
+
+// reason is the text of the first sentinel err wraps: what events carry,
+// never the cause, which may quote input.
+func reason(err error) string {
+	for _, s := range sentinels {
+		if errors.Is(err, s.err) {
+			return s.err.Error()
+		}
+	}
+	return "mfa: error"
 }

@@ -4,27 +4,31 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/mfakit/mfa/factor"
 )
 
 // EventType names what happened.
-type EventType string
+type EventType = factor.EventType
 
-// Events the Verifier emits. Factor kinds may add their own.
+// Events the Verifier emits. Factor kinds add their own; those of this
+// module's factors are listed last.
 const (
-	EventEnrollBegun        EventType = "enroll.begun"
-	EventEnrollConfirmed    EventType = "enroll.confirmed"
-	EventFactorRemoved      EventType = "factor.removed"
-	EventChallengeIssued    EventType = "challenge.issued"
-	EventVerifySucceeded    EventType = "verify.succeeded"
-	EventVerifyFailed       EventType = "verify.failed"
-	EventReplayRefused      EventType = "verify.replay_refused"
-	EventRateLimited        EventType = "limit.rate_limited"
-	EventLocked             EventType = "limit.locked"
-	EventUnlocked           EventType = "limit.unlocked"
-	EventBackupCodeUsed     EventType = "backup_codes.used"
-	EventBackupCodesLow     EventType = "backup_codes.low"
-	EventCodesRegenerated   EventType = "backup_codes.regenerated"
-	EventSignCountRegressed EventType = "webauthn.sign_count_regressed"
+	EventEnrollBegun      EventType = "enroll.begun"
+	EventEnrollConfirmed  EventType = "enroll.confirmed"
+	EventFactorRemoved    EventType = "factor.removed"
+	EventChallengeIssued  EventType = "challenge.issued"
+	EventVerifySucceeded  EventType = "verify.succeeded"
+	EventVerifyFailed     EventType = "verify.failed"
+	EventReplayRefused    EventType = "verify.replay_refused"
+	EventRateLimited      EventType = "limit.rate_limited"
+	EventLocked           EventType = "limit.locked"
+	EventUnlocked         EventType = "limit.unlocked"
+	EventCodesRegenerated EventType = "backup_codes.regenerated"
+
+	EventBackupCodeUsed     = factor.EventBackupCodeUsed     // package backupcodes
+	EventBackupCodesLow     = factor.EventBackupCodesLow     // package backupcodes
+	EventSignCountRegressed = factor.EventSignCountRegressed // package webauthn
 )
 
 // Event is one thing that happened. It carries identifiers, never a

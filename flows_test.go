@@ -13,6 +13,7 @@ import (
 
 	"github.com/mfakit/mfa"
 	"github.com/mfakit/mfa/backupcodes"
+	"github.com/mfakit/mfa/factor"
 	"github.com/mfakit/mfa/store"
 	"github.com/mfakit/mfa/totp"
 )
@@ -21,23 +22,26 @@ import (
 // challenge holds the keyed hash of a fixed code.
 type oobFactor struct{ code string }
 
-func (oobFactor) Kind() mfa.Kind { return mfa.KindEmail }
+func (oobFactor) Kind() mfa.Kind { return kindOOB }
 
-func (oobFactor) Enroll(context.Context, mfa.EnrollInput) (mfa.Enrolled, error) {
-	return mfa.Enrolled{Active: true}, nil
+// kindOOB is the stand-in kind's name.
+const kindOOB mfa.Kind = "test_oob"
+
+func (oobFactor) Enroll(context.Context, factor.EnrollInput) (factor.Enrolled, error) {
+	return factor.Enrolled{Active: true}, nil
 }
 
-func (o oobFactor) Challenge(_ context.Context, in mfa.ChallengeInput) (mfa.Issued, error) {
+func (o oobFactor) Challenge(_ context.Context, in factor.ChallengeInput) (factor.Issued, error) {
 	h := in.Hasher.Sum("test/oob", []byte(o.code))
-	return mfa.Issued{Data: h[:], Show: "sent"}, nil
+	return factor.Issued{Data: h[:], Show: "sent"}, nil
 }
 
-func (oobFactor) Verify(_ context.Context, in mfa.VerifyInput) (mfa.Match, error) {
+func (oobFactor) Verify(_ context.Context, in factor.VerifyInput) (factor.Match, error) {
 	h := in.Hasher.Sum("test/oob", []byte(in.Response))
 	if subtle.ConstantTimeCompare(h[:], in.Challenge.Data) != 1 {
-		return mfa.Match{}, mfa.ErrWrongCode
+		return factor.Match{}, mfa.ErrWrongCode
 	}
-	return mfa.Match{Counter: in.Factor.Counter, AMR: []string{"otp"}, AAL: mfa.AAL2, Remaining: -1}, nil
+	return factor.Match{Counter: in.Factor.Counter, AMR: []string{"otp"}, AAL: mfa.AAL2, Remaining: -1}, nil
 }
 
 // keyFactor is a stand-in for a Registrar kind (a security key): enrolment
@@ -46,19 +50,19 @@ type keyFactor struct{}
 
 func (keyFactor) Kind() mfa.Kind { return mfa.KindWebAuthn }
 
-func (keyFactor) Enroll(context.Context, mfa.EnrollInput) (mfa.Enrolled, error) {
-	return mfa.Enrolled{Challenge: []byte("register-me"), Show: "options"}, nil
+func (keyFactor) Enroll(context.Context, factor.EnrollInput) (factor.Enrolled, error) {
+	return factor.Enrolled{Challenge: []byte("register-me"), Show: "options"}, nil
 }
 
-func (keyFactor) Register(_ context.Context, in mfa.RegisterInput) (mfa.Enrolled, error) {
+func (keyFactor) Register(_ context.Context, in factor.RegisterInput) (factor.Enrolled, error) {
 	if string(in.Challenge.Data) != "register-me" || !strings.HasPrefix(in.Response, "cred:") {
-		return mfa.Enrolled{}, mfa.ErrWrongCode
+		return factor.Enrolled{}, mfa.ErrWrongCode
 	}
-	return mfa.Enrolled{Lookup: in.Response, Data: []byte("public key")}, nil
+	return factor.Enrolled{Lookup: in.Response, Data: []byte("public key")}, nil
 }
 
-func (keyFactor) Verify(context.Context, mfa.VerifyInput) (mfa.Match, error) {
-	return mfa.Match{}, mfa.ErrWrongCode
+func (keyFactor) Verify(context.Context, factor.VerifyInput) (factor.Match, error) {
+	return factor.Match{}, mfa.ErrWrongCode
 }
 
 func TestChallengeFlow(t *testing.T) {
@@ -67,7 +71,7 @@ func TestChallengeFlow(t *testing.T) {
 		c.Factors = append(c.Factors, oobFactor{code: "424242"})
 		c.Limits.User.Free, c.Limits.Factor.Free = 20, 20
 	})
-	en, err := e.v.BeginEnrollment(ctx, mfa.EnrollRequest{UserID: "alice", Kind: mfa.KindEmail})
+	en, err := e.v.BeginEnrollment(ctx, mfa.EnrollRequest{UserID: "alice", Kind: kindOOB})
 	if err != nil || !en.Active {
 		t.Fatalf("enrol = %+v, %v", en, err)
 	}
@@ -206,10 +210,10 @@ func TestBackupCodes(t *testing.T) {
 		t.Fatalf("events = %v", got)
 	}
 	// Regeneration needs a fresh verification and retires the old set.
-	if _, err := e.v.Regenerate(ctx, mfa.RegenerateRequest{UserID: "alice", FactorID: en.FactorID}); !errors.Is(err, mfa.ErrStepUpRequired) {
+	if _, err := e.v.Regenerate(ctx, mfa.ChangeRequest{UserID: "alice", FactorID: en.FactorID}); !errors.Is(err, mfa.ErrStepUpRequired) {
 		t.Fatalf("regenerate without step-up: %v", err)
 	}
-	re, err := e.v.Regenerate(ctx, mfa.RegenerateRequest{UserID: "alice", FactorID: en.FactorID, AuthTime: res.Time})
+	re, err := e.v.Regenerate(ctx, mfa.ChangeRequest{UserID: "alice", FactorID: en.FactorID, AuthTime: res.Time})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +229,7 @@ func TestBackupCodes(t *testing.T) {
 	}
 	// TOTP cannot be regenerated in place.
 	fid, _ := e.enrollTOTP(t, "bob")
-	if _, err := e.v.Regenerate(ctx, mfa.RegenerateRequest{UserID: "bob", FactorID: fid, AuthTime: e.clk.Now()}); !errors.Is(err, mfa.ErrUnsupportedKind) {
+	if _, err := e.v.Regenerate(ctx, mfa.ChangeRequest{UserID: "bob", FactorID: fid, AuthTime: e.clk.Now()}); !errors.Is(err, mfa.ErrUnsupportedKind) {
 		t.Fatalf("regenerate TOTP: %v", err)
 	}
 }
@@ -343,15 +347,15 @@ type dataFactor struct{}
 
 func (dataFactor) Kind() mfa.Kind { return "data" }
 
-func (dataFactor) Enroll(context.Context, mfa.EnrollInput) (mfa.Enrolled, error) {
-	return mfa.Enrolled{Secret: []byte("secret"), Data: []byte("v0"), Active: true}, nil
+func (dataFactor) Enroll(context.Context, factor.EnrollInput) (factor.Enrolled, error) {
+	return factor.Enrolled{Secret: []byte("secret"), Data: []byte("v0"), Active: true}, nil
 }
 
-func (dataFactor) Verify(_ context.Context, in mfa.VerifyInput) (mfa.Match, error) {
+func (dataFactor) Verify(_ context.Context, in factor.VerifyInput) (factor.Match, error) {
 	if string(in.Secret) != "secret" || in.Response != "ok" {
-		return mfa.Match{}, mfa.ErrWrongCode
+		return factor.Match{}, mfa.ErrWrongCode
 	}
-	return mfa.Match{Counter: in.Factor.Counter + 1, Data: []byte(fmt.Sprintf("v%d", in.Factor.Counter+1)), AAL: mfa.AAL2, Remaining: -1}, nil
+	return factor.Match{Counter: in.Factor.Counter + 1, Data: []byte(fmt.Sprintf("v%d", in.Factor.Counter+1)), AAL: mfa.AAL2, Remaining: -1}, nil
 }
 
 // A verification that re-seals under a new key keeps the Data its commit

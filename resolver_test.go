@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/factor"
 	"github.com/mfakit/mfa/store"
 )
 
@@ -18,23 +19,23 @@ type resolvingFactor struct{}
 
 func (resolvingFactor) Kind() mfa.Kind { return "resolving" }
 
-func (resolvingFactor) Enroll(_ context.Context, in mfa.EnrollInput) (mfa.Enrolled, error) {
-	return mfa.Enrolled{Active: true, Lookup: in.Account}, nil
+func (resolvingFactor) Enroll(_ context.Context, in factor.EnrollInput) (factor.Enrolled, error) {
+	return factor.Enrolled{Active: true, Lookup: in.Account}, nil
 }
 
 // Challenge records the lookups of the factors it was given.
-func (resolvingFactor) Challenge(_ context.Context, in mfa.ChallengeInput) (mfa.Issued, error) {
+func (resolvingFactor) Challenge(_ context.Context, in factor.ChallengeInput) (factor.Issued, error) {
 	var ids []string
 	if in.Factor != nil {
 		ids = append(ids, in.Factor.Lookup)
 	}
 	for _, f := range in.Existing {
 		if f.Secret != nil {
-			return mfa.Issued{}, errors.New("secret passed to Challenge")
+			return factor.Issued{}, errors.New("secret passed to Challenge")
 		}
 		ids = append(ids, f.Lookup)
 	}
-	return mfa.Issued{Data: []byte(strings.Join(ids, ",")), Show: ids}, nil
+	return factor.Issued{Data: []byte(strings.Join(ids, ",")), Show: ids}, nil
 }
 
 func (resolvingFactor) Resolve(_ context.Context, response string) (string, error) {
@@ -45,15 +46,15 @@ func (resolvingFactor) Resolve(_ context.Context, response string) (string, erro
 	return lookup, nil
 }
 
-func (resolvingFactor) Verify(_ context.Context, in mfa.VerifyInput) (mfa.Match, error) {
+func (resolvingFactor) Verify(_ context.Context, in factor.VerifyInput) (factor.Match, error) {
 	_, verdict, _ := strings.Cut(in.Response, ":")
 	switch verdict {
 	case "ok":
-		return mfa.Match{Counter: in.Factor.Counter + 1, AMR: []string{"hwk"}, AAL: mfa.AAL2, Remaining: -1}, nil
+		return factor.Match{Counter: in.Factor.Counter + 1, AMR: []string{"hwk"}, AAL: mfa.AAL2, Remaining: -1}, nil
 	case "regressed":
-		return mfa.Match{Notes: []mfa.EventType{mfa.EventSignCountRegressed}}, mfa.ErrReplayed
+		return factor.Match{Notes: []mfa.EventType{mfa.EventSignCountRegressed}}, mfa.ErrReplayed
 	}
-	return mfa.Match{}, mfa.ErrWrongCode
+	return factor.Match{}, mfa.ErrWrongCode
 }
 
 // TestResolverFlows covers what the Verifier does for resolving kinds: a
@@ -136,15 +137,15 @@ func TestResolverFlows(t *testing.T) {
 // when it is "ok".
 type registeringFactor struct{ resolvingFactor }
 
-func (registeringFactor) Enroll(context.Context, mfa.EnrollInput) (mfa.Enrolled, error) {
-	return mfa.Enrolled{Challenge: []byte("c")}, nil
+func (registeringFactor) Enroll(context.Context, factor.EnrollInput) (factor.Enrolled, error) {
+	return factor.Enrolled{Challenge: []byte("c")}, nil
 }
 
-func (registeringFactor) Register(_ context.Context, in mfa.RegisterInput) (mfa.Enrolled, error) {
+func (registeringFactor) Register(_ context.Context, in factor.RegisterInput) (factor.Enrolled, error) {
 	if in.Response != "ok" {
-		return mfa.Enrolled{}, mfa.ErrWrongCode
+		return factor.Enrolled{}, mfa.ErrWrongCode
 	}
-	return mfa.Enrolled{Lookup: in.FactorID}, nil
+	return factor.Enrolled{Lookup: in.FactorID}, nil
 }
 
 // TestRegistrationClearsCounters: a confirmed registration leaves no

@@ -16,6 +16,7 @@ import (
 	otptotp "github.com/pquerna/otp/totp"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/factor"
 	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/store"
 	"github.com/mfakit/mfa/store/memstore"
@@ -28,7 +29,7 @@ type countingFactor struct {
 	compares atomic.Int64
 }
 
-func (f *countingFactor) Verify(ctx context.Context, in mfa.VerifyInput) (mfa.Match, error) {
+func (f *countingFactor) Verify(ctx context.Context, in factor.VerifyInput) (factor.Match, error) {
 	f.compares.Add(1)
 	return f.Factor.Verify(ctx, in)
 }
@@ -461,7 +462,7 @@ func TestVerifyBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	removed, _ := e.enrollTOTP(t, "carol")
-	if err := e.v.RemoveFactor(ctx, mfa.RemoveRequest{UserID: "carol", FactorID: removed, AuthTime: e.clk.Now()}); err != nil {
+	if err := e.v.RemoveFactor(ctx, mfa.ChangeRequest{UserID: "carol", FactorID: removed, AuthTime: e.clk.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	good := e.code(t, secret, 0)
@@ -712,14 +713,14 @@ func TestRemoveFactorNeedsFreshVerification(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.v.RemoveFactor(ctx, mfa.RemoveRequest{UserID: "alice", FactorID: fid}); !errors.Is(err, mfa.ErrStepUpRequired) {
+	if err := e.v.RemoveFactor(ctx, mfa.ChangeRequest{UserID: "alice", FactorID: fid}); !errors.Is(err, mfa.ErrStepUpRequired) {
 		t.Fatalf("no auth time: %v", err)
 	}
-	if err := e.v.RemoveFactor(ctx, mfa.RemoveRequest{UserID: "alice", FactorID: fid, AuthTime: res.Time.Add(time.Hour)}); !errors.Is(err, mfa.ErrStepUpRequired) {
+	if err := e.v.RemoveFactor(ctx, mfa.ChangeRequest{UserID: "alice", FactorID: fid, AuthTime: res.Time.Add(time.Hour)}); !errors.Is(err, mfa.ErrStepUpRequired) {
 		t.Fatalf("auth time in the future: %v", err)
 	}
 	e.clk.Add(10*time.Minute + time.Second)
-	if err := e.v.RemoveFactor(ctx, mfa.RemoveRequest{UserID: "alice", FactorID: fid, AuthTime: res.Time}); !errors.Is(err, mfa.ErrStepUpRequired) {
+	if err := e.v.RemoveFactor(ctx, mfa.ChangeRequest{UserID: "alice", FactorID: fid, AuthTime: res.Time}); !errors.Is(err, mfa.ErrStepUpRequired) {
 		t.Fatalf("stale auth time: %v", err)
 	}
 	// Adding a second factor needs the same freshness.
@@ -731,7 +732,7 @@ func TestRemoveFactorNeedsFreshVerification(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.resetEvents()
-	if err := e.v.RemoveFactor(ctx, mfa.RemoveRequest{UserID: "alice", FactorID: fid, AuthTime: res.Time}); err != nil {
+	if err := e.v.RemoveFactor(ctx, mfa.ChangeRequest{UserID: "alice", FactorID: fid, AuthTime: res.Time}); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.eventTypes(); len(got) != 1 || got[0] != mfa.EventFactorRemoved {
@@ -746,7 +747,7 @@ func TestRemoveFactorNeedsFreshVerification(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.v.RemoveFactor(ctx, mfa.RemoveRequest{UserID: "alice", FactorID: en.FactorID}); err != nil {
+	if err := e.v.RemoveFactor(ctx, mfa.ChangeRequest{UserID: "alice", FactorID: en.FactorID}); err != nil {
 		t.Fatalf("remove pending: %v", err)
 	}
 }

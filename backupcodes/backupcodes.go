@@ -8,7 +8,7 @@ import (
 	"log/slog"
 	"math/bits"
 
-	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/factor"
 	"github.com/mfakit/mfa/store"
 )
 
@@ -52,7 +52,7 @@ type Factor struct {
 	low   int
 }
 
-var _ mfa.Factor = (*Factor)(nil)
+var _ factor.Factor = (*Factor)(nil)
 
 // New validates cfg, applies its defaults and returns a Factor. Errors wrap
 // mfa.ErrConfig.
@@ -61,19 +61,19 @@ func New(cfg Config) (*Factor, error) {
 		cfg.Count = 10
 	}
 	if cfg.Count < 1 || cfg.Count > MaxCount {
-		return nil, fmt.Errorf("%w: backupcodes: Count is %d, want 1 to %d", mfa.ErrConfig, cfg.Count, MaxCount)
+		return nil, fmt.Errorf("%w: backupcodes: Count is %d, want 1 to %d", factor.ErrConfig, cfg.Count, MaxCount)
 	}
 	if cfg.LowWatermark == 0 {
 		cfg.LowWatermark = 3
 	}
 	if cfg.LowWatermark < 0 {
-		return nil, fmt.Errorf("%w: backupcodes: LowWatermark is %d, want 0 or more", mfa.ErrConfig, cfg.LowWatermark)
+		return nil, fmt.Errorf("%w: backupcodes: LowWatermark is %d, want 0 or more", factor.ErrConfig, cfg.LowWatermark)
 	}
 	return &Factor{count: cfg.Count, low: cfg.LowWatermark}, nil
 }
 
 // Kind returns mfa.KindBackupCodes.
-func (f *Factor) Kind() mfa.Kind { return mfa.KindBackupCodes }
+func (f *Factor) Kind() factor.Kind { return factor.KindBackupCodes }
 
 // Codes is a new set, for the user to keep. It is shown once and must not
 // be stored or logged; String and LogValue redact it.
@@ -96,18 +96,18 @@ func (c Codes) LogValue() slog.Value { return slog.StringValue(c.String()) }
 // Enroll draws a new set of Config.Count codes from in.Rand, hashes them
 // with in.Hasher under a fresh salt, and returns the hashes as Data and
 // the codes as a *Codes to show. The set is active at once.
-func (f *Factor) Enroll(_ context.Context, in mfa.EnrollInput) (mfa.Enrolled, error) {
+func (f *Factor) Enroll(_ context.Context, in factor.EnrollInput) (factor.Enrolled, error) {
 	if in.Rand == nil {
-		return mfa.Enrolled{}, fmt.Errorf("%w: backupcodes: no random source", mfa.ErrInvalidInput)
+		return factor.Enrolled{}, fmt.Errorf("%w: backupcodes: no random source", factor.ErrInvalidInput)
 	}
 	if in.Hasher == nil {
-		return mfa.Enrolled{}, errNoHasher
+		return factor.Enrolled{}, errNoHasher
 	}
 	data := make([]byte, header+f.count*hashLen)
 	data[0] = version
 	salt := data[1:header]
 	if _, err := io.ReadFull(in.Rand, salt); err != nil {
-		return mfa.Enrolled{}, fmt.Errorf("mfa: backupcodes: random source: %w", err)
+		return factor.Enrolled{}, fmt.Errorf("mfa: backupcodes: random source: %w", err)
 	}
 	list := make([]string, f.count)
 	seen := make(map[[CodeLen]byte]bool, f.count)
@@ -116,7 +116,7 @@ func (f *Factor) Enroll(_ context.Context, in mfa.EnrollInput) (mfa.Enrolled, er
 		// bits are uniform.
 		var code [CodeLen]byte
 		if _, err := io.ReadFull(in.Rand, code[:]); err != nil {
-			return mfa.Enrolled{}, fmt.Errorf("mfa: backupcodes: random source: %w", err)
+			return factor.Enrolled{}, fmt.Errorf("mfa: backupcodes: random source: %w", err)
 		}
 		for j, b := range code {
 			code[j] = Alphabet[b&31]
@@ -124,14 +124,14 @@ func (f *Factor) Enroll(_ context.Context, in mfa.EnrollInput) (mfa.Enrolled, er
 		// A repeat among 65-bit codes means the random source is broken;
 		// fail rather than hand out a weaker set.
 		if seen[code] {
-			return mfa.Enrolled{}, fmt.Errorf("%w: backupcodes: random source repeats itself", mfa.ErrInvalidInput)
+			return factor.Enrolled{}, fmt.Errorf("%w: backupcodes: random source repeats itself", factor.ErrInvalidInput)
 		}
 		seen[code] = true
 		h := in.Hasher.Sum(domain, salt, code[:])
 		copy(data[header+i*hashLen:], h[:])
 		list[i] = string(code[:4]) + "-" + string(code[4:8]) + "-" + string(code[8:])
 	}
-	return mfa.Enrolled{
+	return factor.Enrolled{
 		Data:       data,
 		Counter:    0,
 		Active:     true,
@@ -143,19 +143,19 @@ func (f *Factor) Enroll(_ context.Context, in mfa.EnrollInput) (mfa.Enrolled, er
 // Errors are built once; a failed verification allocates nothing beyond the
 // hash.
 var (
-	errMalformed = fmt.Errorf("%w: backupcodes: want %d characters of %s, spaces and hyphens", mfa.ErrMalformedResponse, CodeLen, Alphabet)
-	errWrong     = fmt.Errorf("%w: backupcodes", mfa.ErrWrongCode)
-	errReplayed  = fmt.Errorf("%w: backupcodes: code used before", mfa.ErrReplayed)
-	errCorrupt   = fmt.Errorf("%w: backupcodes: corrupt stored data", mfa.ErrSealed)
-	errNoHasher  = fmt.Errorf("%w: backupcodes: no Hasher", mfa.ErrConfig)
+	errMalformed = fmt.Errorf("%w: backupcodes: want %d characters of %s, spaces and hyphens", factor.ErrMalformedResponse, CodeLen, Alphabet)
+	errWrong     = fmt.Errorf("%w: backupcodes", factor.ErrWrongCode)
+	errReplayed  = fmt.Errorf("%w: backupcodes: code used before", factor.ErrReplayed)
+	errCorrupt   = fmt.Errorf("%w: backupcodes: corrupt stored data", factor.ErrSealed)
+	errNoHasher  = fmt.Errorf("%w: backupcodes: no Hasher", factor.ErrConfig)
 )
 
 // Shared by every Match so a verification allocates nothing of its own;
 // callers treat Match.AMR and Match.Notes as read-only.
 var (
 	amr      = []string{AMR}
-	notesUse = []mfa.EventType{mfa.EventBackupCodeUsed}
-	notesLow = []mfa.EventType{mfa.EventBackupCodeUsed, mfa.EventBackupCodesLow}
+	notesUse = []factor.EventType{factor.EventBackupCodeUsed}
+	notesLow = []factor.EventType{factor.EventBackupCodeUsed, factor.EventBackupCodesLow}
 )
 
 // Verify checks in.Response against the set stored in in.Factor.Data and
@@ -170,18 +170,18 @@ var (
 // Exactly one keyed hash is computed per call, whatever the number of
 // codes. Match.AMR and Match.Notes are shared between calls and must not be
 // modified.
-func (f *Factor) Verify(_ context.Context, in mfa.VerifyInput) (mfa.Match, error) {
+func (f *Factor) Verify(_ context.Context, in factor.VerifyInput) (factor.Match, error) {
 	data, used := in.Factor.Data, in.Factor.Counter
 	n, ok := size(in.Factor)
 	if !ok {
-		return mfa.Match{}, errCorrupt
+		return factor.Match{}, errCorrupt
 	}
 	code, ok := normalize(in.Response)
 	if !ok {
-		return mfa.Match{}, errMalformed
+		return factor.Match{}, errMalformed
 	}
 	if in.Hasher == nil {
-		return mfa.Match{}, errNoHasher
+		return factor.Match{}, errNoHasher
 	}
 	h := in.Hasher.Sum(domain, data[1:header], code[:])
 
@@ -195,17 +195,17 @@ func (f *Factor) Verify(_ context.Context, in mfa.VerifyInput) (mfa.Match, error
 		found |= eq
 	}
 	if found == 0 {
-		return mfa.Match{}, errWrong
+		return factor.Match{}, errWrong
 	}
 	bit := int64(1) << idx
 	if used&bit != 0 {
-		return mfa.Match{}, errReplayed
+		return factor.Match{}, errReplayed
 	}
 	used |= bit
-	m := mfa.Match{
+	m := factor.Match{
 		Counter:   used,
 		AMR:       amr,
-		AAL:       mfa.AAL2,
+		AAL:       factor.AAL2,
 		Remaining: n - bits.OnesCount64(uint64(used)),
 		Notes:     notesUse,
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mfakit/mfa"
 	"github.com/mfakit/mfa/backupcodes"
+	"github.com/mfakit/mfa/factor"
 	"github.com/mfakit/mfa/store"
 )
 
@@ -46,7 +47,7 @@ type set struct {
 
 func enroll(t testing.TB, f *backupcodes.Factor, h *mfa.Hasher, seed byte) set {
 	t.Helper()
-	e, err := f.Enroll(context.Background(), mfa.EnrollInput{
+	e, err := f.Enroll(context.Background(), factor.EnrollInput{
 		UserID: "u1", FactorID: "f1", Account: "alice",
 		Rand: rand.NewChaCha8([32]byte{seed}), Hasher: h,
 	})
@@ -60,8 +61,8 @@ func enroll(t testing.TB, f *backupcodes.Factor, h *mfa.Hasher, seed byte) set {
 	return set{f: f, hasher: h, data: e.Data, codes: c.List}
 }
 
-func (s set) verify(used int64, response string) (mfa.Match, error) {
-	return s.f.Verify(context.Background(), mfa.VerifyInput{
+func (s set) verify(used int64, response string) (factor.Match, error) {
+	return s.f.Verify(context.Background(), factor.VerifyInput{
 		Factor:   store.Factor{Kind: string(mfa.KindBackupCodes), Data: s.data, Counter: used},
 		Response: response,
 		Hasher:   s.hasher,
@@ -126,7 +127,7 @@ func TestGeneration(t *testing.T) {
 				want = 10
 			}
 			f := newFactor(t, backupcodes.Config{Count: count})
-			e, err := f.Enroll(context.Background(), mfa.EnrollInput{Rand: rand.NewChaCha8([32]byte{byte(count)}), Hasher: newHasher(t, 1)})
+			e, err := f.Enroll(context.Background(), factor.EnrollInput{Rand: rand.NewChaCha8([32]byte{byte(count)}), Hasher: newHasher(t, 1)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -183,13 +184,13 @@ func TestEnrollRejects(t *testing.T) {
 	h := newHasher(t, 1)
 	tests := []struct {
 		name string
-		in   mfa.EnrollInput
+		in   factor.EnrollInput
 		want error
 	}{
-		{"no random source", mfa.EnrollInput{Hasher: h}, mfa.ErrInvalidInput},
-		{"no hasher", mfa.EnrollInput{Rand: rand.NewChaCha8([32]byte{})}, mfa.ErrConfig},
-		{"repeating random source", mfa.EnrollInput{Rand: repeating{}, Hasher: h}, mfa.ErrInvalidInput},
-		{"random source runs dry", mfa.EnrollInput{Rand: io.LimitReader(rand.NewChaCha8([32]byte{}), 100), Hasher: h}, io.ErrUnexpectedEOF},
+		{"no random source", factor.EnrollInput{Hasher: h}, mfa.ErrInvalidInput},
+		{"no hasher", factor.EnrollInput{Rand: rand.NewChaCha8([32]byte{})}, mfa.ErrConfig},
+		{"repeating random source", factor.EnrollInput{Rand: repeating{}, Hasher: h}, mfa.ErrInvalidInput},
+		{"random source runs dry", factor.EnrollInput{Rand: io.LimitReader(rand.NewChaCha8([32]byte{}), 100), Hasher: h}, io.ErrUnexpectedEOF},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

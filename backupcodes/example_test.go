@@ -9,6 +9,7 @@ import (
 
 	"github.com/mfakit/mfa"
 	"github.com/mfakit/mfa/backupcodes"
+	"github.com/mfakit/mfa/factor"
 	"github.com/mfakit/mfa/store"
 )
 
@@ -29,7 +30,7 @@ func Example() {
 		panic(err)
 	}
 
-	e, err := f.Enroll(context.Background(), mfa.EnrollInput{Rand: rand.Reader, Hasher: hasher})
+	e, err := f.Enroll(context.Background(), factor.EnrollInput{Rand: rand.Reader, Hasher: hasher})
 	if err != nil {
 		panic(err)
 	}
@@ -44,7 +45,7 @@ func Example() {
 	stored := store.Factor{Data: e.Data, Counter: e.Counter}
 
 	for _, typed := range []string{codes[1], codes[2], "  " + codes[2] + " "} {
-		m, err := f.Verify(context.Background(), mfa.VerifyInput{Factor: stored, Response: typed, Hasher: hasher})
+		m, err := f.Verify(context.Background(), factor.VerifyInput{Factor: stored, Response: typed, Hasher: hasher})
 		if errors.Is(err, mfa.ErrReplayed) {
 			fmt.Println("already used")
 			continue

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/factor"
 	"github.com/mfakit/mfa/store"
 	"github.com/mfakit/mfa/totp"
 )
@@ -19,7 +20,7 @@ func ExampleFactor_Verify() {
 	if err != nil {
 		panic(err)
 	}
-	in := mfa.VerifyInput{
+	in := factor.VerifyInput{
 		Factor:   store.Factor{Kind: string(mfa.KindTOTP), Counter: 0},
 		Secret:   []byte("12345678901234567890"), // opened by the Verifier
 		Response: "07081804",

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/factor"
 	"github.com/pquerna/otp"
 	ptotp "github.com/pquerna/otp/totp"
 )
@@ -102,13 +102,13 @@ type Factor struct {
 	secretSize int
 }
 
-var _ mfa.Factor = (*Factor)(nil)
+var _ factor.Factor = (*Factor)(nil)
 
 // New validates cfg, applies its defaults and returns a Factor. Errors wrap
 // mfa.ErrConfig.
 func New(cfg Config) (*Factor, error) {
 	bad := func(format string, args ...any) (*Factor, error) {
-		return nil, fmt.Errorf("%w: totp: "+format, append([]any{mfa.ErrConfig}, args...)...)
+		return nil, fmt.Errorf("%w: totp: "+format, append([]any{factor.ErrConfig}, args...)...)
 	}
 	if cfg.Issuer == "" {
 		return bad("Issuer is required")
@@ -159,7 +159,7 @@ func New(cfg Config) (*Factor, error) {
 }
 
 // Kind returns mfa.KindTOTP.
-func (f *Factor) Kind() mfa.Kind { return mfa.KindTOTP }
+func (f *Factor) Kind() factor.Kind { return factor.KindTOTP }
 
 // Setup is what the user needs to add the seed to an authenticator app. It
 // is shown once and must not be stored or logged; String and LogValue
@@ -185,15 +185,15 @@ const MaxQRSize = 2048
 // MaxQRSize.
 func (s Setup) QRCode(size int) ([]byte, error) {
 	if size <= 0 || size > MaxQRSize {
-		return nil, fmt.Errorf("%w: totp: QR code size %d, want 1 to %d", mfa.ErrInvalidInput, size, MaxQRSize)
+		return nil, fmt.Errorf("%w: totp: QR code size %d, want 1 to %d", factor.ErrInvalidInput, size, MaxQRSize)
 	}
 	key, err := otp.NewKeyFromURL(s.URI)
 	if err != nil {
-		return nil, fmt.Errorf("%w: totp: %w", mfa.ErrInvalidInput, err)
+		return nil, fmt.Errorf("%w: totp: %w", factor.ErrInvalidInput, err)
 	}
 	img, err := key.Image(size, size)
 	if err != nil {
-		return nil, fmt.Errorf("%w: totp: QR code: %w", mfa.ErrInvalidInput, err)
+		return nil, fmt.Errorf("%w: totp: QR code: %w", factor.ErrInvalidInput, err)
 	}
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
@@ -212,12 +212,12 @@ func (s Setup) LogValue() slog.Value { return slog.StringValue("REDACTED") }
 // it as the Secret to seal, the enrolment parameters as Data, and a *Setup
 // to show. in.Account must be non-empty and contain no ':'; otherwise the
 // error wraps mfa.ErrInvalidInput.
-func (f *Factor) Enroll(_ context.Context, in mfa.EnrollInput) (mfa.Enrolled, error) {
+func (f *Factor) Enroll(_ context.Context, in factor.EnrollInput) (factor.Enrolled, error) {
 	if in.Account == "" || strings.Contains(in.Account, ":") {
-		return mfa.Enrolled{}, fmt.Errorf("%w: totp: account name must be non-empty and contain no ':'", mfa.ErrInvalidInput)
+		return factor.Enrolled{}, fmt.Errorf("%w: totp: account name must be non-empty and contain no ':'", factor.ErrInvalidInput)
 	}
 	if in.Rand == nil {
-		return mfa.Enrolled{}, fmt.Errorf("%w: totp: no random source", mfa.ErrInvalidInput)
+		return factor.Enrolled{}, fmt.Errorf("%w: totp: no random source", factor.ErrInvalidInput)
 	}
 	key, err := ptotp.Generate(ptotp.GenerateOpts{
 		Issuer:      f.issuer,
@@ -229,13 +229,13 @@ func (f *Factor) Enroll(_ context.Context, in mfa.EnrollInput) (mfa.Enrolled, er
 		Rand:        in.Rand,
 	})
 	if err != nil {
-		return mfa.Enrolled{}, fmt.Errorf("mfa: totp: generate: %w", err)
+		return factor.Enrolled{}, fmt.Errorf("mfa: totp: generate: %w", err)
 	}
 	seed, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(key.Secret())
 	if err != nil || len(seed) != f.secretSize {
-		return mfa.Enrolled{}, errors.New("mfa: totp: generated key does not hold the seed")
+		return factor.Enrolled{}, errors.New("mfa: totp: generated key does not hold the seed")
 	}
-	return mfa.Enrolled{
+	return factor.Enrolled{
 		Secret:  seed,
 		Data:    params{alg: f.alg, digits: f.digits, period: f.period}.encode(),
 		Counter: 0,
@@ -304,13 +304,13 @@ func (f *Factor) params(data []byte) (params, bool) {
 
 // Errors are built once so that a failed verification allocates nothing.
 var (
-	errMalformed6 = fmt.Errorf("%w: totp: want 6 ASCII digits", mfa.ErrMalformedResponse)
-	errMalformed8 = fmt.Errorf("%w: totp: want 8 ASCII digits", mfa.ErrMalformedResponse)
-	errWrong      = fmt.Errorf("%w: totp", mfa.ErrWrongCode)
-	errReplayed   = fmt.Errorf("%w: totp: step at or below the last accepted one", mfa.ErrReplayed)
-	errNoSecret   = fmt.Errorf("%w: totp: no seed", mfa.ErrSealed)
-	errCorrupt    = fmt.Errorf("%w: totp: corrupt stored parameters", mfa.ErrSealed)
-	errClock      = fmt.Errorf("%w: totp: clock before 1970", mfa.ErrInvalidInput)
+	errMalformed6 = fmt.Errorf("%w: totp: want 6 ASCII digits", factor.ErrMalformedResponse)
+	errMalformed8 = fmt.Errorf("%w: totp: want 8 ASCII digits", factor.ErrMalformedResponse)
+	errWrong      = fmt.Errorf("%w: totp", factor.ErrWrongCode)
+	errReplayed   = fmt.Errorf("%w: totp: step at or below the last accepted one", factor.ErrReplayed)
+	errNoSecret   = fmt.Errorf("%w: totp: no seed", factor.ErrSealed)
+	errCorrupt    = fmt.Errorf("%w: totp: corrupt stored parameters", factor.ErrSealed)
+	errClock      = fmt.Errorf("%w: totp: clock before 1970", factor.ErrInvalidInput)
 )
 
 // amr is shared by every Match so that Verify allocates nothing; callers
@@ -327,24 +327,24 @@ var amr = []string{AMR}
 // §5.2) even while it is still the current one.
 //
 // Match.AMR is shared between calls and must not be modified.
-func (f *Factor) Verify(_ context.Context, in mfa.VerifyInput) (mfa.Match, error) {
+func (f *Factor) Verify(_ context.Context, in factor.VerifyInput) (factor.Match, error) {
 	p, ok := f.params(in.Factor.Data)
 	if !ok {
-		return mfa.Match{}, errCorrupt
+		return factor.Match{}, errCorrupt
 	}
 	if len(in.Secret) == 0 {
-		return mfa.Match{}, errNoSecret
+		return factor.Match{}, errNoSecret
 	}
 	resp, ok := parseDigits(in.Response, p.digits)
 	if !ok {
 		if p.digits == 8 {
-			return mfa.Match{}, errMalformed8
+			return factor.Match{}, errMalformed8
 		}
-		return mfa.Match{}, errMalformed6
+		return factor.Match{}, errMalformed6
 	}
 	now := in.Now.Unix()
 	if now < 0 {
-		return mfa.Match{}, errClock
+		return factor.Match{}, errClock
 	}
 	step := now / p.period
 
@@ -366,12 +366,12 @@ func (f *Factor) Verify(_ context.Context, in mfa.VerifyInput) (mfa.Match, error
 	clear(codes[:])
 
 	if found == 0 {
-		return mfa.Match{}, errWrong
+		return factor.Match{}, errWrong
 	}
 	if matched <= in.Factor.Counter {
-		return mfa.Match{}, errReplayed
+		return factor.Match{}, errReplayed
 	}
-	return mfa.Match{Counter: matched, AMR: amr, AAL: mfa.AAL2, Remaining: -1}, nil
+	return factor.Match{Counter: matched, AMR: amr, AAL: factor.AAL2, Remaining: -1}, nil
 }
 
 // parseDigits returns the value of s if it is exactly n ASCII digits. The

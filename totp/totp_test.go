@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/factor"
 	"github.com/mfakit/mfa/store"
 	"github.com/mfakit/mfa/totp"
 	"github.com/pquerna/otp"
@@ -87,9 +88,9 @@ func TestNewConfig(t *testing.T) {
 	}
 }
 
-func enroll(t *testing.T, f *totp.Factor, account string) (mfa.Enrolled, *totp.Setup) {
+func enroll(t *testing.T, f *totp.Factor, account string) (factor.Enrolled, *totp.Setup) {
 	t.Helper()
-	e, err := f.Enroll(context.Background(), mfa.EnrollInput{
+	e, err := f.Enroll(context.Background(), factor.EnrollInput{
 		UserID: "u1", FactorID: "f1", Account: account,
 		Now: time.Unix(1700000000, 0), Rand: rand.NewChaCha8([32]byte{7}),
 	})
@@ -188,7 +189,7 @@ func TestEnroll(t *testing.T) {
 				t.Fatalf("URI period: %v", err)
 			}
 			now := time.Unix(1800000000, 0)
-			in := mfa.VerifyInput{
+			in := factor.VerifyInput{
 				Factor:   store.Factor{Data: e.Data, Counter: e.Counter},
 				Secret:   e.Secret,
 				Response: code(t, e.Secret, now, alg, digits, uint(period)),
@@ -206,7 +207,7 @@ func TestEnrollFreshSeeds(t *testing.T) {
 	rng := rand.NewChaCha8([32]byte{9})
 	seen := map[string]bool{}
 	for range 20 {
-		e, err := f.Enroll(context.Background(), mfa.EnrollInput{Account: "bob", Rand: rng})
+		e, err := f.Enroll(context.Background(), factor.EnrollInput{Account: "bob", Rand: rng})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -230,7 +231,7 @@ func TestEnrollRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in := mfa.EnrollInput{Account: tt.account}
+			in := factor.EnrollInput{Account: tt.account}
 			if tt.rand {
 				in.Rand = rand.NewChaCha8([32]byte{})
 			}
@@ -244,7 +245,7 @@ func TestEnrollRejects(t *testing.T) {
 		})
 	}
 	t.Run("short random source", func(t *testing.T) {
-		_, err := f.Enroll(context.Background(), mfa.EnrollInput{Account: "alice", Rand: strings.NewReader("too short")})
+		_, err := f.Enroll(context.Background(), factor.EnrollInput{Account: "alice", Rand: strings.NewReader("too short")})
 		if err == nil {
 			t.Fatal("Enroll succeeded on a random source that ran dry")
 		}
@@ -419,7 +420,7 @@ func TestStoredParams(t *testing.T) {
 
 	now := time.Unix(1700000015, 0)
 	resp := code(t, e.Secret, now, otp.AlgorithmSHA256, 8, 60)
-	in := mfa.VerifyInput{Factor: store.Factor{Data: e.Data}, Secret: e.Secret, Response: resp, Now: now}
+	in := factor.VerifyInput{Factor: store.Factor{Data: e.Data}, Secret: e.Secret, Response: resp, Now: now}
 	m, err := changed.Verify(context.Background(), in)
 	if err != nil {
 		t.Fatalf("Verify with the enrolled parameters after a Config change: %v", err)
@@ -429,7 +430,7 @@ func TestStoredParams(t *testing.T) {
 	}
 
 	// No Data: the Factor's own Config applies.
-	in = mfa.VerifyInput{Secret: e.Secret, Response: code(t, e.Secret, now, otp.AlgorithmSHA1, 6, 30), Now: now}
+	in = factor.VerifyInput{Secret: e.Secret, Response: code(t, e.Secret, now, otp.AlgorithmSHA1, 6, 30), Now: now}
 	if _, err := changed.Verify(context.Background(), in); err != nil {
 		t.Errorf("Verify without Data: %v", err)
 	}
@@ -444,7 +445,7 @@ func TestStoredParams(t *testing.T) {
 		{1, 0, 6, 30, 0},
 	}
 	for _, data := range corrupt {
-		in := mfa.VerifyInput{Factor: store.Factor{Data: data}, Secret: e.Secret, Response: resp, Now: now}
+		in := factor.VerifyInput{Factor: store.Factor{Data: data}, Secret: e.Secret, Response: resp, Now: now}
 		if _, err := changed.Verify(context.Background(), in); !errors.Is(err, mfa.ErrSealed) {
 			t.Errorf("Verify with Data %v: error = %v, want mfa.ErrSealed", data, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/factor"
 	"github.com/mfakit/mfa/store"
 	"github.com/mfakit/mfa/totp"
 	"github.com/pquerna/otp"
@@ -34,8 +35,8 @@ func newFactor(t testing.TB, cfg totp.Config) *totp.Factor {
 	return f
 }
 
-func verify(f *totp.Factor, seed []byte, counter int64, now time.Time, response string) (mfa.Match, error) {
-	return f.Verify(context.Background(), mfa.VerifyInput{
+func verify(f *totp.Factor, seed []byte, counter int64, now time.Time, response string) (factor.Match, error) {
+	return f.Verify(context.Background(), factor.VerifyInput{
 		Factor:   store.Factor{Kind: string(mfa.KindTOTP), Counter: counter},
 		Secret:   seed,
 		Response: response,

@@ -10,7 +10,7 @@ import (
 	"github.com/go-webauthn/webauthn/protocol"
 	"golang.org/x/net/publicsuffix"
 
-	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/factor"
 )
 
 // UserVerification says whether the authenticator must verify the user
@@ -163,7 +163,7 @@ func (cfg *Config) validate() ([]string, error) {
 		cfg.RPDisplayName = cfg.RPID
 	}
 	if len(cfg.Origins) == 0 {
-		return nil, fmt.Errorf("%w: webauthn: at least one origin is required", mfa.ErrConfig)
+		return nil, fmt.Errorf("%w: webauthn: at least one origin is required", factor.ErrConfig)
 	}
 	origins := make([]string, 0, len(cfg.Origins))
 	for _, o := range cfg.Origins {
@@ -175,15 +175,15 @@ func (cfg *Config) validate() ([]string, error) {
 	}
 	switch {
 	case cfg.UserVerification < UserVerificationPreferred || cfg.UserVerification > UserVerificationDiscouraged:
-		return nil, fmt.Errorf("%w: webauthn: unknown UserVerification %d", mfa.ErrConfig, cfg.UserVerification)
+		return nil, fmt.Errorf("%w: webauthn: unknown UserVerification %d", factor.ErrConfig, cfg.UserVerification)
 	case cfg.ResidentKey < ResidentKeyPreferred || cfg.ResidentKey > ResidentKeyDiscouraged:
-		return nil, fmt.Errorf("%w: webauthn: unknown ResidentKey %d", mfa.ErrConfig, cfg.ResidentKey)
+		return nil, fmt.Errorf("%w: webauthn: unknown ResidentKey %d", factor.ErrConfig, cfg.ResidentKey)
 	case cfg.SignCount < SignCountRefuse || cfg.SignCount > SignCountAcceptAndFlag:
-		return nil, fmt.Errorf("%w: webauthn: unknown SignCount policy %d", mfa.ErrConfig, cfg.SignCount)
+		return nil, fmt.Errorf("%w: webauthn: unknown SignCount policy %d", factor.ErrConfig, cfg.SignCount)
 	case cfg.Attestation < AttestationNone || cfg.Attestation > AttestationDirect:
-		return nil, fmt.Errorf("%w: webauthn: unknown Attestation %d", mfa.ErrConfig, cfg.Attestation)
+		return nil, fmt.Errorf("%w: webauthn: unknown Attestation %d", factor.ErrConfig, cfg.Attestation)
 	case cfg.Timeout < 0 || cfg.Timeout > MaxTimeout:
-		return nil, fmt.Errorf("%w: webauthn: Timeout must be between 0 and %s", mfa.ErrConfig, MaxTimeout)
+		return nil, fmt.Errorf("%w: webauthn: Timeout must be between 0 and %s", factor.ErrConfig, MaxTimeout)
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
@@ -195,24 +195,24 @@ func (cfg *Config) validate() ([]string, error) {
 // public suffix themselves (a browser refuses "com" or "github.io").
 func checkRPID(id string) error {
 	if id == "" {
-		return fmt.Errorf("%w: webauthn: RPID is required", mfa.ErrConfig)
+		return fmt.Errorf("%w: webauthn: RPID is required", factor.ErrConfig)
 	}
 	if id == "localhost" {
 		return nil
 	}
 	if err := protocol.ValidateRPID(id); err != nil {
-		return fmt.Errorf("%w: webauthn: RPID %q: %w", mfa.ErrConfig, id, err)
+		return fmt.Errorf("%w: webauthn: RPID %q: %w", factor.ErrConfig, id, err)
 	}
 	if len(id) > 253 {
-		return fmt.Errorf("%w: webauthn: RPID longer than 253 bytes", mfa.ErrConfig)
+		return fmt.Errorf("%w: webauthn: RPID longer than 253 bytes", factor.ErrConfig)
 	}
 	for _, label := range strings.Split(id, ".") {
 		if !validLabel(label) {
-			return fmt.Errorf("%w: webauthn: RPID %q is not a lower-case domain name (use the punycode form of international names)", mfa.ErrConfig, id)
+			return fmt.Errorf("%w: webauthn: RPID %q is not a lower-case domain name (use the punycode form of international names)", factor.ErrConfig, id)
 		}
 	}
 	if _, err := publicsuffix.EffectiveTLDPlusOne(id); err != nil {
-		return fmt.Errorf("%w: webauthn: RPID %q is not a registrable domain: %w", mfa.ErrConfig, id, err)
+		return fmt.Errorf("%w: webauthn: RPID %q is not a registrable domain: %w", factor.ErrConfig, id, err)
 	}
 	return nil
 }
@@ -235,29 +235,29 @@ func validLabel(l string) bool {
 func checkOrigin(o, rpID string) (string, error) {
 	u, err := url.Parse(o)
 	if err != nil {
-		return "", fmt.Errorf("%w: webauthn: origin %q: %w", mfa.ErrConfig, o, err)
+		return "", fmt.Errorf("%w: webauthn: origin %q: %w", factor.ErrConfig, o, err)
 	}
 	if u.Opaque != "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Host == "" {
-		return "", fmt.Errorf("%w: webauthn: origin %q must be scheme://host[:port] and nothing more", mfa.ErrConfig, o)
+		return "", fmt.Errorf("%w: webauthn: origin %q must be scheme://host[:port] and nothing more", factor.ErrConfig, o)
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 || p[0] == '0' {
-			return "", fmt.Errorf("%w: webauthn: origin %q has an invalid port", mfa.ErrConfig, o)
+			return "", fmt.Errorf("%w: webauthn: origin %q has an invalid port", factor.ErrConfig, o)
 		}
 	}
 	host := u.Hostname()
 	if host != strings.ToLower(host) {
-		return "", fmt.Errorf("%w: webauthn: origin %q must be lower case", mfa.ErrConfig, o)
+		return "", fmt.Errorf("%w: webauthn: origin %q must be lower case", factor.ErrConfig, o)
 	}
 	local := host == "localhost" || strings.HasSuffix(host, ".localhost")
 	switch {
 	case u.Scheme == "https":
 	case u.Scheme == "http" && local:
 	default:
-		return "", fmt.Errorf("%w: webauthn: origin %q must be https (http only for localhost)", mfa.ErrConfig, o)
+		return "", fmt.Errorf("%w: webauthn: origin %q must be https (http only for localhost)", factor.ErrConfig, o)
 	}
 	if host != rpID && !strings.HasSuffix(host, "."+rpID) {
-		return "", fmt.Errorf("%w: webauthn: origin %q is not on RPID %q or a subdomain of it", mfa.ErrConfig, o, rpID)
+		return "", fmt.Errorf("%w: webauthn: origin %q is not on RPID %q or a subdomain of it", factor.ErrConfig, o, rpID)
 	}
 	return u.Scheme + "://" + u.Host, nil
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/go-webauthn/webauthn/protocol"
 	gowebauthn "github.com/go-webauthn/webauthn/webauthn"
 
-	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/factor"
 	"github.com/mfakit/mfa/store"
 )
 
@@ -65,8 +65,8 @@ type Credential struct {
 // CredentialOf returns the credential record of a stored WebAuthn factor,
 // with SignCount taken from its counter.
 func CredentialOf(f store.Factor) (*Credential, error) {
-	if f.Kind != string(mfa.KindWebAuthn) {
-		return nil, fmt.Errorf("%w: webauthn: factor kind is %q", mfa.ErrInvalidInput, f.Kind)
+	if f.Kind != string(factor.KindWebAuthn) {
+		return nil, fmt.Errorf("%w: webauthn: factor kind is %q", factor.ErrInvalidInput, f.Kind)
 	}
 	c, err := decodeCredential(f.Data)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/go-webauthn/webauthn/protocol"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/factor"
 	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/store"
 	"github.com/mfakit/mfa/store/memstore"
@@ -27,7 +28,7 @@ type countingFactor struct {
 	compares int
 }
 
-func (f *countingFactor) Verify(ctx context.Context, in mfa.VerifyInput) (mfa.Match, error) {
+func (f *countingFactor) Verify(ctx context.Context, in factor.VerifyInput) (factor.Match, error) {
 	f.mu.Lock()
 	f.compares++
 	f.mu.Unlock()

@@ -9,6 +9,7 @@ import (
 	"github.com/go-webauthn/webauthn/protocol"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/factor"
 	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/store"
 	"github.com/mfakit/mfa/webauthn"
@@ -38,20 +39,20 @@ func newDirect(t testing.TB, passkey bool) *direct {
 	}
 	d := &direct{f: f, key: testkit.NewAuthenticator(origin, testkit.FlagUV)}
 	d.key.Count = 3
-	en, err := f.Enroll(ctx, mfa.EnrollInput{UserID: "alice", Rand: testkit.Rand(2), Hasher: h})
+	en, err := f.Enroll(ctx, factor.EnrollInput{UserID: "alice", Rand: testkit.Rand(2), Hasher: h})
 	if err != nil {
 		t.Fatal(err)
 	}
 	d.reg = store.Challenge{ID: "r", UserID: "alice", Kind: string(mfa.KindWebAuthn), Data: en.Challenge}
 	d.create = d.key.Create(en.Show.(*protocol.CredentialCreation))
-	reg, err := f.Register(ctx, mfa.RegisterInput{UserID: "alice", FactorID: "f", Challenge: d.reg, Response: d.create, Hasher: h})
+	reg, err := f.Register(ctx, factor.RegisterInput{UserID: "alice", FactorID: "f", Challenge: d.reg, Response: d.create, Hasher: h})
 	if err != nil {
 		t.Fatal(err)
 	}
 	d.rec = store.Factor{UserID: "alice", ID: "f", Kind: string(mfa.KindWebAuthn), Status: store.StatusActive, Lookup: reg.Lookup, Data: reg.Data, Counter: reg.Counter}
-	in := mfa.ChallengeInput{UserID: "alice", Factor: &d.rec, Rand: testkit.Rand(3), Hasher: h}
+	in := factor.ChallengeInput{UserID: "alice", Factor: &d.rec, Rand: testkit.Rand(3), Hasher: h}
 	if passkey {
-		in = mfa.ChallengeInput{Rand: testkit.Rand(3), Hasher: h}
+		in = factor.ChallengeInput{Rand: testkit.Rand(3), Hasher: h}
 	}
 	iss, err := f.Challenge(ctx, in)
 	if err != nil {
@@ -81,7 +82,7 @@ func FuzzVerify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, response string) {
 		for _, d := range []*direct{d, p} {
 			ch := d.login
-			m, err := d.f.Verify(context.Background(), mfa.VerifyInput{Factor: d.rec, Response: response, Challenge: &ch, Now: time.Now()})
+			m, err := d.f.Verify(context.Background(), factor.VerifyInput{Factor: d.rec, Response: response, Challenge: &ch, Now: time.Now()})
 			if err != nil {
 				if !known(err) {
 					t.Fatalf("error wraps no sentinel: %v", err)
@@ -102,7 +103,7 @@ func FuzzRegister(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, response string) {
-		en, err := d.f.Register(context.Background(), mfa.RegisterInput{UserID: "alice", FactorID: "f", Challenge: d.reg, Response: response})
+		en, err := d.f.Register(context.Background(), factor.RegisterInput{UserID: "alice", FactorID: "f", Challenge: d.reg, Response: response})
 		if err != nil {
 			if !known(err) {
 				t.Fatalf("error wraps no sentinel: %v", err)

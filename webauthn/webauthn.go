@@ -13,7 +13,7 @@ import (
 	"github.com/go-webauthn/webauthn/protocol"
 	gowebauthn "github.com/go-webauthn/webauthn/webauthn"
 
-	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/factor"
 	"github.com/mfakit/mfa/store"
 )
 
@@ -48,7 +48,7 @@ const userHandleDomain = "mfa/webauthn/user-handle"
 
 // ErrSignCountRegressed refuses an assertion whose signature counter did not
 // grow under [SignCountRefuse]. It wraps [mfa.ErrReplayed].
-var ErrSignCountRegressed = fmt.Errorf("%w: webauthn: signature counter did not increase (possible cloned authenticator)", mfa.ErrReplayed)
+var ErrSignCountRegressed = fmt.Errorf("%w: webauthn: signature counter did not increase (possible cloned authenticator)", factor.ErrReplayed)
 
 // Factor is the WebAuthn factor: security keys and passkeys. It implements
 // [mfa.Factor], [mfa.Registrar] (registration), [mfa.Challenger] (assertion
@@ -60,10 +60,10 @@ type Factor struct {
 }
 
 var (
-	_ mfa.Factor     = (*Factor)(nil)
-	_ mfa.Registrar  = (*Factor)(nil)
-	_ mfa.Challenger = (*Factor)(nil)
-	_ mfa.Resolver   = (*Factor)(nil)
+	_ factor.Factor     = (*Factor)(nil)
+	_ factor.Registrar  = (*Factor)(nil)
+	_ factor.Challenger = (*Factor)(nil)
+	_ factor.Resolver   = (*Factor)(nil)
 )
 
 // New validates cfg and returns a Factor. Errors wrap [mfa.ErrConfig].
@@ -84,14 +84,14 @@ func New(cfg Config) (*Factor, error) {
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: webauthn: %w", mfa.ErrConfig, err)
+		return nil, fmt.Errorf("%w: webauthn: %w", factor.ErrConfig, err)
 	}
 	cfg.Origins = origins
 	return &Factor{cfg: cfg, wa: wa}, nil
 }
 
 // Kind returns mfa.KindWebAuthn.
-func (f *Factor) Kind() mfa.Kind { return mfa.KindWebAuthn }
+func (f *Factor) Kind() factor.Kind { return factor.KindWebAuthn }
 
 // Enroll begins a registration. Enrolled.Challenge is the ceremony state
 // the Verifier stores as the enrolment challenge; Enrolled.Show is the
@@ -100,13 +100,13 @@ func (f *Factor) Kind() mfa.Kind { return mfa.KindWebAuthn }
 // the one of the user's existing credentials, or a keyed hash of the user
 // ID: stable, opaque, 32 bytes. Existing credentials are excluded so an
 // authenticator is not registered twice.
-func (f *Factor) Enroll(_ context.Context, in mfa.EnrollInput) (mfa.Enrolled, error) {
+func (f *Factor) Enroll(_ context.Context, in factor.EnrollInput) (factor.Enrolled, error) {
 	var handle []byte
 	exclude := make([]protocol.CredentialDescriptor, 0, len(in.Existing))
 	for _, r := range in.Existing {
 		c, err := decodeCredential(r.Data)
 		if err != nil {
-			return mfa.Enrolled{}, fmt.Errorf("%w: factor %s: %w", mfa.ErrStore, r.ID, err)
+			return factor.Enrolled{}, fmt.Errorf("%w: factor %s: %w", factor.ErrStore, r.ID, err)
 		}
 		if handle == nil {
 			handle = c.UserHandle
@@ -116,14 +116,14 @@ func (f *Factor) Enroll(_ context.Context, in mfa.EnrollInput) (mfa.Enrolled, er
 	}
 	if handle == nil {
 		if in.Hasher == nil {
-			return mfa.Enrolled{}, fmt.Errorf("%w: webauthn: no hasher", mfa.ErrInvalidInput)
+			return factor.Enrolled{}, fmt.Errorf("%w: webauthn: no hasher", factor.ErrInvalidInput)
 		}
 		sum := in.Hasher.Sum(userHandleDomain, []byte(in.UserID))
 		handle = sum[:]
 	}
 	challenge, err := newChallenge(in.Rand)
 	if err != nil {
-		return mfa.Enrolled{}, err
+		return factor.Enrolled{}, err
 	}
 	name := in.Account
 	if name == "" {
@@ -137,13 +137,13 @@ func (f *Factor) Enroll(_ context.Context, in mfa.EnrollInput) (mfa.Enrolled, er
 		withRegistrationChallenge(challenge),
 	)
 	if err != nil {
-		return mfa.Enrolled{}, fmt.Errorf("webauthn: begin registration: %w", err)
+		return factor.Enrolled{}, fmt.Errorf("webauthn: begin registration: %w", err)
 	}
 	state, err := session.MarshalMsg(nil)
 	if err != nil {
-		return mfa.Enrolled{}, fmt.Errorf("webauthn: encode session: %w", err)
+		return factor.Enrolled{}, fmt.Errorf("webauthn: encode session: %w", err)
 	}
-	return mfa.Enrolled{Challenge: state, Show: creation}, nil
+	return factor.Enrolled{Challenge: state, Show: creation}, nil
 }
 
 // withRegistrationChallenge replaces go-webauthn's challenge with one drawn
@@ -157,7 +157,7 @@ func withRegistrationChallenge(c []byte) gowebauthn.RegistrationOption {
 
 func newChallenge(r io.Reader) ([]byte, error) {
 	if r == nil {
-		return nil, fmt.Errorf("%w: webauthn: no random source", mfa.ErrInvalidInput)
+		return nil, fmt.Errorf("%w: webauthn: no random source", factor.ErrInvalidInput)
 	}
 	c := make([]byte, challengeLen)
 	if _, err := io.ReadFull(r, c); err != nil {
@@ -173,33 +173,33 @@ func newChallenge(r io.Reader) ([]byte, error) {
 // and the credential record returned, with Lookup naming its ID. The
 // ceremony is a use of the new authenticator: AMR and AAL say what it
 // proved, as for a sign-in.
-func (f *Factor) Register(_ context.Context, in mfa.RegisterInput) (mfa.Enrolled, error) {
+func (f *Factor) Register(_ context.Context, in factor.RegisterInput) (factor.Enrolled, error) {
 	if len(in.Response) > MaxRegistrationSize {
-		return mfa.Enrolled{}, fmt.Errorf("%w: webauthn: registration response longer than %d bytes", mfa.ErrMalformedResponse, MaxRegistrationSize)
+		return factor.Enrolled{}, fmt.Errorf("%w: webauthn: registration response longer than %d bytes", factor.ErrMalformedResponse, MaxRegistrationSize)
 	}
 	session, err := decodeSession(in.Challenge.Data)
 	if err != nil {
-		return mfa.Enrolled{}, err
+		return factor.Enrolled{}, err
 	}
 	if _, err := credentialID(in.Response); err != nil {
-		return mfa.Enrolled{}, err
+		return factor.Enrolled{}, err
 	}
 	parsed, err := protocol.ParseCredentialCreationResponseBytes([]byte(in.Response))
 	if err != nil {
-		return mfa.Enrolled{}, refusal(mfa.ErrMalformedResponse, "registration response", err)
+		return factor.Enrolled{}, refusal(factor.ErrMalformedResponse, "registration response", err)
 	}
 	if err := checkChallenge(session, parsed.Response.CollectedClientData.Challenge); err != nil {
-		return mfa.Enrolled{}, err
+		return factor.Enrolled{}, err
 	}
 	cred, err := f.wa.CreateCredential(&account{handle: session.UserID}, *session, parsed)
 	if err != nil {
-		return mfa.Enrolled{}, refusal(mfa.ErrWrongCode, "registration refused", err)
+		return factor.Enrolled{}, refusal(factor.ErrWrongCode, "registration refused", err)
 	}
 	if len(cred.ID) == 0 || len(cred.ID) > MaxCredentialIDLen {
-		return mfa.Enrolled{}, fmt.Errorf("%w: webauthn: credential ID of %d bytes", mfa.ErrMalformedResponse, len(cred.ID))
+		return factor.Enrolled{}, fmt.Errorf("%w: webauthn: credential ID of %d bytes", factor.ErrMalformedResponse, len(cred.ID))
 	}
 	if len(cred.Transport) > maxTransports {
-		return mfa.Enrolled{}, fmt.Errorf("%w: webauthn: more than %d transports", mfa.ErrMalformedResponse, maxTransports)
+		return factor.Enrolled{}, fmt.Errorf("%w: webauthn: more than %d transports", factor.ErrMalformedResponse, maxTransports)
 	}
 	rec := Credential{
 		ID:                cred.ID,
@@ -219,10 +219,10 @@ func (f *Factor) Register(_ context.Context, in mfa.RegisterInput) (mfa.Enrolled
 	}
 	data, err := rec.encode()
 	if err != nil {
-		return mfa.Enrolled{}, fmt.Errorf("webauthn: encode credential: %w", err)
+		return factor.Enrolled{}, fmt.Errorf("webauthn: encode credential: %w", err)
 	}
 	amr, aal := assurance(cred.Flags.UserVerified, cred.Flags.BackupEligible, false)
-	return mfa.Enrolled{Data: data, Lookup: Lookup(cred.ID), Counter: int64(cred.Authenticator.SignCount), AMR: amr, AAL: aal}, nil
+	return factor.Enrolled{Data: data, Lookup: Lookup(cred.ID), Counter: int64(cred.Authenticator.SignCount), AMR: amr, AAL: aal}, nil
 }
 
 // Challenge issues assertion options. With in.Factor set they allow that
@@ -230,10 +230,10 @@ func (f *Factor) Register(_ context.Context, in mfa.RegisterInput) (mfa.Enrolled
 // no user (passkey sign-in), any discoverable credential, and user
 // verification is required. Issued.Show is the *protocol.CredentialAssertion
 // to send to the browser as JSON, for navigator.credentials.get.
-func (f *Factor) Challenge(_ context.Context, in mfa.ChallengeInput) (mfa.Issued, error) {
+func (f *Factor) Challenge(_ context.Context, in factor.ChallengeInput) (factor.Issued, error) {
 	challenge, err := newChallenge(in.Rand)
 	if err != nil {
-		return mfa.Issued{}, err
+		return factor.Issued{}, err
 	}
 	var (
 		assertion *protocol.CredentialAssertion
@@ -251,12 +251,12 @@ func (f *Factor) Challenge(_ context.Context, in mfa.ChallengeInput) (mfa.Issued
 		}
 		acct := &account{}
 		for _, r := range records {
-			if r.Kind != string(mfa.KindWebAuthn) || r.UserID != in.UserID {
+			if r.Kind != string(factor.KindWebAuthn) || r.UserID != in.UserID {
 				continue
 			}
 			c, err := decodeCredential(r.Data)
 			if err != nil {
-				return mfa.Issued{}, fmt.Errorf("%w: factor %s: %w", mfa.ErrStore, r.ID, err)
+				return factor.Issued{}, fmt.Errorf("%w: factor %s: %w", factor.ErrStore, r.ID, err)
 			}
 			if acct.handle == nil {
 				acct.handle = c.UserHandle
@@ -264,7 +264,7 @@ func (f *Factor) Challenge(_ context.Context, in mfa.ChallengeInput) (mfa.Issued
 			acct.creds = append(acct.creds, c.library(0))
 		}
 		if len(acct.creds) == 0 {
-			return mfa.Issued{}, fmt.Errorf("%w: webauthn: the user has no security key or passkey", mfa.ErrNotFound)
+			return factor.Issued{}, fmt.Errorf("%w: webauthn: the user has no security key or passkey", factor.ErrNotFound)
 		}
 		assertion, session, err = f.wa.BeginLogin(acct,
 			gowebauthn.WithChallenge(challenge),
@@ -272,20 +272,20 @@ func (f *Factor) Challenge(_ context.Context, in mfa.ChallengeInput) (mfa.Issued
 		)
 	}
 	if err != nil {
-		return mfa.Issued{}, fmt.Errorf("webauthn: begin login: %w", err)
+		return factor.Issued{}, fmt.Errorf("webauthn: begin login: %w", err)
 	}
 	state, err := session.MarshalMsg(nil)
 	if err != nil {
-		return mfa.Issued{}, fmt.Errorf("webauthn: encode session: %w", err)
+		return factor.Issued{}, fmt.Errorf("webauthn: encode session: %w", err)
 	}
-	return mfa.Issued{Data: state, TTL: f.cfg.Timeout, Show: assertion}, nil
+	return factor.Issued{Data: state, TTL: f.cfg.Timeout, Show: assertion}, nil
 }
 
 // Resolve returns the Lookup of the credential an assertion names, so the
 // Verifier can find its factor (and user) before verifying it.
 func (f *Factor) Resolve(_ context.Context, response string) (string, error) {
 	if len(response) > MaxAssertionSize {
-		return "", fmt.Errorf("%w: webauthn: assertion longer than %d bytes", mfa.ErrMalformedResponse, MaxAssertionSize)
+		return "", fmt.Errorf("%w: webauthn: assertion longer than %d bytes", factor.ErrMalformedResponse, MaxAssertionSize)
 	}
 	id, err := credentialID(response)
 	if err != nil {
@@ -303,14 +303,14 @@ func credentialID(response string) ([]byte, error) {
 		Type  string `json:"type"`
 	}
 	if err := json.Unmarshal([]byte(response), &msg); err != nil {
-		return nil, fmt.Errorf("%w: webauthn: response is not JSON: %w", mfa.ErrMalformedResponse, err)
+		return nil, fmt.Errorf("%w: webauthn: response is not JSON: %w", factor.ErrMalformedResponse, err)
 	}
 	id, err := base64.RawURLEncoding.DecodeString(msg.ID)
 	switch {
 	case err != nil || len(id) == 0 || msg.RawID != msg.ID || msg.Type != string(protocol.PublicKeyCredentialType):
-		return nil, fmt.Errorf("%w: webauthn: response names no credential (id, rawId, type)", mfa.ErrMalformedResponse)
+		return nil, fmt.Errorf("%w: webauthn: response names no credential (id, rawId, type)", factor.ErrMalformedResponse)
 	case len(id) > MaxCredentialIDLen:
-		return nil, fmt.Errorf("%w: webauthn: credential ID longer than %d bytes", mfa.ErrMalformedResponse, MaxCredentialIDLen)
+		return nil, fmt.Errorf("%w: webauthn: credential ID longer than %d bytes", factor.ErrMalformedResponse, MaxCredentialIDLen)
 	}
 	return id, nil
 }
@@ -321,30 +321,30 @@ func credentialID(response string) ([]byte, error) {
 // for passkey sign-in), BE/BS, signature, and the signature counter. The
 // match's Counter is the new count, which the Verifier commits with a
 // compare-and-set from the stored one.
-func (f *Factor) Verify(_ context.Context, in mfa.VerifyInput) (mfa.Match, error) {
+func (f *Factor) Verify(_ context.Context, in factor.VerifyInput) (factor.Match, error) {
 	if len(in.Response) > MaxAssertionSize {
-		return mfa.Match{}, fmt.Errorf("%w: webauthn: assertion longer than %d bytes", mfa.ErrMalformedResponse, MaxAssertionSize)
+		return factor.Match{}, fmt.Errorf("%w: webauthn: assertion longer than %d bytes", factor.ErrMalformedResponse, MaxAssertionSize)
 	}
 	if in.Challenge == nil {
-		return mfa.Match{}, fmt.Errorf("%w: webauthn: an assertion needs a challenge", mfa.ErrExpired)
+		return factor.Match{}, fmt.Errorf("%w: webauthn: an assertion needs a challenge", factor.ErrExpired)
 	}
 	session, err := decodeSession(in.Challenge.Data)
 	if err != nil {
-		return mfa.Match{}, err
+		return factor.Match{}, err
 	}
 	rec, err := decodeCredential(in.Factor.Data)
 	if err != nil {
-		return mfa.Match{}, fmt.Errorf("%w: %w", mfa.ErrWrongCode, err)
+		return factor.Match{}, fmt.Errorf("%w: %w", factor.ErrWrongCode, err)
 	}
 	parsed, err := protocol.ParseCredentialRequestResponseBytes([]byte(in.Response))
 	if err != nil {
-		return mfa.Match{}, refusal(mfa.ErrMalformedResponse, "assertion", err)
+		return factor.Match{}, refusal(factor.ErrMalformedResponse, "assertion", err)
 	}
 	if !bytes.Equal(parsed.RawID, rec.ID) {
-		return mfa.Match{}, fmt.Errorf("%w: webauthn: the assertion is from another credential", mfa.ErrWrongCode)
+		return factor.Match{}, fmt.Errorf("%w: webauthn: the assertion is from another credential", factor.ErrWrongCode)
 	}
 	if err := checkChallenge(session, parsed.Response.CollectedClientData.Challenge); err != nil {
-		return mfa.Match{}, err
+		return factor.Match{}, err
 	}
 	stored := uint32(in.Factor.Counter)
 	acct := &account{handle: rec.UserHandle, creds: []gowebauthn.Credential{rec.library(stored)}}
@@ -358,7 +358,7 @@ func (f *Factor) Verify(_ context.Context, in mfa.VerifyInput) (mfa.Match, error
 		}, *session, parsed)
 	} else {
 		if !containsID(session.AllowedCredentialIDs, rec.ID) {
-			return mfa.Match{}, fmt.Errorf("%w: webauthn: the credential was not allowed by the challenge", mfa.ErrChallengeMismatch)
+			return factor.Match{}, fmt.Errorf("%w: webauthn: the credential was not allowed by the challenge", factor.ErrChallengeMismatch)
 		}
 		// The challenge listed all the user's credentials; this check is
 		// against the one the Verifier loaded, which the user owns.
@@ -367,15 +367,15 @@ func (f *Factor) Verify(_ context.Context, in mfa.VerifyInput) (mfa.Match, error
 		_, err = f.wa.ValidateLogin(acct, *session, parsed)
 	}
 	if err != nil {
-		return mfa.Match{}, refusal(mfa.ErrWrongCode, "assertion refused", err)
+		return factor.Match{}, refusal(factor.ErrWrongCode, "assertion refused", err)
 	}
 	flags := parsed.Response.AuthenticatorData.Flags
 	uv := flags.HasUserVerified()
 	if passkey && !uv {
-		return mfa.Match{}, fmt.Errorf("%w: webauthn: passkey sign-in without user verification", mfa.ErrWrongCode)
+		return factor.Match{}, fmt.Errorf("%w: webauthn: passkey sign-in without user verification", factor.ErrWrongCode)
 	}
 
-	m := mfa.Match{Counter: int64(stored), Remaining: -1}
+	m := factor.Match{Counter: int64(stored), Remaining: -1}
 	m.AMR, m.AAL = assurance(uv, rec.BackupEligible, passkey)
 	next := *rec
 	count := parsed.Response.AuthenticatorData.Counter
@@ -383,21 +383,21 @@ func (f *Factor) Verify(_ context.Context, in mfa.VerifyInput) (mfa.Match, error
 	case count > stored || (count == 0 && stored == 0):
 		m.Counter = int64(count)
 	case f.cfg.SignCount == SignCountAcceptAndFlag:
-		m.Notes = []mfa.EventType{mfa.EventSignCountRegressed}
+		m.Notes = []factor.EventType{factor.EventSignCountRegressed}
 		next.CloneWarning = true
 	default:
-		return mfa.Match{Notes: []mfa.EventType{mfa.EventSignCountRegressed}}, fmt.Errorf("%w (stored %d, presented %d)", ErrSignCountRegressed, stored, count)
+		return factor.Match{Notes: []factor.EventType{factor.EventSignCountRegressed}}, fmt.Errorf("%w (stored %d, presented %d)", ErrSignCountRegressed, stored, count)
 	}
-	if next.CloneWarning && m.AAL > mfa.AAL2 {
+	if next.CloneWarning && m.AAL > factor.AAL2 {
 		// A key that may have been cloned is no longer proof of a single
 		// hardware authenticator.
-		m.AAL = mfa.AAL2
+		m.AAL = factor.AAL2
 	}
 	next.BackupState = flags.HasBackupState()
 	next.UserVerified = rec.UserVerified || uv
 	if next.BackupState != rec.BackupState || next.UserVerified != rec.UserVerified || next.CloneWarning != rec.CloneWarning {
 		if m.Data, err = next.encode(); err != nil {
-			return mfa.Match{}, fmt.Errorf("webauthn: encode credential: %w", err)
+			return factor.Match{}, fmt.Errorf("webauthn: encode credential: %w", err)
 		}
 	}
 	return m, nil
@@ -407,12 +407,12 @@ func (f *Factor) Verify(_ context.Context, in mfa.VerifyInput) (mfa.Match, error
 // and with user verification a second factor on the authenticator. A
 // backup-eligible (synced) credential's key can leave the device, and NIST
 // SP 800-63B-4 caps such authenticators at AAL2.
-func assurance(uv, backupEligible, passkey bool) ([]string, mfa.AAL) {
-	amr, aal := []string{AMRKey}, mfa.AAL2
+func assurance(uv, backupEligible, passkey bool) ([]string, factor.AAL) {
+	amr, aal := []string{AMRKey}, factor.AAL2
 	if uv {
 		amr = append(amr, AMRUserVerified)
 		if !backupEligible {
-			aal = mfa.AAL3
+			aal = factor.AAL3
 		}
 		if passkey {
 			amr = append(amr, AMRMultiFactor)
@@ -433,7 +433,7 @@ func containsID(ids [][]byte, id []byte) bool {
 func decodeSession(data []byte) (*gowebauthn.SessionData, error) {
 	var s gowebauthn.SessionData
 	if rest, err := s.UnmarshalMsg(data); err != nil || len(rest) != 0 || s.Challenge == "" {
-		return nil, fmt.Errorf("%w: webauthn: challenge state unreadable", mfa.ErrChallengeMismatch)
+		return nil, fmt.Errorf("%w: webauthn: challenge state unreadable", factor.ErrChallengeMismatch)
 	}
 	return &s, nil
 }
@@ -443,7 +443,7 @@ func decodeSession(data []byte) (*gowebauthn.SessionData, error) {
 // challenge is reported as such.
 func checkChallenge(s *gowebauthn.SessionData, got string) error {
 	if subtle.ConstantTimeCompare([]byte(s.Challenge), []byte(got)) != 1 {
-		return fmt.Errorf("%w: webauthn: the response was made for another challenge", mfa.ErrChallengeMismatch)
+		return fmt.Errorf("%w: webauthn: the response was made for another challenge", factor.ErrChallengeMismatch)
 	}
 	return nil
 }

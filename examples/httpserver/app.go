@@ -704,7 +704,7 @@ func (a *app) beginTOTP(w http.ResponseWriter, r *http.Request, u user, authTime
 	}
 	for _, f := range set.all {
 		if f.Kind == mfa.KindTOTP && !f.Active {
-			err := a.verifier.RemoveFactor(ctx, mfa.RemoveRequest{UserID: u.ID, FactorID: f.ID})
+			err := a.verifier.RemoveFactor(ctx, mfa.ChangeRequest{UserID: u.ID, FactorID: f.ID})
 			switch {
 			case errors.Is(err, mfa.ErrStepUpRequired):
 				// Confirmed since it was listed (in another tab, say):
@@ -875,7 +875,7 @@ func (a *app) codesRegenerate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) regenerate(w http.ResponseWriter, r *http.Request, u user, c *session.AccessClaims, factorID string, authTime time.Time) {
-	en, err := a.verifier.Regenerate(r.Context(), mfa.RegenerateRequest{UserID: u.ID, FactorID: factorID, AuthTime: authTime})
+	en, err := a.verifier.Regenerate(r.Context(), mfa.ChangeRequest{UserID: u.ID, FactorID: factorID, AuthTime: authTime})
 	if errors.Is(err, mfa.ErrStepUpRequired) {
 		a.askStepUp(w, r, u, "regenerate", factorID)
 		return
@@ -905,7 +905,7 @@ func (a *app) remove(w http.ResponseWriter, r *http.Request) {
 // removeFactor removes a factor. The route already demanded a recent
 // auth_time (MaxAge); the Verifier checks it again (FreshFor).
 func (a *app) removeFactor(w http.ResponseWriter, r *http.Request, u user, c *session.AccessClaims, factorID string, authTime time.Time) {
-	err := a.verifier.RemoveFactor(r.Context(), mfa.RemoveRequest{UserID: u.ID, FactorID: factorID, AuthTime: authTime})
+	err := a.verifier.RemoveFactor(r.Context(), mfa.ChangeRequest{UserID: u.ID, FactorID: factorID, AuthTime: authTime})
 	switch {
 	case errors.Is(err, mfa.ErrStepUpRequired):
 		a.askStepUp(w, r, u, "remove", factorID)

@@ -1,4 +1,4 @@
-package mfa
+package factor
 
 import (
 	"crypto/hmac"

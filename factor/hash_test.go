@@ -1,4 +1,4 @@
-package mfa_test
+package factor_test
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/factor"
 )
 
 // Sum is HMAC-SHA256 over the length-prefixed domain and parts, the same
@@ -17,7 +17,7 @@ import (
 // state).
 func TestHasherSum(t *testing.T) {
 	key := bytes.Repeat([]byte{1}, 32)
-	h, err := mfa.NewHasher(key)
+	h, err := factor.NewHasher(key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestHasherSum(t *testing.T) {
 	if h.Sum("d1", []byte("x")) == h.Sum("d", []byte("1x")) {
 		t.Fatal("moving a byte from the domain into a part gives the same sum")
 	}
-	other, _ := mfa.NewHasher(bytes.Repeat([]byte{2}, 32))
+	other, _ := factor.NewHasher(bytes.Repeat([]byte{2}, 32))
 	if other.Sum("d", []byte("a")) == h.Sum("d", []byte("a")) {
 		t.Fatal("two keys give the same sum")
 	}
@@ -59,13 +59,13 @@ func TestHasherSum(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if _, err := mfa.NewHasher(make([]byte, 31)); !errors.Is(err, mfa.ErrConfig) {
+	if _, err := factor.NewHasher(make([]byte, 31)); !errors.Is(err, factor.ErrConfig) {
 		t.Fatalf("31-byte key: %v", err)
 	}
 }
 
 func BenchmarkHasherSum(b *testing.B) {
-	h, _ := mfa.NewHasher(bytes.Repeat([]byte{1}, 32))
+	h, _ := factor.NewHasher(bytes.Repeat([]byte{1}, 32))
 	salt, code := make([]byte, 16), make([]byte, 13)
 	b.ReportAllocs()
 	for b.Loop() {

@@ -1,0 +1,175 @@
+package mfa
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/mfakit/mfa/factor"
+	"github.com/mfakit/mfa/store"
+)
+
+// ConfirmRequest confirms a pending enrolment with a first proof.
+type ConfirmRequest struct {
+	UserID      string
+	FactorID    string // the pending factor (kinds without a Registrar)
+	ChallengeID string // the enrolment challenge (Registrar kinds)
+	Response    string
+	Name        string // Registrar kinds: the new factor's name
+	IP          string
+	// AuthTime is when the session last passed a second factor. It is
+	// needed only if the user gained another active factor after this
+	// enrolment began (BeginEnrollment asked for no fresh verification
+	// then, and would now); it must then be within Config.FreshFor, or
+	// the confirmation fails with ErrStepUpRequired.
+	AuthTime time.Time
+}
+
+// ConfirmEnrollment makes a pending factor active once the user proves
+// they hold it (a first TOTP code, a WebAuthn attestation). It is counted
+// and limited exactly like Verify.
+func (v *Verifier) ConfirmEnrollment(ctx context.Context, req ConfirmRequest) (*Result, error) {
+	if req.ChallengeID != "" {
+		return v.register(ctx, req)
+	}
+	return v.confirm(ctx, req)
+}
+
+// confirm activates a pending factor with its first proof: counted and
+// checked exactly as Verify, then activated in the same update that
+// re-seals a secret opened with an old key.
+func (v *Verifier) confirm(ctx context.Context, req ConfirmRequest) (*Result, error) {
+	vr := VerifyRequest{UserID: req.UserID, FactorID: req.FactorID, Response: req.Response, IP: req.IP}
+	if err := checkRequest(vr); err != nil {
+		return nil, err
+	}
+	if req.UserID == "" || req.FactorID == "" {
+		return nil, fmt.Errorf("%w: user and factor IDs are required", ErrInvalidInput)
+	}
+	a, err := v.admit(ctx, vr, Attempt{UserID: req.UserID, FactorID: req.FactorID, IP: req.IP, Confirm: true})
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case a.rec.Status != store.StatusPending:
+		return nil, v.fail(ctx, a.ev, fmt.Errorf("%w: already confirmed", ErrNotEnrolled))
+	case !a.now.Before(a.rec.Created.Add(v.enrollTTL)):
+		return nil, v.fail(ctx, a.ev, fmt.Errorf("%w: enrolment not confirmed in time", ErrExpired))
+	}
+	if err := v.stillFresh(ctx, req.UserID, req.FactorID, a.rec.Created, req.AuthTime, a.now); err != nil {
+		return nil, v.fail(ctx, a.ev, err)
+	}
+	p, err := v.prove(ctx, a, req.Response, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(p.secret)
+	if p.stale {
+		if err := v.reseal(ctx, &a.rec, p.secret); err != nil {
+			return nil, v.fail(ctx, a.ev, err)
+		}
+	}
+	a.rec.Status, a.rec.Confirmed = store.StatusActive, a.now
+	if err := v.save(ctx, a.rec); err != nil {
+		return nil, v.fail(ctx, a.ev, err)
+	}
+	return v.succeed(ctx, a, p.match, EventEnrollConfirmed)
+}
+
+// register finishes a [factor.Registrar] kind's enrolment: the challenge is taken
+// (single use), the response checked, and an active factor stored.
+func (v *Verifier) register(ctx context.Context, req ConfirmRequest) (*Result, error) {
+	if req.UserID == "" {
+		return nil, fmt.Errorf("%w: a user ID is required", ErrInvalidInput)
+	}
+	if err := checkIDs(req.UserID, req.ChallengeID, req.Name, req.IP); err != nil {
+		return nil, err
+	}
+	if len(req.Response) > maxResponseLen {
+		return nil, fmt.Errorf("%w: response longer than %d bytes", ErrMalformedResponse, maxResponseLen)
+	}
+	now := v.now()
+	ev := Event{UserID: req.UserID, IP: req.IP, Time: now, Remaining: -1}
+	if v.guard != nil {
+		if err := v.guard(ctx, Attempt{UserID: req.UserID, IP: req.IP, Confirm: true}); err != nil {
+			return nil, v.fail(ctx, ev, wrap(ErrDenied, err))
+		}
+	}
+	cs := v.counters(req.UserID, req.ChallengeID, req.IP)
+	hit, err := v.store.Hit(ctx, store.HitRequest{Now: now, Counters: cs})
+	if err != nil {
+		return nil, v.fail(ctx, ev, wrap(ErrStore, err))
+	}
+	if !hit.Admitted {
+		return nil, v.refuse(ctx, ev, hit)
+	}
+	c, err := v.takeChallenge(ctx, req.ChallengeID, now)
+	if err != nil {
+		return nil, v.fail(ctx, ev, err)
+	}
+	ev.Kind = Kind(c.Kind)
+	if c.UserID != req.UserID || c.Binding != enrollBinding {
+		return nil, v.fail(ctx, ev, ErrChallengeMismatch)
+	}
+	if err := v.stillFresh(ctx, req.UserID, c.ID, c.Created, req.AuthTime, now); err != nil {
+		return nil, v.fail(ctx, ev, err)
+	}
+	f, ok := v.factors[ev.Kind]
+	r, isReg := f.(factor.Registrar)
+	if !ok || !isReg {
+		return nil, v.fail(ctx, ev, ErrUnsupportedKind)
+	}
+	en, err := r.Register(ctx, factor.RegisterInput{
+		UserID: req.UserID, FactorID: c.ID, Name: req.Name, Challenge: c,
+		Response: req.Response, Now: now, Hasher: v.hasher,
+	})
+	if err != nil {
+		return nil, v.fail(ctx, ev, classify(err))
+	}
+	en.Active = true
+	ev.FactorID = c.ID
+	if err := v.createFactor(ctx, req.UserID, c.ID, ev.Kind, req.Name, en, now); err != nil {
+		return nil, v.fail(ctx, ev, err)
+	}
+	// The success clears the user's failures and those counted against the
+	// challenge ID, which is now the new factor's ID.
+	if err := v.store.Reset(ctx, cs[0].Key, cs[1].Key); err != nil {
+		return nil, v.fail(ctx, ev, wrap(ErrStore, err))
+	}
+	ev.Type = EventEnrollConfirmed
+	if err := v.emit(ctx, ev); err != nil {
+		return nil, v.takeBack(ctx, req.UserID, c.ID, err)
+	}
+	return &Result{UserID: req.UserID, FactorID: c.ID, Kind: ev.Kind, AMR: slices.Clone(en.AMR), AAL: en.AAL, Time: now, Remaining: -1}, nil
+}
+
+func (v *Verifier) fresh(authTime, now time.Time) bool {
+	return !authTime.IsZero() && !authTime.After(now) && now.Sub(authTime) <= v.freshFor
+}
+
+// stillFresh checks, when an enrolment begun at begun is confirmed, the
+// rule BeginEnrollment applied: adding a factor to a user who has an
+// active one needs a fresh verification. BeginEnrollment asked for none
+// when the user had no active factor; if one was activated since, the
+// confirmation needs an AuthTime within FreshFor. Otherwise whoever held
+// only the password could begin an enrolment before the user's first one
+// and confirm it after, adding their own factor to a protected account.
+func (v *Verifier) stillFresh(ctx context.Context, userID, factorID string, begun, authTime, now time.Time) error {
+	if v.fresh(authTime, now) {
+		return nil
+	}
+	list, err := v.store.ListFactors(ctx, userID)
+	if err != nil {
+		return wrap(ErrStore, err)
+	}
+	for _, r := range list {
+		// Times are the Verifier's clock as the store keeps them (to the
+		// microsecond or millisecond); two requests of one user do not
+		// share an instant outside tests with a frozen clock.
+		if r.ID != factorID && r.Status == store.StatusActive && r.Confirmed.After(begun) {
+			return ErrStepUpRequired
+		}
+	}
+	return nil
+}

@@ -1,0 +1,284 @@
+package mfa
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/mfakit/mfa/factor"
+	"github.com/mfakit/mfa/store"
+)
+
+// Result is a successful verification or confirmation.
+type Result struct {
+	UserID   string
+	FactorID string
+	Kind     Kind
+	// AMR holds RFC 8176 values, e.g. "otp", "hwk", "user".
+	AMR []string
+	// AAL is the level a password plus this factor reaches.
+	AAL  AAL
+	Time time.Time
+	// Remaining is the number of backup codes left; -1 for other kinds.
+	Remaining int
+}
+
+// VerifyRequest asks to check one response.
+type VerifyRequest struct {
+	// UserID is the user signing in. It may be empty only for a kind that
+	// names its user from the response (a discoverable passkey).
+	UserID string
+	// FactorID names the factor. When empty, Kind picks the user's only
+	// active factor of that kind.
+	FactorID string
+	Kind     Kind
+	// Response is what the user entered or the client sent.
+	Response string
+	// ChallengeID names the challenge, for kinds that issue one.
+	ChallengeID string
+	// Binding must equal the Binding the challenge was issued with.
+	Binding string
+	// IP is the client's address, for the per-IP counter. Optional.
+	IP string
+}
+
+// Verify checks one response. The attempt is counted against the user,
+// factor and IP counters before anything is compared; the accepted value
+// is consumed atomically; any error on the way denies the attempt.
+//
+// Errors wrap ErrRateLimited (a [RateLimitError]) or ErrLocked when the
+// attempt was refused uncounted, and otherwise the reason it failed:
+// ErrWrongCode, ErrMalformedResponse, ErrReplayed, ErrExpired,
+// ErrChallengeMismatch, ErrNotFound, ErrNotEnrolled; or ErrStore, ErrSealed,
+// ErrDenied when the server side failed.
+func (v *Verifier) Verify(ctx context.Context, req VerifyRequest) (*Result, error) {
+	if err := checkRequest(req); err != nil {
+		return nil, err
+	}
+	// A request that names no user is a passkey sign-in: it may only
+	// answer a challenge issued to no user, never one issued as a second
+	// step after some user's password.
+	userless := req.UserID == ""
+	if err := v.name(ctx, &req); err != nil {
+		return nil, err
+	}
+	a, err := v.admit(ctx, req, Attempt{UserID: req.UserID, FactorID: req.FactorID, Kind: req.Kind, IP: req.IP})
+	if err != nil {
+		return nil, err
+	}
+	if a.rec.Status != store.StatusActive {
+		return nil, v.fail(ctx, a.ev, ErrNotEnrolled)
+	}
+	var ch *store.Challenge
+	if _, ok := a.factor.(factor.Challenger); ok {
+		if ch, err = v.answered(ctx, a, req, userless); err != nil {
+			return nil, err
+		}
+	}
+	p, err := v.prove(ctx, a, req.Response, ch)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(p.secret)
+	if p.stale {
+		if err := v.reseal(ctx, &a.rec, p.secret); err != nil {
+			return nil, v.fail(ctx, a.ev, err)
+		}
+		if err := v.save(ctx, a.rec); err != nil {
+			return nil, v.fail(ctx, a.ev, err)
+		}
+	}
+	return v.succeed(ctx, a, p.match, EventVerifySucceeded)
+}
+
+// checkRequest refuses, before anything is counted, a request whose
+// fields are too long or that uses the binding reserved for enrolment.
+func checkRequest(req VerifyRequest) error {
+	if err := checkIDs(req.UserID, req.FactorID, req.ChallengeID, req.Binding, req.IP, string(req.Kind)); err != nil {
+		return err
+	}
+	if len(req.Response) > maxResponseLen {
+		return fmt.Errorf("%w: response longer than %d bytes", ErrMalformedResponse, maxResponseLen)
+	}
+	if req.Binding == enrollBinding {
+		return fmt.Errorf("%w: reserved binding", ErrInvalidInput)
+	}
+	return nil
+}
+
+// attempt is one admitted attempt: counted against cs, with its factor's
+// record loaded in the same store call.
+type attempt struct {
+	rec    store.Factor
+	factor Factor
+	cs     []store.Counter
+	ev     Event // reports the attempt; Type and Reason are set on emit
+	now    time.Time
+}
+
+// admit runs the Guard, then counts the attempt against the user, factor
+// and IP counters and loads the factor, in one store call: nothing is
+// compared until the store has admitted and recorded the attempt as a
+// failure.
+func (v *Verifier) admit(ctx context.Context, req VerifyRequest, at Attempt) (*attempt, error) {
+	now := v.now()
+	ev := Event{UserID: req.UserID, FactorID: req.FactorID, Kind: req.Kind, IP: req.IP, Time: now, Remaining: -1}
+	if v.guard != nil {
+		if err := v.guard(ctx, at); err != nil {
+			return nil, v.fail(ctx, ev, wrap(ErrDenied, err))
+		}
+	}
+	cs := v.counters(req.UserID, req.FactorID, req.IP)
+	hit, err := v.store.Hit(ctx, store.HitRequest{Now: now, Counters: cs, Load: store.FactorRef{UserID: req.UserID, ID: req.FactorID}})
+	if err != nil {
+		return nil, v.fail(ctx, ev, wrap(ErrStore, err))
+	}
+	if !hit.Admitted {
+		return nil, v.refuse(ctx, ev, hit)
+	}
+	if !hit.Found {
+		return nil, v.fail(ctx, ev, ErrNotFound)
+	}
+	ev.Kind = Kind(hit.Factor.Kind)
+	if req.Kind != "" && req.Kind != ev.Kind {
+		return nil, v.fail(ctx, ev, ErrNotFound)
+	}
+	f, ok := v.factors[ev.Kind]
+	if !ok {
+		return nil, v.fail(ctx, ev, ErrUnsupportedKind)
+	}
+	return &attempt{rec: hit.Factor, factor: f, cs: cs, ev: ev, now: now}, nil
+}
+
+// answered takes the challenge a Challenger kind's response answers and
+// checks it was issued to this user, factor and sign-in attempt.
+func (v *Verifier) answered(ctx context.Context, a *attempt, req VerifyRequest, userless bool) (*store.Challenge, error) {
+	c, err := v.takeChallenge(ctx, req.ChallengeID, a.now)
+	if err != nil {
+		return nil, v.fail(ctx, a.ev, err)
+	}
+	if err := matchChallenge(c, req.UserID, req.FactorID, a.ev.Kind, req.Binding); err != nil {
+		return nil, v.fail(ctx, a.ev, err)
+	}
+	// A passkey sign-in answers only a challenge issued to no user, and a
+	// challenge issued to no user answers only a passkey sign-in:
+	// otherwise its result (amr "mfa", a passkey's level) would stand for
+	// a second step it never was.
+	if userless != (c.UserID == "") {
+		return nil, v.fail(ctx, a.ev, ErrChallengeMismatch)
+	}
+	return &c, nil
+}
+
+// proof is a response the factor accepted and the store committed.
+type proof struct {
+	match  factor.Match
+	secret []byte // the opened secret; the caller clears it
+	stale  bool   // sealed under an old key: re-seal it
+}
+
+// prove opens the factor's secret, has the factor check the response and
+// commits the accepted value with a compare-and-set that also clears the
+// user and factor counters. On success a.rec holds the committed record.
+func (v *Verifier) prove(ctx context.Context, a *attempt, response string, ch *store.Challenge) (proof, error) {
+	secret, stale, err := v.open(ctx, a.rec)
+	if err != nil {
+		return proof{}, v.fail(ctx, a.ev, err)
+	}
+	in := factor.VerifyInput{Factor: a.rec, Secret: secret, Response: response, Challenge: ch, Now: a.now, Hasher: v.hasher}
+	m, err := v.check(ctx, a.factor, in, a.ev)
+	if err == nil {
+		m, err = v.commit(ctx, a, in, m)
+	}
+	if err != nil {
+		clear(secret)
+		return proof{}, err
+	}
+	a.rec = in.Factor
+	a.rec.Counter = m.Counter
+	if m.Data != nil {
+		a.rec.Data = m.Data // committed; a later UpdateFactor must not undo it
+	}
+	return proof{match: m, secret: secret, stale: stale}, nil
+}
+
+// maxCommitTries bounds how often a verification re-checks its response
+// after losing the compare-and-set to a concurrent one.
+const maxCommitTries = 5
+
+// commit consumes the accepted value: of two concurrent uses of one value
+// exactly one gets past the compare-and-set. The loser's response is
+// checked again against the state the winner left.
+func (v *Verifier) commit(ctx context.Context, a *attempt, in factor.VerifyInput, m factor.Match) (factor.Match, error) {
+	for tries := 1; ; tries++ {
+		err := v.store.Advance(ctx, store.Advance{
+			UserID: a.rec.UserID, FactorID: a.rec.ID,
+			From: in.Factor.Counter, To: m.Counter, Data: m.Data, Now: a.now,
+			Reset: []store.CounterKey{a.cs[0].Key, a.cs[1].Key},
+			// The IP counter counts failures only: the success takes back
+			// its own count and leaves other users' failures from that
+			// address.
+			Forgive: a.cs[2:],
+		})
+		switch {
+		case err == nil:
+			return m, nil
+		case !errors.Is(err, store.ErrConflict):
+			return factor.Match{}, v.fail(ctx, a.ev, wrap(ErrStore, err))
+		case tries == maxCommitTries:
+			return factor.Match{}, v.fail(ctx, a.ev, ErrReplayed)
+		}
+		// Another use of this factor committed first: a replay of the same
+		// value is now refused, another unused backup code still passes.
+		fresh, gerr := v.store.GetFactor(ctx, a.rec.UserID, a.rec.ID)
+		if errors.Is(gerr, store.ErrNotFound) {
+			return factor.Match{}, v.fail(ctx, a.ev, ErrNotFound)
+		}
+		if gerr != nil {
+			return factor.Match{}, v.fail(ctx, a.ev, wrap(ErrStore, gerr))
+		}
+		in.Factor.Counter, in.Factor.Data = fresh.Counter, fresh.Data
+		if m, err = v.check(ctx, a.factor, in, a.ev); err != nil {
+			return factor.Match{}, err
+		}
+	}
+}
+
+// check runs the factor's own check and, on a refusal, reports it along
+// with any notes the factor returned (a sign-count regression).
+func (v *Verifier) check(ctx context.Context, f Factor, in factor.VerifyInput, ev Event) (factor.Match, error) {
+	m, err := f.Verify(ctx, in)
+	if err == nil {
+		return m, nil
+	}
+	err = v.fail(ctx, ev, classify(err))
+	ev.Reason = reason(err)
+	for _, t := range m.Notes {
+		ev.Type = t
+		if herr := v.emit(ctx, ev); herr != nil {
+			return factor.Match{}, errors.Join(err, herr)
+		}
+	}
+	return factor.Match{}, err
+}
+
+// succeed reports a committed success, and the factor's notes after it.
+func (v *Verifier) succeed(ctx context.Context, a *attempt, m factor.Match, typ EventType) (*Result, error) {
+	ev := a.ev
+	ev.Type, ev.Remaining = typ, m.Remaining
+	if err := v.emit(ctx, ev); err != nil {
+		return nil, err
+	}
+	for _, t := range m.Notes {
+		ev.Type = t
+		if err := v.emit(ctx, ev); err != nil {
+			return nil, err
+		}
+	}
+	return &Result{
+		UserID: a.rec.UserID, FactorID: a.rec.ID, Kind: ev.Kind,
+		AMR: slices.Clone(m.AMR), AAL: m.AAL, Time: a.now, Remaining: m.Remaining,
+	}, nil
+}
