@@ -1,13 +1,9 @@
 // Package mfa adds multi-factor authentication to services that keep no
 // state between requests (AWS Lambda, Cloud Run, pods that come and go).
 //
-// A [Verifier] composes pluggable factors — TOTP (package totp), backup
-// codes (package backupcodes), WebAuthn — with a store.Store that the
-// application owns. It is the one entry point: BeginEnrollment and
-// ConfirmEnrollment add a factor, Challenge issues a challenge for kinds
-// that need one, Verify checks a response, RemoveFactor and Regenerate
-// change what a user has. Nothing is kept in process memory, so ten
-// instances sharing a store behave exactly like one.
+// Configure a [Verifier] with the factors you offer (packages totp,
+// backupcodes, webauthn) and a store you own (store/memstore,
+// store/sqlstore, store/redisstore), then call it from your handlers:
 //
 //	v, err := mfa.New(mfa.Config{
 //		Store:   memstore.New(),
@@ -15,12 +11,30 @@
 //		Sealer:  keyring,          // mfa.NewKeyring(mfa.Key{ID: "k1", Secret: key32})
 //		HashKey: hashKey,          // 32+ random bytes, kept outside the database
 //	})
+//
+//	// Enrolment: show the setup once, confirm with a first code.
+//	en, err := v.BeginEnrollment(ctx, mfa.EnrollRequest{UserID: uid, Kind: mfa.KindTOTP})
+//	setup, err := mfa.ShowAs[*totp.Setup](en.Show)
+//	_, err = v.ConfirmEnrollment(ctx, mfa.ConfirmRequest{UserID: uid, FactorID: en.FactorID, Response: code})
+//
+//	// Sign-in, after your own password check:
 //	res, err := v.Verify(ctx, mfa.VerifyRequest{UserID: uid, FactorID: fid, Response: code, IP: ip})
 //	switch {
 //	case errors.Is(err, mfa.ErrRateLimited): // tell the user when to retry
-//	case err != nil:                          // deny
+//	case err != nil:                          // deny, with one neutral message
 //	default:                                  // res.AMR, res.AAL feed the session
 //	}
+//
+// BeginEnrollment and ConfirmEnrollment add a factor; Challenge issues a
+// challenge for kinds that need one (WebAuthn); Verify checks a response;
+// Factors lists a user's factors; RemoveFactor and Regenerate change them;
+// Unlock and Lockout are for operators. Package session turns a [Result]
+// into tokens and guards routes. Nothing is kept in process memory, so ten
+// instances sharing a store behave exactly like one.
+//
+// Package factor is for people writing a new kind of factor; an
+// application needs only this package and the factor packages it
+// configures.
 //
 // # Security
 //

@@ -34,7 +34,7 @@ func Example() {
 	}
 
 	en, _ := v.BeginEnrollment(ctx, mfa.EnrollRequest{UserID: "alice", Kind: mfa.KindTOTP, Account: "alice@example.com"})
-	setup := en.Show.(*totp.Setup) // show setup.URI as a QR code, once
+	setup, _ := mfa.ShowAs[*totp.Setup](en.Show) // show setup.URI as a QR code, once
 	code, _ := otptotp.GenerateCode(setup.Secret, now)
 	_, err = v.ConfirmEnrollment(ctx, mfa.ConfirmRequest{UserID: "alice", FactorID: en.FactorID, Response: code})
 	fmt.Println("enrolled:", err == nil)

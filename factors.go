@@ -60,8 +60,9 @@ type ChangeRequest struct {
 }
 
 // RemoveFactor deletes a factor. It takes effect at once: the next
-// verification of it fails with ErrNotFound. Sessions are not touched; the
-// session package revokes them on the EventFactorRemoved event if asked.
+// verification of it fails with ErrNotFound. It emits EventFactorRemoved;
+// sessions are ended by a hook that acts on it, such as
+// session.Manager.RevokeOnFactorChange.
 //
 // An active factor needs a fresh AuthTime, else ErrStepUpRequired. A
 // pending one is removed without it, and then only while it is still

@@ -34,7 +34,8 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	codes := e.Show.(*backupcodes.Codes).List
+	set, _ := mfa.ShowAs[*backupcodes.Codes](e.Show)
+	codes := set.List
 	shape := strings.Map(func(r rune) rune {
 		if r == '-' {
 			return r

@@ -46,7 +46,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	creation := en.Show.(*protocol.CredentialCreation)
+	creation, _ := mfa.ShowAs[*protocol.CredentialCreation](en.Show)
 	fmt.Println("register with", creation.Response.RelyingParty.ID, "for", creation.Response.User.Name)
 	if _, err := v.ConfirmEnrollment(ctx, mfa.ConfirmRequest{
 		UserID: "user-42", ChallengeID: en.ChallengeID, Name: "Laptop passkey",
@@ -61,9 +61,13 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
+	assertion, err := mfa.ShowAs[*protocol.CredentialAssertion](ch.Show)
+	if err != nil {
+		panic(err)
+	}
 	res, err := v.Verify(ctx, mfa.VerifyRequest{
 		Kind: mfa.KindWebAuthn, ChallengeID: ch.ID, Binding: "attempt-7",
-		Response: browser.Get(ch.Show.(*protocol.CredentialAssertion)),
+		Response: browser.Get(assertion),
 	})
 	if err != nil {
 		panic(err)

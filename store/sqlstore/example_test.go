@@ -60,7 +60,7 @@ func Example() {
 	}
 
 	en, _ := v.BeginEnrollment(ctx, mfa.EnrollRequest{UserID: "alice", Kind: mfa.KindTOTP, Account: "alice@example.com"})
-	setup := en.Show.(*totp.Setup)
+	setup, _ := mfa.ShowAs[*totp.Setup](en.Show)
 	code, _ := otptotp.GenerateCode(setup.Secret, now)
 	_, err = v.ConfirmEnrollment(ctx, mfa.ConfirmRequest{UserID: "alice", FactorID: en.FactorID, Response: code})
 	fmt.Println("enrolled:", err == nil)
