@@ -47,7 +47,7 @@ func (v *Verifier) confirm(ctx context.Context, req ConfirmRequest) (*Result, er
 	if req.UserID == "" || req.FactorID == "" {
 		return nil, fmt.Errorf("%w: user and factor IDs are required", ErrInvalidInput)
 	}
-	a, err := v.admit(ctx, vr, Attempt{UserID: req.UserID, FactorID: req.FactorID, IP: req.IP, Confirm: true})
+	a, err := v.admit(ctx, vr, v.counters(vr, "", false), Attempt{UserID: req.UserID, FactorID: req.FactorID, IP: req.IP, Confirm: true})
 	if err != nil {
 		return nil, err
 	}
@@ -96,21 +96,25 @@ func (v *Verifier) register(ctx context.Context, req ConfirmRequest) (*Result, e
 			return nil, v.fail(ctx, ev, wrap(ErrDenied, err))
 		}
 	}
-	cs := v.counters(req.UserID, req.ChallengeID, req.IP)
-	hit, err := v.store.Hit(ctx, store.HitRequest{Now: now, Counters: cs})
-	if err != nil {
-		return nil, v.fail(ctx, ev, wrap(ErrStore, err))
-	}
-	if !hit.Admitted {
-		return nil, v.refuse(ctx, ev, hit)
-	}
+	// The challenge is taken first: a registration that carries no live
+	// enrolment challenge of this user's counts against the IP only.
+	vr := VerifyRequest{UserID: req.UserID, FactorID: req.ChallengeID, IP: req.IP}
 	c, err := v.takeChallenge(ctx, req.ChallengeID, now)
+	if err == nil && (c.UserID != req.UserID || c.Binding != enrollBinding) {
+		err = ErrChallengeMismatch
+	}
+	if err != nil {
+		vr.Kind = Kind(c.Kind)
+		return nil, v.failByIP(ctx, vr, err)
+	}
+	ev.Kind = Kind(c.Kind)
+	cs := v.counters(vr, ev.Kind, false)
+	hit, err := v.hit(ctx, now, cs, store.FactorRef{})
 	if err != nil {
 		return nil, v.fail(ctx, ev, err)
 	}
-	ev.Kind = Kind(c.Kind)
-	if c.UserID != req.UserID || c.Binding != enrollBinding {
-		return nil, v.fail(ctx, ev, ErrChallengeMismatch)
+	if !hit.Admitted {
+		return nil, v.refuse(ctx, ev, hit)
 	}
 	if err := v.stillFresh(ctx, req.UserID, c.ID, c.Created, req.AuthTime, now); err != nil {
 		return nil, v.fail(ctx, ev, err)
@@ -134,7 +138,7 @@ func (v *Verifier) register(ctx context.Context, req ConfirmRequest) (*Result, e
 	}
 	// The success clears the user's failures and those counted against the
 	// challenge ID, which is now the new factor's ID.
-	if err := v.store.Reset(ctx, cs[0].Key, cs[1].Key); err != nil {
+	if err := v.store.Reset(ctx, v.userKey(req.UserID), v.factorKey(req.UserID, c.ID)); err != nil {
 		return nil, v.fail(ctx, ev, wrap(ErrStore, err))
 	}
 	ev.Type = EventEnrollConfirmed

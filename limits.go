@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
+	"github.com/mfakit/mfa/factor"
 	"github.com/mfakit/mfa/store"
 )
 
@@ -72,17 +74,120 @@ func (l Limits) withDefaults() (Limits, error) {
 	return l, nil
 }
 
-// counters are the failure counters an attempt on one factor is counted
-// against: the user's, the factor's and, when the request names one, the
-// client IP's.
-func (v *Verifier) counters(userID, factorID, ip string) []store.Counter {
-	cs := make([]store.Counter, 2, 3)
-	cs[0] = store.Counter{Key: store.CounterKey{Scope: store.ScopeUser, UserID: userID}, Rule: v.limits.User}
-	cs[1] = store.Counter{Key: store.CounterKey{Scope: store.ScopeFactor, UserID: userID, FactorID: factorID}, Rule: v.limits.Factor}
-	if ip != "" {
-		cs = append(cs, store.Counter{Key: store.CounterKey{Scope: store.ScopeIP, IP: ip}, Rule: v.limits.IP})
+// counters are the failure counters an attempt is counted against, by
+// who named its user and what its kind can be:
+//
+//   - a code (TOTP, backup codes, a sent code), for a user the application
+//     named: the user's (across every code factor), the factor's and the
+//     client IP's;
+//   - a signature ([factor.Unguessable]: WebAuthn, push), for a user the
+//     application named: the factor's, with the user's cap of consecutive
+//     failures, and the IP's; never the user's, as a failure is not a
+//     guess and must not lock the code factors;
+//   - a response that named its own user (a passkey sign-in): the IP's
+//     only, so a stranger who knows a credential ID costs its owner
+//     nothing.
+//
+// An unknown kind (a request that names only a factor ID) is counted as a
+// code; [Verifier.recount] takes back what turns out not to apply.
+func (v *Verifier) counters(req VerifyRequest, kind Kind, userless bool) []store.Counter {
+	cs := make([]store.Counter, 0, 3)
+	if !userless {
+		factorRule := v.limits.Factor
+		if v.unguessable(kind) {
+			// The user's cap does not see this factor's failures; the
+			// factor carries the same cap itself.
+			if factorRule.Cap == 0 || factorRule.Cap > v.limits.User.Cap {
+				factorRule.Cap = v.limits.User.Cap
+			}
+		} else {
+			cs = append(cs, store.Counter{Key: v.userKey(req.UserID), Rule: v.limits.User})
+		}
+		cs = append(cs, store.Counter{Key: v.factorKey(req.UserID, req.FactorID), Rule: factorRule})
+	}
+	if req.IP != "" {
+		cs = append(cs, store.Counter{Key: store.CounterKey{Scope: store.ScopeIP, IP: req.IP}, Rule: v.limits.IP})
 	}
 	return cs
+}
+
+func (v *Verifier) userKey(userID string) store.CounterKey {
+	return store.CounterKey{Scope: store.ScopeUser, UserID: userID}
+}
+
+func (v *Verifier) factorKey(userID, factorID string) store.CounterKey {
+	return store.CounterKey{Scope: store.ScopeFactor, UserID: userID, FactorID: factorID}
+}
+
+// ipCounters are the IP counters among cs: a success forgives its own
+// count on them rather than clearing them.
+func ipCounters(cs []store.Counter) []store.Counter {
+	var out []store.Counter
+	for _, c := range cs {
+		if c.Key.Scope == store.ScopeIP {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// unguessable reports whether kind's responses are signatures.
+func (v *Verifier) unguessable(kind Kind) bool {
+	_, ok := v.factors[kind].(factor.Unguessable)
+	return ok
+}
+
+// challenged reports whether kind answers only a challenge.
+func (v *Verifier) challenged(kind Kind) bool {
+	_, ok := v.factors[kind].(factor.Challenger)
+	return ok
+}
+
+// recount takes back the counts an attempt made on counters its factor's
+// kind must not be charged: the request named only a factor ID, so it was
+// counted as a code before the factor was loaded. A signature kind gets
+// its user count back; a kind that needs a challenge, answered without
+// one, gets every count but the IP's back, as the attempt carried no
+// challenge issued for it.
+func (v *Verifier) recount(ctx context.Context, a *attempt, req VerifyRequest, userless bool) error {
+	want := v.counters(req, a.ev.Kind, userless)
+	if _, ok := a.factor.(factor.Challenger); ok && req.ChallengeID == "" {
+		want = ipCounters(want)
+	}
+	var back []store.Counter
+	for _, c := range a.cs {
+		if !slices.ContainsFunc(want, func(w store.Counter) bool { return w.Key == c.Key }) {
+			back = append(back, c)
+		}
+	}
+	if len(back) == 0 {
+		return nil
+	}
+	if err := v.store.Forgive(ctx, a.now, back...); err != nil {
+		return v.fail(ctx, a.ev, wrap(ErrStore, err))
+	}
+	a.cs = want
+	return nil
+}
+
+// failByIP reports an attempt that is charged to the client IP alone: its
+// response named no factor of the user, or it carried no live challenge
+// issued for it. No secret was compared and no user's counter moves, but
+// the IP's does, and a failure is emitted, so spraying is limited and
+// seen.
+func (v *Verifier) failByIP(ctx context.Context, req VerifyRequest, err error) error {
+	ev := Event{UserID: req.UserID, FactorID: req.FactorID, Kind: req.Kind, IP: req.IP, Time: v.now(), Remaining: -1}
+	if req.IP != "" && !errors.Is(err, ErrStore) {
+		ip := store.Counter{Key: store.CounterKey{Scope: store.ScopeIP, IP: req.IP}, Rule: v.limits.IP}
+		hit, herr := v.store.Hit(ctx, store.HitRequest{Now: ev.Time, Counters: []store.Counter{ip}})
+		if herr != nil {
+			return v.fail(ctx, ev, wrap(ErrStore, herr))
+		}
+		if !hit.Admitted {
+			return v.refuse(ctx, ev, hit)
+		}
+	}
+	return v.fail(ctx, ev, err)
 }
 
 // refuse reports a rate-limited or locked attempt.
@@ -114,9 +219,9 @@ func (v *Verifier) Unlock(ctx context.Context, userID string) error {
 	if err != nil {
 		return wrap(ErrStore, err)
 	}
-	keys := []store.CounterKey{{Scope: store.ScopeUser, UserID: userID}}
+	keys := []store.CounterKey{v.userKey(userID)}
 	for _, f := range list {
-		keys = append(keys, store.CounterKey{Scope: store.ScopeFactor, UserID: userID, FactorID: f.ID})
+		keys = append(keys, v.factorKey(userID, f.ID))
 	}
 	if err := v.store.Reset(ctx, keys...); err != nil {
 		return wrap(ErrStore, err)
@@ -144,7 +249,7 @@ func (v *Verifier) Lockout(ctx context.Context, userID string) (Lockout, error) 
 	if err := checkIDs(userID); err != nil {
 		return Lockout{}, err
 	}
-	s, err := v.store.CounterState(ctx, store.CounterKey{Scope: store.ScopeUser, UserID: userID})
+	s, err := v.store.CounterState(ctx, v.userKey(userID))
 	if err != nil {
 		return Lockout{}, wrap(ErrStore, err)
 	}

@@ -15,7 +15,7 @@ import (
 func (v *Verifier) name(ctx context.Context, req *VerifyRequest) error {
 	if req.UserID == "" || (req.FactorID == "" && v.resolves(req.Kind)) {
 		if err := v.resolve(ctx, req); err != nil {
-			return v.unresolved(ctx, *req, err)
+			return v.failByIP(ctx, *req, err)
 		}
 	}
 	if req.FactorID == "" {
@@ -58,25 +58,6 @@ func (v *Verifier) resolve(ctx context.Context, req *VerifyRequest) error {
 	}
 	req.UserID, req.FactorID = rec.UserID, rec.ID
 	return nil
-}
-
-// unresolved reports a response that named no factor of the user. No
-// secret was compared, but the attempt still counts against the client IP
-// (there is no user to count it against yet) and emits a failure, so
-// spraying credentials is limited and seen.
-func (v *Verifier) unresolved(ctx context.Context, req VerifyRequest, err error) error {
-	ev := Event{UserID: req.UserID, Kind: req.Kind, IP: req.IP, Time: v.now(), Remaining: -1}
-	if req.IP != "" && !errors.Is(err, ErrStore) {
-		ip := store.Counter{Key: store.CounterKey{Scope: store.ScopeIP, IP: req.IP}, Rule: v.limits.IP}
-		hit, herr := v.store.Hit(ctx, store.HitRequest{Now: ev.Time, Counters: []store.Counter{ip}})
-		if herr != nil {
-			return v.fail(ctx, ev, wrap(ErrStore, herr))
-		}
-		if !hit.Admitted {
-			return v.refuse(ctx, ev, hit)
-		}
-	}
-	return v.fail(ctx, ev, err)
 }
 
 func (v *Verifier) pickByKind(ctx context.Context, req *VerifyRequest) error {

@@ -57,25 +57,47 @@ func (v *Verifier) Verify(ctx context.Context, req VerifyRequest) (*Result, erro
 	if err := checkRequest(req); err != nil {
 		return nil, err
 	}
-	// A request that names no user is a passkey sign-in: it may only
-	// answer a challenge issued to no user, never one issued as a second
-	// step after some user's password.
+	// A request that names no user is a passkey sign-in: the response names
+	// the user, so the attempt must cost that user nothing, and it may
+	// only answer a challenge issued to no user.
 	userless := req.UserID == ""
 	if err := v.name(ctx, &req); err != nil {
 		return nil, err
 	}
-	a, err := v.admit(ctx, req, Attempt{UserID: req.UserID, FactorID: req.FactorID, Kind: req.Kind, IP: req.IP})
+	// The challenge is taken before anything is counted against the user:
+	// an attempt that carries no live challenge issued for it counts
+	// against the client IP only.
+	var ch *store.Challenge
+	kind := req.Kind
+	if req.ChallengeID != "" || v.challenged(kind) {
+		c, err := v.answered(ctx, req, userless)
+		if err != nil {
+			return nil, v.failByIP(ctx, req, err)
+		}
+		ch, kind = &c, Kind(c.Kind)
+	}
+	a, err := v.admit(ctx, req, v.counters(req, kind, userless),
+		Attempt{UserID: req.UserID, FactorID: req.FactorID, Kind: req.Kind, IP: req.IP})
 	if err != nil {
+		if ch != nil && refused(err) {
+			// Nothing was compared: the challenge goes back, usable once
+			// the delay is over.
+			err = v.putBack(ctx, *ch, err)
+		}
 		return nil, err
 	}
-	if a.rec.Status != store.StatusActive {
-		return nil, v.fail(ctx, a.ev, ErrNotEnrolled)
+	// The kind was unknown until the factor was loaded: take back what a
+	// factor of its kind must not be charged.
+	if err := v.recount(ctx, a, req, userless); err != nil {
+		return nil, err
 	}
-	var ch *store.Challenge
-	if _, ok := a.factor.(factor.Challenger); ok {
-		if ch, err = v.answered(ctx, a, req, userless); err != nil {
-			return nil, err
-		}
+	switch _, challenged := a.factor.(factor.Challenger); {
+	case a.rec.Status != store.StatusActive:
+		return nil, v.fail(ctx, a.ev, ErrNotEnrolled)
+	case challenged && ch == nil:
+		return nil, v.fail(ctx, a.ev, fmt.Errorf("%w: a challenge ID is required", ErrExpired))
+	case ch != nil && ch.Kind != a.rec.Kind:
+		return nil, v.fail(ctx, a.ev, ErrChallengeMismatch)
 	}
 	p, err := v.prove(ctx, a, req.Response, ch)
 	if err != nil {
@@ -122,7 +144,7 @@ type attempt struct {
 // and IP counters and loads the factor, in one store call: nothing is
 // compared until the store has admitted and recorded the attempt as a
 // failure.
-func (v *Verifier) admit(ctx context.Context, req VerifyRequest, at Attempt) (*attempt, error) {
+func (v *Verifier) admit(ctx context.Context, req VerifyRequest, cs []store.Counter, at Attempt) (*attempt, error) {
 	now := v.now()
 	ev := Event{UserID: req.UserID, FactorID: req.FactorID, Kind: req.Kind, IP: req.IP, Time: now, Remaining: -1}
 	if v.guard != nil {
@@ -130,10 +152,9 @@ func (v *Verifier) admit(ctx context.Context, req VerifyRequest, at Attempt) (*a
 			return nil, v.fail(ctx, ev, wrap(ErrDenied, err))
 		}
 	}
-	cs := v.counters(req.UserID, req.FactorID, req.IP)
-	hit, err := v.store.Hit(ctx, store.HitRequest{Now: now, Counters: cs, Load: store.FactorRef{UserID: req.UserID, ID: req.FactorID}})
+	hit, err := v.hit(ctx, now, cs, store.FactorRef{UserID: req.UserID, ID: req.FactorID})
 	if err != nil {
-		return nil, v.fail(ctx, ev, wrap(ErrStore, err))
+		return nil, v.fail(ctx, ev, err)
 	}
 	if !hit.Admitted {
 		return nil, v.refuse(ctx, ev, hit)
@@ -152,24 +173,48 @@ func (v *Verifier) admit(ctx context.Context, req VerifyRequest, at Attempt) (*a
 	return &attempt{rec: hit.Factor, factor: f, cs: cs, ev: ev, now: now}, nil
 }
 
-// answered takes the challenge a Challenger kind's response answers and
-// checks it was issued to this user, factor and sign-in attempt.
-func (v *Verifier) answered(ctx context.Context, a *attempt, req VerifyRequest, userless bool) (*store.Challenge, error) {
-	c, err := v.takeChallenge(ctx, req.ChallengeID, a.now)
-	if err != nil {
-		return nil, v.fail(ctx, a.ev, err)
+// hit counts an attempt against cs and loads ref in one store call; with
+// no counter to count (a passkey sign-in that names no IP) it only loads.
+func (v *Verifier) hit(ctx context.Context, now time.Time, cs []store.Counter, ref store.FactorRef) (store.HitResult, error) {
+	if len(cs) == 0 {
+		rec, err := v.store.GetFactor(ctx, ref.UserID, ref.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return store.HitResult{Admitted: true}, nil
+		}
+		if err != nil {
+			return store.HitResult{}, wrap(ErrStore, err)
+		}
+		return store.HitResult{Admitted: true, Found: true, Factor: rec}, nil
 	}
-	if err := matchChallenge(c, req.UserID, req.FactorID, a.ev.Kind, req.Binding); err != nil {
-		return nil, v.fail(ctx, a.ev, err)
+	hit, err := v.store.Hit(ctx, store.HitRequest{Now: now, Counters: cs, Load: ref})
+	if err != nil {
+		return hit, wrap(ErrStore, err)
+	}
+	return hit, nil
+}
+
+// answered takes the challenge a response answers and checks it was
+// issued to this user, factor, kind and sign-in attempt. The factor's
+// own kind is checked against the challenge's once it is loaded.
+func (v *Verifier) answered(ctx context.Context, req VerifyRequest, userless bool) (store.Challenge, error) {
+	c, err := v.takeChallenge(ctx, req.ChallengeID, v.now())
+	if err != nil {
+		return c, err
+	}
+	if req.Kind != "" && Kind(c.Kind) != req.Kind {
+		return c, ErrChallengeMismatch
+	}
+	if err := matchChallenge(c, req.UserID, req.FactorID, Kind(c.Kind), req.Binding); err != nil {
+		return c, err
 	}
 	// A passkey sign-in answers only a challenge issued to no user, and a
 	// challenge issued to no user answers only a passkey sign-in:
 	// otherwise its result (amr "mfa", a passkey's level) would stand for
 	// a second step it never was.
 	if userless != (c.UserID == "") {
-		return nil, v.fail(ctx, a.ev, ErrChallengeMismatch)
+		return c, ErrChallengeMismatch
 	}
-	return &c, nil
+	return c, nil
 }
 
 // proof is a response the factor accepted and the store committed.
@@ -216,11 +261,13 @@ func (v *Verifier) commit(ctx context.Context, a *attempt, in factor.VerifyInput
 		err := v.store.Advance(ctx, store.Advance{
 			UserID: a.rec.UserID, FactorID: a.rec.ID,
 			From: in.Factor.Counter, To: m.Counter, Data: m.Data, Now: a.now,
-			Reset: []store.CounterKey{a.cs[0].Key, a.cs[1].Key},
+			// A success clears the user's and the factor's failures, counted
+			// by this attempt or not.
+			Reset: []store.CounterKey{v.userKey(a.rec.UserID), v.factorKey(a.rec.UserID, a.rec.ID)},
 			// The IP counter counts failures only: the success takes back
 			// its own count and leaves other users' failures from that
 			// address.
-			Forgive: a.cs[2:],
+			Forgive: ipCounters(a.cs),
 		})
 		switch {
 		case err == nil:
@@ -281,4 +328,18 @@ func (v *Verifier) succeed(ctx context.Context, a *attempt, m factor.Match, typ 
 		UserID: a.rec.UserID, FactorID: a.rec.ID, Kind: ev.Kind,
 		AMR: slices.Clone(m.AMR), AAL: m.AAL, Time: a.now, Remaining: m.Remaining,
 	}, nil
+}
+
+// refused reports an attempt the limits refused before any comparison.
+func refused(err error) bool {
+	return errors.Is(err, ErrRateLimited) || errors.Is(err, ErrLocked) || errors.Is(err, ErrDenied)
+}
+
+// putBack stores a taken challenge again after its attempt was refused
+// uncompared, and returns err (joined with the store's error if it fails).
+func (v *Verifier) putBack(ctx context.Context, c store.Challenge, err error) error {
+	if perr := v.store.PutChallenge(ctx, c); perr != nil {
+		return errors.Join(err, wrap(ErrStore, perr))
+	}
+	return err
 }

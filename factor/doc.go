@@ -29,6 +29,9 @@
 //     username (a discoverable passkey).
 //   - [Remainer]: its factor is a set of single-use values whose count a
 //     user should see (backup codes).
+//   - [Unguessable]: its response is a signature by a key on the user's
+//     device, so a failure is not a guess and does not feed the user's
+//     lockout (WebAuthn, push).
 //
 // The Verifier checks for them at run time; a factor without one simply
 // lacks that ability, and the Verifier answers ErrUnsupportedKind where a

@@ -62,3 +62,15 @@ type Resolver interface {
 type Remainer interface {
 	Remaining(f store.Factor) int
 }
+
+// Unguessable is implemented by kinds whose response is a signature by a
+// private key that never leaves the user's device (WebAuthn, a signed push
+// answer). A failed response is not a guess at a secret the server holds,
+// so the Verifier counts it against the factor and the client IP but not
+// against the user's consecutive-failure lockout, which guards the code
+// factors; and that lockout does not refuse it. A response whose user was
+// named by the response itself (a passkey sign-in) counts against the
+// client IP only.
+type Unguessable interface {
+	Unguessable()
+}
