@@ -2,7 +2,7 @@
 // state between requests (AWS Lambda, Cloud Run, pods that come and go).
 //
 // A [Verifier] composes pluggable factors — TOTP (package totp), backup
-// codes (package backupcodes), WebAuthn — with a store.Store that the
+// codes (package backupcodes), WebAuthn — with a [Store] that the
 // application owns. It is the one entry point: BeginEnrollment and
 // ConfirmEnrollment add a factor, Challenge issues a challenge for kinds
 // that need one, Verify checks a response, RemoveFactor and Regenerate

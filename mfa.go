@@ -18,7 +18,7 @@ import (
 // required; every other field is safe when zero.
 type Config struct {
 	// Store keeps all state. Required.
-	Store store.Store
+	Store Store
 	// Factors are the kinds offered, at most one per Kind. Required.
 	Factors []Factor
 	// Sealer encrypts secrets at rest (see [Keyring]). Required.
@@ -123,7 +123,7 @@ func (l Limits) withDefaults() (Limits, error) {
 // between calls; any number of Verifiers sharing one store behave as one.
 // It is safe for concurrent use.
 type Verifier struct {
-	store        store.Store
+	store        Store
 	factors      map[Kind]Factor
 	sealer       Sealer
 	hasher       *Hasher
