@@ -5,15 +5,13 @@ import (
 	"fmt"
 	"io"
 	"time"
-
-	"github.com/mfakit/mfa/store"
 )
 
 // Config configures a [Verifier]. Store, Factors, Sealer and HashKey are
 // required; every other field is safe when zero.
 type Config struct {
 	// Store keeps all state. Required.
-	Store store.Store
+	Store Store
 	// Factors are the kinds offered, at most one per Kind. Required.
 	Factors []Factor
 	// Sealer encrypts secrets at rest (see [Keyring]). Required.

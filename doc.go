@@ -2,7 +2,7 @@
 // state between requests (AWS Lambda, Cloud Run, pods that come and go).
 //
 // Configure a [Verifier] with the factors you offer (packages totp,
-// backupcodes, webauthn) and a store you own (store/memstore,
+// backupcodes, webauthn) and a [Store] you own (store/memstore,
 // store/sqlstore, store/redisstore), then call it from your handlers:
 //
 //	v, err := mfa.New(mfa.Config{

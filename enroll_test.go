@@ -229,7 +229,7 @@ func TestHookRefusalTakesBackTheFactor(t *testing.T) {
 // the moment between RemoveFactor's read and its delete. Not for
 // concurrent use.
 type confirmingStore struct {
-	store.Store
+	mfa.Store
 	before func()
 }
 

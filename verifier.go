@@ -17,7 +17,7 @@ import (
 // between calls; any number of Verifiers sharing one store behave as one.
 // It is safe for concurrent use.
 type Verifier struct {
-	store        store.Store
+	store        Store
 	factors      map[Kind]Factor
 	sealer       Sealer
 	hasher       *Hasher

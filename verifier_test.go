@@ -36,7 +36,7 @@ func (f *countingFactor) Verify(ctx context.Context, in factor.VerifyInput) (fac
 
 type env struct {
 	v      *mfa.Verifier
-	st     store.Store
+	st     mfa.Store
 	clk    *testkit.Clock
 	totp   *countingFactor
 	cfg    mfa.Config
@@ -437,7 +437,7 @@ func TestIPCountsFailuresOnly(t *testing.T) {
 	}
 }
 
-func snapshot(t *testing.T, st store.Store, users ...string) string {
+func snapshot(t *testing.T, st mfa.Store, users ...string) string {
 	t.Helper()
 	var b strings.Builder
 	for _, u := range users {
@@ -596,7 +596,7 @@ func TestKeyRotationReseals(t *testing.T) {
 
 // failingStore fails the named method.
 type failingStore struct {
-	store.Store
+	mfa.Store
 	fail string
 }
 

@@ -12,7 +12,9 @@ import (
 )
 
 // Store is the persistence a [Manager] needs: sessions (refresh-token
-// families) and remembered devices. A store.Store satisfies it.
+// families) and remembered devices. The values of store/memstore,
+// store/sqlstore and store/redisstore satisfy it; it need not be the
+// backend that holds the factors.
 type Store interface {
 	store.Sessions
 	store.Devices

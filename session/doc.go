@@ -78,7 +78,8 @@
 //
 // # Storage
 //
-// A [Store] is store.Sessions plus store.Devices; any store.Store will do.
+// A [Store] is store.Sessions plus store.Devices; the values of
+// store/memstore, store/sqlstore and store/redisstore satisfy it.
 // A session's store.Session.Data holds its level, amr and auth_time as
 // JSON; nothing in it is secret.
 package session

@@ -11,13 +11,38 @@ import (
 	"github.com/mfakit/mfa/store/storetest"
 )
 
-// split puts factors and sessions in one memstore and the rest in another.
+// split puts factors in one memstore and counters and challenges in another.
 func split(a, b *memstore.Store) *store.Split {
-	return &store.Split{Factors: a, Limits: b, Challenges: b, Marks: b, Sessions: a, Devices: b}
+	return &store.Split{Factors: a, Counters: b, Challenges: b}
+}
+
+// application is what an application holding a split has: the split for
+// the Verifier, sessions in the factors' backend and devices in the other
+// (for the session package), and a job that sweeps both backends.
+type application struct {
+	*store.Split
+	store.Sessions
+	store.Devices
+	sweepers []store.Sweeper
+}
+
+func (a application) Sweep(ctx context.Context, now time.Time) (int64, error) {
+	var total int64
+	for _, sw := range a.sweepers {
+		n, err := sw.Sweep(ctx, now)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
 }
 
 func TestSplitConformance(t *testing.T) {
-	storetest.Run(t, func(*testing.T) store.Store { return split(memstore.New(), memstore.New()) })
+	storetest.Run(t, func(*testing.T) any {
+		a, b := memstore.New(), memstore.New()
+		return application{Split: split(a, b), Sessions: a, Devices: b, sweepers: []store.Sweeper{a, b}}
+	})
 }
 
 func TestSplitRouting(t *testing.T) {
@@ -36,7 +61,7 @@ func TestSplitRouting(t *testing.T) {
 	}
 	key := store.CounterKey{Scope: store.ScopeFactor, UserID: "u", FactorID: "f"}
 	counters := []store.Counter{{Key: key, Rule: store.Rule{Free: 2, Base: time.Minute}}}
-	failures := func(l store.Limits) int {
+	failures := func(l store.Counters) int {
 		t.Helper()
 		st, err := l.CounterState(ctx, key)
 		if err != nil {
@@ -45,7 +70,7 @@ func TestSplitRouting(t *testing.T) {
 		return st.Failures
 	}
 
-	// Hit counts in Limits and loads from Factors.
+	// Hit counts in Counters and loads from Factors.
 	if _, err := a.Hit(ctx, store.HitRequest{Now: t0, Counters: counters}); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +82,7 @@ func TestSplitRouting(t *testing.T) {
 		t.Fatalf("Hit with Load = admitted %t found %t factor %q; want the factor from Factors", res.Admitted, res.Found, res.Factor.Name)
 	}
 	if fa, fb := failures(a), failures(b); fa != 1 || fb != 1 {
-		t.Fatalf("failures after one Hit: factors backend %d (want its own 1), limits backend %d (want 1)", fa, fb)
+		t.Fatalf("failures after one Hit: factors backend %d (want its own 1), counters backend %d (want 1)", fa, fb)
 	}
 
 	// A conflicting Advance resets nothing.
@@ -69,7 +94,7 @@ func TestSplitRouting(t *testing.T) {
 		t.Fatalf("conflicting Advance reset the counter: %d failures, want 1", n)
 	}
 
-	// Advance moves the factor in Factors and clears the counter in Limits.
+	// Advance moves the factor in Factors and clears the counter in Counters.
 	if err := s.Advance(ctx, store.Advance{UserID: "u", FactorID: "f", From: 10, To: 11, Now: t0, Reset: []store.CounterKey{key}}); err != nil {
 		t.Fatal(err)
 	}
@@ -78,10 +103,10 @@ func TestSplitRouting(t *testing.T) {
 		t.Fatalf("factor in the factors backend: counter %d, %v; want 11", got.Counter, err)
 	}
 	if got, err := b.GetFactor(ctx, "u", "f"); err != nil || got.Counter != 10 {
-		t.Fatalf("decoy in the limits backend: counter %d, %v; want it untouched at 10", got.Counter, err)
+		t.Fatalf("decoy in the counters backend: counter %d, %v; want it untouched at 10", got.Counter, err)
 	}
 	if fa, fb := failures(a), failures(b); fa != 1 || fb != 0 {
-		t.Fatalf("failures after Advance: factors backend %d (want untouched 1), limits backend %d (want 0)", fa, fb)
+		t.Fatalf("failures after Advance: factors backend %d (want untouched 1), counters backend %d (want 0)", fa, fb)
 	}
 
 	// A refused Hit loads nothing.
@@ -98,7 +123,7 @@ func TestSplitRouting(t *testing.T) {
 
 var errBackend = errors.New("backend down")
 
-type failingReset struct{ store.Limits }
+type failingReset struct{ store.Counters }
 
 func (failingReset) Reset(context.Context, ...store.CounterKey) error { return errBackend }
 
@@ -119,7 +144,7 @@ func TestSplitErrors(t *testing.T) {
 
 	// Reset failing after the commit: the error is returned, wrapped.
 	s := split(m, m)
-	s.Limits = failingReset{m}
+	s.Counters = failingReset{m}
 	err := s.Advance(ctx, store.Advance{UserID: "u", FactorID: "f", From: 0, To: 1, Now: t0, Reset: []store.CounterKey{key}})
 	if !errors.Is(err, errBackend) {
 		t.Fatalf("Advance when Reset fails: %v, want it wrapped", err)

@@ -43,7 +43,7 @@ func (f *countingFactor) count() int {
 
 type env struct {
 	v      *mfa.Verifier
-	st     store.Store
+	st     mfa.Store
 	clk    *testkit.Clock
 	f      *countingFactor
 	mu     sync.Mutex

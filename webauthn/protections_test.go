@@ -178,7 +178,7 @@ func TestEventsCarryNoResponse(t *testing.T) {
 
 // failingStore fails one method on demand.
 type failingStore struct {
-	store.Store
+	mfa.Store
 	mu   sync.Mutex
 	fail string
 }

@@ -22,7 +22,6 @@ import (
 	"github.com/mfakit/mfa"
 	"github.com/mfakit/mfa/backupcodes"
 	"github.com/mfakit/mfa/session"
-	"github.com/mfakit/mfa/store"
 	"github.com/mfakit/mfa/totp"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -67,10 +66,18 @@ type app struct {
 // MaxAge of the routes that change factors.
 const freshFor = 10 * time.Minute
 
+// appStore is the storage the app hands out: factors, counters and
+// challenges to the Verifier, sessions and devices to the session Manager.
+// Every backend of this module keeps all five in one value.
+type appStore interface {
+	mfa.Store
+	session.Store
+}
+
 // appConfig is what newApp wires together.
 type appConfig struct {
 	keys  keys
-	store store.Store // factors, counters, challenges, sessions
+	store appStore
 	users userStore
 	// url is where browsers reach the app, e.g. "http://localhost:8080":
 	// the issuer and audience of its tokens. Cookies are Secure (with the

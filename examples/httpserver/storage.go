@@ -15,7 +15,6 @@ import (
 	"github.com/redis/go-redis/v9"
 	_ "modernc.org/sqlite" // SQLite, pure Go: sql.Open("sqlite", ...)
 
-	"github.com/mfakit/mfa/store"
 	"github.com/mfakit/mfa/store/memstore"
 	"github.com/mfakit/mfa/store/redisstore"
 	"github.com/mfakit/mfa/store/sqlstore"
@@ -23,7 +22,7 @@ import (
 
 // storage is an open store and the users next to it.
 type storage struct {
-	store store.Store
+	store appStore
 	users userStore
 	// where says, for people, where the state is kept.
 	where string

@@ -12,7 +12,6 @@ import (
 
 	"github.com/mfakit/mfa"
 	"github.com/mfakit/mfa/internal/testkit"
-	"github.com/mfakit/mfa/store"
 	"github.com/mfakit/mfa/totp"
 	"github.com/mfakit/mfa/webauthn"
 )
@@ -23,7 +22,7 @@ const (
 )
 
 // passkeyVerifier is a Verifier with TOTP and WebAuthn over the store s.
-func passkeyVerifier(tb testing.TB, s store.Store, clk *testkit.Clock) *mfa.Verifier {
+func passkeyVerifier(tb testing.TB, s mfa.Store, clk *testkit.Clock) *mfa.Verifier {
 	tb.Helper()
 	tf, err := totp.New(totp.Config{Issuer: "x"})
 	if err != nil {
@@ -88,7 +87,7 @@ func TestStrangerCannotLockOutThroughPasskeys(t *testing.T) {
 			ctx := context.Background()
 			o := b.open(t)
 			clk := newClock()
-			v := passkeyVerifier(t, o.Store, clk)
+			v := passkeyVerifier(t, o.concerns, clk)
 			victim := randName("victim")
 			fid, setup := enrollTOTP(t, v, clk, victim)
 			key := testkit.NewAuthenticator(origin, testkit.FlagUV)
@@ -156,7 +155,7 @@ func TestStrangerStillLimitedByIP(t *testing.T) {
 			ctx := context.Background()
 			o := b.open(t)
 			clk := newClock()
-			v := passkeyVerifier(t, o.Store, clk)
+			v := passkeyVerifier(t, o.concerns, clk)
 			victim := randName("victim")
 			key := testkit.NewAuthenticator(origin, 0)
 			registerPasskey(t, v, clk, victim, key)

@@ -1,10 +1,12 @@
-// Package memstore is an in-process [store.Store]: every record lives in Go
+// Package memstore is an in-process store: every record lives in Go
 // maps behind one mutex.
 //
-// It implements the whole contract of package store, concurrency included,
-// and passes the same conformance suite (store/storetest) as the database
-// backends. One mutex makes every method atomic, which is simple to check
-// and fast enough for a single process: no method does I/O.
+// It implements every concern of package store ([store.Factors],
+// [store.Counters], [store.Challenges], [store.Sessions], [store.Devices])
+// and [store.Sweeper], concurrency included, and passes the same
+// conformance suite (store/storetest) as the database backends. One mutex
+// makes every method atomic, which is simple to check and fast enough for
+// a single process: no method does I/O.
 //
 // Byte slices are copied on the way in and on the way out, so a caller
 // never shares memory with the store. Hit and Advance do not allocate except
@@ -14,7 +16,7 @@
 // # Security
 //
 // The state is process-local. Two instances of an application each have
-// their own memstore, so failure counters, single-use marks, challenges and
+// their own memstore, so failure counters, challenges and
 // refresh-token families are not shared: an attacker who reaches several
 // instances gets each instance's attempt budget, and a code used on one
 // instance can be replayed on another. Use memstore for tests, examples and
@@ -37,7 +39,8 @@ import (
 	"github.com/mfakit/mfa/store"
 )
 
-// Store is an in-memory [store.Store] and [store.Sweeper]. Create one with
+// Store keeps every concern of package store in memory, and is a
+// [store.Sweeper]. Create one with
 // [New]; it is safe for concurrent use.
 type Store struct {
 	mu         sync.Mutex
@@ -45,14 +48,17 @@ type Store struct {
 	lookups    map[lookupKey]store.FactorRef
 	counters   map[store.CounterKey]store.CounterState
 	challenges map[string]store.Challenge
-	marks      map[string]time.Time // key -> expiry; zero means forever
 	sessions   map[string]*session
 	devices    map[string]store.Device
 }
 
 var (
-	_ store.Store   = (*Store)(nil)
-	_ store.Sweeper = (*Store)(nil)
+	_ store.Factors    = (*Store)(nil)
+	_ store.Counters   = (*Store)(nil)
+	_ store.Challenges = (*Store)(nil)
+	_ store.Sessions   = (*Store)(nil)
+	_ store.Devices    = (*Store)(nil)
+	_ store.Sweeper    = (*Store)(nil)
 )
 
 type lookupKey struct{ kind, lookup string }
@@ -69,7 +75,6 @@ func New() *Store {
 		lookups:    make(map[lookupKey]store.FactorRef),
 		counters:   make(map[store.CounterKey]store.CounterState),
 		challenges: make(map[string]store.Challenge),
-		marks:      make(map[string]time.Time),
 		sessions:   make(map[string]*session),
 		devices:    make(map[string]store.Device),
 	}
@@ -274,7 +279,7 @@ func (s *Store) Advance(ctx context.Context, req store.Advance) error {
 	return nil
 }
 
-// Forgive implements [store.Limits].
+// Forgive implements [store.Counters].
 func (s *Store) Forgive(ctx context.Context, now time.Time, counters ...store.Counter) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -293,7 +298,7 @@ func (s *Store) forgive(now time.Time, counters []store.Counter) {
 	}
 }
 
-// Hit implements [store.Limits]: the decision, the counting and the load of
+// Hit implements [store.Counters]: the decision, the counting and the load of
 // req.Load happen under one lock.
 func (s *Store) Hit(ctx context.Context, req store.HitRequest) (store.HitResult, error) {
 	if err := ctx.Err(); err != nil {
@@ -316,7 +321,7 @@ func (s *Store) Hit(ctx context.Context, req store.HitRequest) (store.HitResult,
 	return res, nil
 }
 
-// Reset implements [store.Limits].
+// Reset implements [store.Counters].
 func (s *Store) Reset(ctx context.Context, keys ...store.CounterKey) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -329,7 +334,7 @@ func (s *Store) Reset(ctx context.Context, keys ...store.CounterKey) error {
 	return nil
 }
 
-// CounterState implements [store.Limits]. An expired counter that has not
+// CounterState implements [store.Counters]. An expired counter that has not
 // been swept is returned as stored.
 func (s *Store) CounterState(ctx context.Context, key store.CounterKey) (store.CounterState, error) {
 	if err := ctx.Err(); err != nil {
@@ -372,20 +377,6 @@ func (s *Store) TakeChallenge(ctx context.Context, id string, now time.Time) (st
 		return store.Challenge{}, store.ErrNotFound
 	}
 	return c, nil // the stored Data is handed over, no longer referenced here
-}
-
-// Mark implements [store.Marks].
-func (s *Store) Mark(ctx context.Context, key string, now, expires time.Time) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if exp, ok := s.marks[key]; ok && live(exp, now) {
-		return store.ErrExists
-	}
-	s.marks[key] = expires
-	return nil
 }
 
 // live reports whether a record with the given expiry (zero: never) is
@@ -601,8 +592,8 @@ func (s *Store) DeleteUserDevices(ctx context.Context, userID string) (int, erro
 	return n, nil
 }
 
-// Sweep implements [store.Sweeper]: it deletes the challenges, marks,
-// counters, sessions and devices expired at now and returns how many went.
+// Sweep implements [store.Sweeper]: it deletes the challenges, counters,
+// sessions and devices expired at now and returns how many went.
 // A session goes once it is past Expires or IdleExpires, revoked or not.
 func (s *Store) Sweep(ctx context.Context, now time.Time) (int64, error) {
 	if err := ctx.Err(); err != nil {
@@ -614,12 +605,6 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int64, error) {
 	for id, c := range s.challenges {
 		if !c.Expires.After(now) {
 			delete(s.challenges, id)
-			n++
-		}
-	}
-	for k, exp := range s.marks {
-		if !live(exp, now) {
-			delete(s.marks, k)
 			n++
 		}
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(*testing.T) store.Store { return memstore.New() })
+	storetest.Run(t, func(*testing.T) any { return memstore.New() })
 }
 
 // The verification path (Hit with counters and Load, then Advance with

@@ -2,7 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/mfakit/mfa/store"
@@ -55,18 +54,4 @@ func (s *Store) TakeChallenge(ctx context.Context, id string, now time.Time) (st
 		return store.Challenge{}, status(op, "nf", nil)
 	}
 	return c, nil
-}
-
-// Mark implements [store.Marks]. The mark's value is its expiry; one
-// script refuses a mark whose expiry is after now and otherwise writes the
-// new one, so an expired mark is re-marked atomically however long Redis
-// has kept it.
-func (s *Store) Mark(ctx context.Context, key string, now, expires time.Time) error {
-	exp, ttl := "f", int64(0)
-	if !expires.IsZero() {
-		exp = strconv.FormatInt(msUp(expires), 10)
-		ttl = backstop(now, expires)
-	}
-	v, err := markScript.Run(ctx, s.c, []string{s.markKey(key)}, msDown(now), exp, ttl).Result()
-	return status("mark", v, err)
 }

@@ -1,9 +1,9 @@
-// Package redisstore is a [store.Store] on Redis (github.com/redis/go-redis/v9),
-// for the short-lived, hot state of many instances of a stateless service:
-// failure counters, challenges, single-use marks, refresh-token families
-// and remembered devices. It implements the whole contract, factors
-// included, and passes the conformance suite (store/storetest) on a single
-// Redis and on a sharded client.
+// Package redisstore keeps the concerns of package store on Redis
+// (github.com/redis/go-redis/v9), for the short-lived, hot state of many
+// instances of a stateless service: failure counters, challenges,
+// refresh-token families and remembered devices. It implements every
+// concern, factors included, and passes the conformance suite
+// (store/storetest) on a single Redis and on a sharded client.
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 //	s, err := redisstore.New(rdb, redisstore.Options{})
@@ -21,16 +21,15 @@
 //   - [Store.Advance] compares and sets the factor's counter (the last
 //     accepted TOTP step, the used backup codes), writes LastUsed and Data
 //     and clears the failure counters in one script.
-//   - [Store.TakeChallenge] reads and deletes; [Store.Mark] refuses a key
-//     whose stored expiry is after now and writes it otherwise;
-//     [Store.RotateRefresh] rotates, or revokes the session when a retired
-//     hash comes back, in one script.
+//   - [Store.TakeChallenge] reads and deletes; [Store.RotateRefresh]
+//     rotates, or revokes the session when a retired hash comes back, in
+//     one script.
 //
 // Expiry is decided by the times the caller passes (its injected clock),
 // never by Redis's clock. Redis TTLs are only a backstop that reclaims
 // memory: each short-lived key gets a TTL of its remaining lifetime, as
-// the caller sees it, plus 10 minutes; counters without a rule TTL, marks
-// kept forever and factors have none. The TTL is relative (PEXPIRE, not
+// the caller sees it, plus 10 minutes; counters without a rule TTL and
+// factors have none. The TTL is relative (PEXPIRE, not
 // PEXPIREAT of the caller's instant), so an instance whose clock is off,
 // or a test clock far in the past, never has a record reclaimed before
 // the caller considers it expired. No scheduled job is needed;
@@ -62,7 +61,7 @@
 //   - Failure counters reset: an attacker gets a fresh budget of guesses
 //     (the delays and the lockout start over).
 //   - Single-use state is forgotten: the last accepted TOTP step (if
-//     factors live here too) and marks. A code still inside its validity
+//     factors live here too). A code still inside its validity
 //     window (a TOTP code for about a minute, an emailed code for minutes)
 //     can be used once more.
 //   - Challenges in flight and sessions are lost: users sign in again;
@@ -75,23 +74,24 @@
 //
 //	durable, _ := sqlstore.New(db, sqlstore.Postgres) // and Migrate
 //	fast, _ := redisstore.New(rdb, redisstore.Options{})
-//	st := &store.Split{
+//	verifierStore := &store.Split{ // for mfa.Config.Store
 //		Factors:    durable, // seeds, and the TOTP last-step compare-and-set
-//		Limits:     fast,
+//		Counters:   fast,
 //		Challenges: fast,
-//		Marks:      fast,
-//		Sessions:   fast,
-//		Devices:    durable,
 //	}
+//	sessionStore := struct { // for session.Config.Store
+//		store.Sessions
+//		store.Devices
+//	}{fast, durable}
 //
 // With that split the TOTP replay guard (the factor's counter, advanced by
 // [store.Factors.Advance]) lives with the factors in SQL and survives a
-// Redis restart; what Redis can lose is the counters, challenges, marks
-// and sessions. The split costs a round trip more on each side of a
+// Redis restart; what Redis can lose is the counters, challenges and
+// sessions. The split costs a round trip more on each side of a
 // verification (see [store.Split]): Hit, then the factor from SQL; Advance
-// in SQL, then the counters' reset in Redis. A Redis with AOF (appendfsync everysec) loses at most
-// about a second of them; WAIT after writes narrows a failover's window
-// but cannot close it.
+// in SQL, then the counters' reset in Redis. A Redis with AOF
+// (appendfsync everysec) loses at most about a second of them; WAIT after
+// writes narrows a failover's window but cannot close it.
 //
 // Keys start with [Options].Prefix ("mfa:" by default). Caller-chosen
 // parts are escaped ('{', '}', ':' and '%' as %XX), so an ID cannot forge
@@ -104,14 +104,17 @@
 //	mfa:{ip:<ip>}:c:<counter key>   per-IP failure counter (hash)
 //	mfa:{l:<kind>:<lookup>}         unique lookup -> factor (hash)
 //	mfa:{ch:<id>}                   challenge (hash)
-//	mfa:{m:<key>}                   mark: its expiry in ms, or "f" (string)
 //	mfa:{s:<id>}  mfa:{s:<id>}:r    session (hash), its retired hashes (set)
 //	mfa:{d:<id>}                    remembered device (hash)
 //	mfa:{u:<user>}:ss  :ds          the user's session and device IDs (sorted sets)
 //
 // Times are integer milliseconds since the Unix epoch; a time passed in
 // with finer precision is rounded, up for instants at which something
-// expires (so rounding never shortens a lock or a mark), down otherwise.
+// expires (so rounding never shortens a lock), down otherwise.
+//
+// Earlier releases also kept single-use marks under mfa:{m:<key>}; nothing
+// reads or sweeps them now. Those with an expiry go with their Redis TTL;
+// those kept forever can be deleted.
 //
 // # Redis Cluster
 //
@@ -155,18 +158,12 @@
 // A TOTP verification through the Verifier is two store calls, each one
 // script and one round trip: Hit (which loads the factor) and Advance
 // (which clears the counters). A rate-limited attempt is one Hit, one
-// round trip. TestRoundTrips in package store asserts both, counting the
-// commands the client sends.
+// round trip. TestRoundTrips in internal/backendtest asserts both,
+// counting the commands the client sends. The time of a verification is
+// mostly those two round trips.
 //
-// BenchmarkVerifyTOTP in package store (the full Verifier path, code
-// generation included; one run, -count 6, benchstat medians, on a 2-core
-// VM shared with other work, Redis 7.0 on loopback):
-//
-//	redis                  241 µs/op   5.6 kB/op   124 allocs/op
-//	redis, 2 goroutines    133 µs/op   5.7 kB/op   126 allocs/op
-//
-// for comparison, on the same machine and run: memstore 3.8 µs/op,
-// SQLite 728 µs/op, PostgreSQL 930 µs/op, MySQL (MariaDB) 2.08 ms/op.
-// The time is the two round trips; Redis itself spends a few microseconds
-// per script.
+// Measured times of the full Verifier path on Redis and, for comparison,
+// on the other backends (BenchmarkVerifyTOTP in internal/backendtest) are
+// in BENCHMARKS.md at the repository root, with the command that
+// reproduces them and when they were measured.
 package redisstore

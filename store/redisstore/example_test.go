@@ -34,11 +34,13 @@ func Example_split() {
 	}
 	st := &store.Split{
 		Factors:    sqls,
-		Limits:     rds,
+		Counters:   rds,
 		Challenges: rds,
-		Marks:      rds,
-		Sessions:   rds,
-		Devices:    sqls,
 	}
 	_ = st // mfa.Config{Store: st, ...}
+	sessions := struct {
+		store.Sessions
+		store.Devices
+	}{rds, sqls}
+	_ = sessions // session.Config{Store: sessions, ...}
 }

@@ -26,7 +26,7 @@ import (
 // faultStore runs every Advance through around: the moment between a
 // verification's admitted attempt and its commit.
 type faultStore struct {
-	store.Store
+	mfa.Store
 	around func(advance func() error) error
 }
 
@@ -34,7 +34,7 @@ func (f *faultStore) Advance(ctx context.Context, req store.Advance) error {
 	return f.around(func() error { return f.Store.Advance(ctx, req) })
 }
 
-func newVerifier(t testing.TB, s store.Store, clk *testkit.Clock) *mfa.Verifier {
+func newVerifier(t testing.TB, s mfa.Store, clk *testkit.Clock) *mfa.Verifier {
 	t.Helper()
 	tf, err := totp.New(totp.Config{Issuer: "x"})
 	if err != nil {

@@ -35,7 +35,7 @@ forgive(tonumber(ARGV[1]), 1, 2)
 return 'ok'
 `)
 
-// Forgive implements [store.Limits]: one script per hash slot (one in all
+// Forgive implements [store.Counters]: one script per hash slot (one in all
 // on a single Redis).
 func (s *Store) Forgive(ctx context.Context, now time.Time, counters ...store.Counter) error {
 	if len(counters) == 0 {

@@ -21,7 +21,8 @@ type Options struct {
 	Prefix string
 }
 
-// Store is a [store.Store] and [store.Sweeper] on Redis. Create one with
+// Store keeps every concern of package store, and is a [store.Sweeper],
+// on Redis. Create one with
 // [New]; it is safe for concurrent use and keeps no state of its own
 // besides the client, so any number of Stores on any number of hosts
 // sharing one Redis behave as one.
@@ -31,7 +32,13 @@ type Store struct {
 	sharded bool
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Factors    = (*Store)(nil)
+	_ store.Counters   = (*Store)(nil)
+	_ store.Challenges = (*Store)(nil)
+	_ store.Sessions   = (*Store)(nil)
+	_ store.Devices    = (*Store)(nil)
+)
 
 // New returns a Store on client. The client is not closed by the Store.
 //
@@ -67,7 +74,7 @@ const grace = 10 * time.Minute
 // close a hash tag early or forge another record's key. Everything of one
 // user (factors, their index, the user's and factors' counters, the
 // session and device indexes) shares the tag {u:<user>}; IP counters share
-// {ip:<ip>}; a lookup, challenge, mark, session or device has its own tag.
+// {ip:<ip>}; a lookup, challenge, session or device has its own tag.
 
 func (s *Store) tagged(tag, id, rest string) string {
 	var b strings.Builder
@@ -94,6 +101,10 @@ func (s *Store) lookupKey(kind, lookup string) string {
 }
 
 // counterKey is built in one buffer: it is on every verification's path.
+// The scope is opaque: ScopeIP counters are tagged by their IP, and those
+// of every other scope, known or not, by their user (empty when the key
+// names none), so a new scope needs no change here; its body is the whole
+// escaped CounterKey.String, which keeps scopes apart.
 func (s *Store) counterKey(k store.CounterKey) string {
 	tag, id := "u:", k.UserID
 	if k.Scope == store.ScopeIP {
@@ -112,7 +123,6 @@ func (s *Store) counterKey(k store.CounterKey) string {
 }
 
 func (s *Store) challengeKey(id string) string { return s.tagged("ch:", id, "") }
-func (s *Store) markKey(key string) string     { return s.tagged("m:", key, "") }
 func (s *Store) sessionKey(id string) string   { return s.tagged("s:", id, "") }
 func (s *Store) retiredKey(id string) string   { return s.tagged("s:", id, ":r") }
 func (s *Store) deviceKey(id string) string    { return s.tagged("d:", id, "") }
@@ -154,7 +164,7 @@ func escTo(b *strings.Builder, s string) {
 // Times are kept as integer milliseconds since the Unix epoch, in decimal;
 // the zero time is an absent field. An instant at which something expires
 // is rounded up and any other instant down, so rounding never shortens a
-// lock, a mark or a delay.
+// lock or a delay.
 
 func msDown(t time.Time) int64 { return t.UnixMilli() }
 

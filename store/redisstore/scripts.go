@@ -227,24 +227,6 @@ if #v > 0 then redis.call('DEL', KEYS[1]) end
 return v
 `)
 
-// markScript records a used value. The value is its expiry in ms, or 'f'
-// for never; an entry whose expiry is not after now counts as absent.
-//
-// KEYS: the mark. ARGV: now, expiry ('f': never), Redis expiry in ms.
-var markScript = redis.NewScript(`
-local v = redis.call('GET', KEYS[1])
-if v then
-  local e = tonumber(v)
-  if v == 'f' or not e or tonumber(ARGV[1]) < e then return 'ex' end
-end
-if ARGV[2] == 'f' then
-  redis.call('SET', KEYS[1], 'f')
-else
-  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-end
-return 'ok'
-`)
-
 // createIndexedScript inserts a session or device if its ID is free and,
 // unless the store is sharded, adds it to its user's index.
 //

@@ -15,17 +15,13 @@ var _ store.Sweeper = (*Store)(nil)
 
 // sweepScript deletes one record if it has expired at now.
 //
-// KEYS: the record, and a session's retired hashes. ARGV: kind ('m' mark,
-// 'c' counter, 'ch' challenge, 's' session, 'd' device), now.
+// KEYS: the record, and a session's retired hashes. ARGV: kind ('c'
+// counter, 'ch' challenge, 's' session, 'd' device), now.
 // Reply: 1 deleted, 0 kept.
 var sweepScript = redis.NewScript(`
 local kind, now = ARGV[1], tonumber(ARGV[2])
 local exp
-if kind == 'm' then
-  local v = redis.call('GET', KEYS[1])
-  if not v or v == 'f' then return 0 end
-  exp = tonumber(v)
-elseif kind == 'c' then
+if kind == 'c' then
   local v = redis.call('HGET', KEYS[1], 'e')
   if not v then return 0 end -- no TTL: kept until a Reset
   exp = tonumber(v)
@@ -45,9 +41,9 @@ redis.call('DEL', unpack(KEYS))
 return 1
 `)
 
-// Sweep implements [store.Sweeper]: it deletes the challenges, marks,
-// counters, sessions (past Expires or IdleExpires, revoked or not) and
-// devices expired at now and returns how many went.
+// Sweep implements [store.Sweeper]: it deletes the challenges, counters,
+// sessions (past Expires or IdleExpires, revoked or not) and devices
+// expired at now and returns how many went.
 //
 // Redis needs no sweeping: every short-lived key already carries a TTL a
 // little past its expiry. Sweep is for deployments that want expired
@@ -141,7 +137,7 @@ func (s *Store) sweepCall(key string, now time.Time) (call, bool) {
 		return call{}, false
 	case kind == "s":
 		keys = append(keys, key+":r")
-	case kind == "ch", kind == "m", kind == "d":
+	case kind == "ch", kind == "d":
 	default:
 		return call{}, false
 	}

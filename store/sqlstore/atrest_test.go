@@ -28,7 +28,7 @@ func TestNothingReadableAtRest(t *testing.T) {
 	}
 }
 
-var tables = []string{"factors", "counters", "challenges", "marks", "sessions", "retired_refresh", "devices", "schema_version"}
+var tables = []string{"factors", "counters", "challenges", "sessions", "retired_refresh", "devices", "schema_version"}
 
 func testAtRest(t *testing.T, b backend) {
 	ctx := context.Background()

@@ -1,7 +1,8 @@
-// Package sqlstore is a [store.Store] over database/sql for PostgreSQL,
-// MySQL/MariaDB and SQLite, so every instance of a stateless service
-// (Lambda, Cloud Run, pods that come and go) shares one set of factors,
-// failure counters, challenges, single-use marks, sessions and devices.
+// Package sqlstore keeps every concern of package store over database/sql
+// for PostgreSQL, MySQL/MariaDB and SQLite, so every instance of a
+// stateless service (Lambda, Cloud Run, pods that come and go) shares one
+// set of factors, failure counters, challenges, sessions and devices. A
+// [Store] is what mfa.Config.Store and session.Config.Store take.
 //
 // The package imports no driver. The application opens the *sql.DB with
 // the driver it already uses and names the [Dialect]:
@@ -28,10 +29,9 @@
 //     last accepted TOTP step, the used backup codes) committed together
 //     with the reset of the failure counters: one code, one success.
 //   - [Store.TakeChallenge] is DELETE ... RETURNING (a locked read and a
-//     delete on MySQL), [Store.Mark] an insert that succeeds only when the
-//     key is free or expired, [Store.RotateRefresh] a locked read and
-//     write that revokes the session, in the same transaction, when a
-//     retired refresh hash comes back.
+//     delete on MySQL), [Store.RotateRefresh] a locked read and write that
+//     revokes the session, in the same transaction, when a retired refresh
+//     hash comes back.
 //
 // Transactions run at READ COMMITTED. A transaction the database aborts
 // for contention (PostgreSQL 40001/40P01, MySQL 1213/1205, SQLITE_BUSY) is
@@ -63,7 +63,6 @@
 //	factors          one row per factor; unique (user_id, id) and (kind, lookup)
 //	counters         failure counters, keyed by CounterKey.String()
 //	challenges       issued challenges until taken or expired
-//	marks            used-once keys
 //	sessions         refresh-token families
 //	retired_refresh  refresh hashes rotated away, for reuse detection
 //	devices          remembered devices
@@ -75,6 +74,9 @@
 // Expired rows stay until [Store.Sweep] deletes them: run it from a
 // scheduled job (a cron Lambda, a Cloud Scheduler call). Nothing in this
 // package starts a goroutine.
+//
+// Schema version 2 drops the marks table of version 1, whose concern had
+// no caller.
 //
 // Connection pools: set db.SetMaxOpenConns below the server's connection
 // limit. With MySQL, interpolateParams=true in the DSN saves a round trip
@@ -90,14 +92,9 @@
 // # Performance
 //
 // A TOTP verification is two store calls, [Store.Hit] and [Store.Advance];
-// a rate-limited refusal is one Hit. Through the driver, for a request
-// that names the client IP (counted by TestStatements):
-//
-//	                          success  rate-limited
-//	PostgreSQL                      6             3
-//	MySQL, interpolateParams=true  10             4
-//	MySQL, default DSN             16             6
-//	SQLite (in process)            10             3
+// a rate-limited refusal is one Hit. What each sends through the driver,
+// per dialect, is counted by TestStatements, which fails if the hot path
+// gains a request; BENCHMARKS.md at the repository root gives the counts.
 //
 // On PostgreSQL Hit is BEGIN, one statement that locks the counters and
 // loads the factor, one that writes the counters, and COMMIT; Advance is a
@@ -106,26 +103,17 @@
 // just after the commit. On MySQL and SQLite the forgiving is part of
 // Advance's transaction. On MySQL each BEGIN also sends SET TRANSACTION
 // ISOLATION LEVEL, and without interpolateParams each statement with
-// arguments is a prepare and an execute. Each success commits at least
-// twice, so on a server with synchronous commit (the default everywhere)
-// the disk's flush latency dominates.
+// arguments is a prepare and an execute, so interpolateParams=true saves
+// requests. Each success commits at least twice, so on a server with
+// synchronous commit (the default everywhere) the disk's flush latency
+// dominates the time of a verification.
 //
-// BenchmarkVerifyTOTP in package store is the full Verifier path (limit,
-// load, open the sealed seed, check, commit, event; code generation
-// included). One run of all backends (-count 6, benchstat medians) on a
-// 2-core VM shared with other work, servers on loopback:
-//
-//	                 sequential            2 goroutines
-//	memstore          3.8 µs/op  18 allocs   2.4 µs/op
-//	SQLite (file)     728 µs/op 202 allocs   623 µs/op
-//	PostgreSQL 15     930 µs/op 209 allocs   601 µs/op
-//	MariaDB 10.11    2.08 ms/op 247 allocs  1.45 ms/op
-//	Redis 7.0         241 µs/op 124 allocs   133 µs/op
-//
-// The SQL figures are commit latency: each success commits twice.
+// BENCHMARKS.md also gives measured times of the full Verifier path on
+// every backend (BenchmarkVerifyTOTP in internal/backendtest), with the
+// command that reproduces them and when they were measured.
 package sqlstore
 
 import "github.com/mfakit/mfa/store"
 
 // store is imported for the doc links above.
-var _ store.Store = (*Store)(nil)
+var _ store.Factors = (*Store)(nil)

@@ -63,7 +63,7 @@ func TestClassify(t *testing.T) {
 		{"sqlite busy", sqlstore.SQLite, &sqliteError{5}, false, true},
 		{"sqlite busy snapshot", sqlstore.SQLite, &sqliteError{517}, false, true},
 		{"sqlite locked", sqlstore.SQLite, &sqliteError{6}, false, true},
-		{"sqlite text unique", sqlstore.SQLite, textError("UNIQUE constraint failed: mfa_marks.mark_key"), true, false},
+		{"sqlite text unique", sqlstore.SQLite, textError("UNIQUE constraint failed: mfa_challenges.id"), true, false},
 		{"sqlite text busy", sqlstore.SQLite, textError("database is locked"), false, true},
 		{"modernc type", sqlstore.SQLite, wrapped(&sqlite.Error{}), false, false},
 

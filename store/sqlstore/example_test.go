@@ -77,7 +77,7 @@ func Example() {
 		panic(err)
 	}
 	// Output:
-	// schema version 1
+	// schema version 2
 	// enrolled: true
 	// verified: true
 	// replay refused: true

@@ -9,7 +9,7 @@ import (
 	"github.com/mfakit/mfa/store"
 )
 
-// Forgive implements [store.Limits]: one statement per counter, each
+// Forgive implements [store.Counters]: one statement per counter, each
 // applying [store.Rule.Forgive] in SQL so concurrent hits are never lost.
 func (s *Store) Forgive(ctx context.Context, now time.Time, counters ...store.Counter) error {
 	if len(counters) == 0 {

@@ -15,7 +15,7 @@ import (
 
 // counting records the store calls a Verifier makes.
 type counting struct {
-	store.Store
+	mfa.Store
 	mu    sync.Mutex
 	calls []string
 }

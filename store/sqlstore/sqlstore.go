@@ -59,7 +59,8 @@ const DefaultPrefix = "mfa_"
 
 var prefixRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,31}$`)
 
-// Store is a [store.Store] and [store.Sweeper] over a *sql.DB. It is safe
+// Store keeps every concern of package store, and is a [store.Sweeper],
+// over a *sql.DB. It is safe
 // for concurrent use by many goroutines and by many processes sharing the
 // database. Create one with [New] and apply the schema with
 // [Store.Migrate].
@@ -72,8 +73,12 @@ type Store struct {
 }
 
 var (
-	_ store.Store   = (*Store)(nil)
-	_ store.Sweeper = (*Store)(nil)
+	_ store.Factors    = (*Store)(nil)
+	_ store.Counters   = (*Store)(nil)
+	_ store.Challenges = (*Store)(nil)
+	_ store.Sessions   = (*Store)(nil)
+	_ store.Devices    = (*Store)(nil)
+	_ store.Sweeper    = (*Store)(nil)
 )
 
 // New returns a Store on db with the default options. It does not touch
@@ -273,7 +278,7 @@ const (
 	maxText   = 1024 // names, bindings
 	maxStatus = 64   // factor statuses
 	maxLookup = 2048 // Factor.Lookup
-	maxKey    = 1024 // counter and mark keys
+	maxKey    = 1024 // counter keys
 	maxHash   = 255  // refresh and device token hashes
 )
 

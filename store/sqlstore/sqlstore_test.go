@@ -7,7 +7,6 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"github.com/mfakit/mfa/store"
 	"github.com/mfakit/mfa/store/sqlstore"
 	"github.com/mfakit/mfa/store/storetest"
 )
@@ -49,5 +48,5 @@ func conformanceOn(t *testing.T, db *sql.DB, d sqlstore.Dialect) {
 	if err := s.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	storetest.Run(t, func(*testing.T) store.Store { return s })
+	storetest.Run(t, func(*testing.T) any { return s })
 }

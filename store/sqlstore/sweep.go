@@ -5,10 +5,10 @@ import (
 	"time"
 )
 
-// Sweep implements [store.Sweeper]: it deletes the challenges, marks,
-// counters, sessions and devices expired at now and returns how many rows
-// went. A session goes once it is past Expires or IdleExpires, revoked or
-// not, and the refresh hashes it retired go with it (they are not counted).
+// Sweep implements [store.Sweeper]: it deletes the challenges, counters,
+// sessions and devices expired at now and returns how many rows went. A
+// session goes once it is past Expires or IdleExpires, revoked or not, and
+// the refresh hashes it retired go with it (they are not counted).
 //
 // Each table is swept by its own statement, so a long sweep never holds
 // locks across tables; a sweep that fails part way can simply run again.
@@ -21,7 +21,6 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int64, error) {
 		args  []any
 	}{
 		{"challenges", "DELETE FROM {p}challenges WHERE expires_us <= ?", []any{t}},
-		{"marks", "DELETE FROM {p}marks WHERE expires_us <> 0 AND expires_us <= ?", []any{t}},
 		{"counters", "DELETE FROM {p}counters WHERE expires_us <> 0 AND expires_us <= ?", []any{t}},
 		{"sessions", "DELETE FROM {p}sessions WHERE expires_us <= ? OR idle_expires_us <= ?", []any{t, t}},
 		{"devices", "DELETE FROM {p}devices WHERE expires_us <= ?", []any{t}},

@@ -45,7 +45,7 @@ var looseLimits = mfa.Limits{
 
 // newVerifier returns a Verifier with one TOTP factor on s whose clock is
 // now.
-func newVerifier(s store.Store, now func() time.Time, limits mfa.Limits) (*mfa.Verifier, error) {
+func newVerifier(s mfa.Store, now func() time.Time, limits mfa.Limits) (*mfa.Verifier, error) {
 	tf, err := totp.New(totp.Config{Issuer: "x"})
 	if err != nil {
 		return nil, err

@@ -20,7 +20,8 @@ func newChallenge() store.Challenge {
 	}
 }
 
-func testChallenges(t *testing.T, s store.Store) {
+// testChallenges runs when the value is a [store.Challenges].
+func testChallenges(t *testing.T, s store.Challenges) {
 	t.Run("PutTake", func(t *testing.T) {
 		c := newChallenge()
 		data := append([]byte(nil), c.Data...)
@@ -74,32 +75,5 @@ func testChallenges(t *testing.T, s store.Store) {
 		must(t, "PutChallenge", s.PutChallenge(ctx, late))
 		_, err = s.TakeChallenge(ctx, late.ID, at(time.Hour))
 		wantErr(t, "TakeChallenge long after Expires", err, store.ErrNotFound)
-	})
-}
-
-func testMarks(t *testing.T, s store.Store) {
-	t.Run("Once", func(t *testing.T) {
-		key, other := uid("mark"), uid("mark")
-		must(t, "Mark", s.Mark(ctx, key, at(0), at(time.Minute)))
-		wantErr(t, "Mark again", s.Mark(ctx, key, at(0), at(time.Minute)), store.ErrExists)
-		wantErr(t, "Mark again just before expiry", s.Mark(ctx, key, at(time.Minute-time.Millisecond), at(time.Hour)), store.ErrExists)
-		must(t, "Mark another key", s.Mark(ctx, other, at(0), at(time.Minute)))
-	})
-
-	t.Run("AfterExpiry", func(t *testing.T) {
-		// A mark expires at its expiry instant; the failed re-mark above
-		// did not extend it, the successful one below does.
-		key := uid("mark")
-		must(t, "Mark", s.Mark(ctx, key, at(0), at(time.Minute)))
-		wantErr(t, "Mark while marked", s.Mark(ctx, key, at(30*time.Second), at(time.Hour)), store.ErrExists)
-		must(t, "Mark at expiry", s.Mark(ctx, key, at(time.Minute), at(2*time.Minute)))
-		wantErr(t, "Mark after re-marking", s.Mark(ctx, key, at(90*time.Second), at(3*time.Minute)), store.ErrExists)
-		must(t, "Mark after the new expiry", s.Mark(ctx, key, at(10*time.Minute), at(11*time.Minute)))
-	})
-
-	t.Run("Forever", func(t *testing.T) {
-		key := uid("mark")
-		must(t, "Mark forever", s.Mark(ctx, key, at(0), time.Time{}))
-		wantErr(t, "Mark a key marked forever, much later", s.Mark(ctx, key, at(100*365*24*time.Hour), time.Time{}), store.ErrExists)
 	})
 }

@@ -9,38 +9,63 @@ import (
 	"github.com/mfakit/mfa/store"
 )
 
-func testConcurrency(t *testing.T, s store.Store) {
-	// one checks that exactly one racer succeeded and every other one lost
-	// with the given sentinel.
-	one := func(t *testing.T, what string, errs []error, lose error) {
-		t.Helper()
-		c := count(errs)
-		if c.other != nil {
-			t.Fatalf("%s: unexpected error: %v", what, c.other)
-		}
-		var losers int
-		switch lose {
-		case store.ErrConflict:
-			losers = c.conflict
-		case store.ErrExists:
-			losers = c.exists
-		case store.ErrNotFound:
-			losers = c.notFound
-		}
-		if c.ok != 1 || losers != len(errs)-1 {
-			t.Fatalf("%s: %d of %d succeeded, %d lost with %v; want exactly one winner (%+v)", what, c.ok, len(errs), losers, lose, c)
-		}
+// testConcurrency runs each race on the concerns it needs: Advance and
+// DeletePendingVersusActivate on a [store.Factors] (Advance also resets a
+// counter when the value is a [store.Counters] too), TakeChallenge on a
+// [store.Challenges], RotateRefresh on a [store.Sessions], HitFree and
+// HitExact on a [store.Counters].
+func testConcurrency(t *testing.T, v any) {
+	if s, ok := v.(store.Factors); ok {
+		concurrentFactors(t, s)
 	}
+	if s, ok := v.(store.Challenges); ok {
+		concurrentChallenges(t, s)
+	}
+	if s, ok := v.(store.Sessions); ok {
+		concurrentSessions(t, s)
+	}
+	if s, ok := v.(store.Counters); ok {
+		concurrentCounters(t, s)
+	}
+}
 
+// one checks that exactly one racer succeeded and every other one lost with
+// the given sentinel.
+func one(t *testing.T, what string, errs []error, lose error) {
+	t.Helper()
+	c := count(errs)
+	if c.other != nil {
+		t.Fatalf("%s: unexpected error: %v", what, c.other)
+	}
+	var losers int
+	switch lose {
+	case store.ErrConflict:
+		losers = c.conflict
+	case store.ErrExists:
+		losers = c.exists
+	case store.ErrNotFound:
+		losers = c.notFound
+	}
+	if c.ok != 1 || losers != len(errs)-1 {
+		t.Fatalf("%s: %d of %d succeeded, %d lost with %v; want exactly one winner (%+v)", what, c.ok, len(errs), losers, lose, c)
+	}
+}
+
+func concurrentFactors(t *testing.T, s store.Factors) {
 	t.Run("Advance", func(t *testing.T) {
 		f := newFactor("totp")
 		must(t, "CreateFactor", s.CreateFactor(ctx, f))
-		k := store.CounterKey{Scope: store.ScopeFactor, UserID: f.UserID, FactorID: f.ID}
-		_, err := s.Hit(ctx, store.HitRequest{Now: at(0), Counters: []store.Counter{{Key: k}}})
-		must(t, "Hit", err)
+		// With counters in the same value, the winner also resets one.
+		var reset []store.CounterKey
+		if c, ok := s.(store.Counters); ok {
+			k := store.CounterKey{Scope: store.ScopeFactor, UserID: f.UserID, FactorID: f.ID}
+			_, err := c.Hit(ctx, store.HitRequest{Now: at(0), Counters: []store.Counter{{Key: k}}})
+			must(t, "Hit", err)
+			reset = []store.CounterKey{k}
+		}
 		errs := race(racers, func(i int) error {
 			return s.Advance(ctx, store.Advance{UserID: f.UserID, FactorID: f.ID, From: f.Counter, To: f.Counter + 1 + int64(i),
-				Data: fmt.Appendf(nil, "racer %d", i), Now: at(time.Duration(i) * time.Millisecond), Reset: []store.CounterKey{k}})
+				Data: fmt.Appendf(nil, "racer %d", i), Now: at(time.Duration(i) * time.Millisecond), Reset: reset})
 		})
 		one(t, "Advance with the same From", errs, store.ErrConflict)
 		got, err := s.GetFactor(ctx, f.UserID, f.ID)
@@ -102,6 +127,9 @@ func testConcurrency(t *testing.T, s store.Store) {
 		t.Logf("%d pairs: %d deleted while pending, %d activated first", len(pending), deleted, activated)
 	})
 
+}
+
+func concurrentChallenges(t *testing.T, s store.Challenges) {
 	t.Run("TakeChallenge", func(t *testing.T) {
 		c := newChallenge()
 		must(t, "PutChallenge", s.PutChallenge(ctx, c))
@@ -118,19 +146,9 @@ func testConcurrency(t *testing.T, s store.Store) {
 		}
 	})
 
-	t.Run("Mark", func(t *testing.T) {
-		key := uid("mark")
-		errs := race(racers, func(int) error { return s.Mark(ctx, key, at(0), at(time.Minute)) })
-		one(t, "Mark", errs, store.ErrExists)
-	})
+}
 
-	t.Run("MarkAfterExpiry", func(t *testing.T) {
-		key := uid("mark")
-		must(t, "Mark", s.Mark(ctx, key, at(0), at(time.Minute)))
-		errs := race(racers, func(int) error { return s.Mark(ctx, key, at(time.Hour), at(2*time.Hour)) })
-		one(t, "re-Mark of an expired mark", errs, store.ErrExists)
-	})
-
+func concurrentSessions(t *testing.T, s store.Sessions) {
 	t.Run("RotateRefresh", func(t *testing.T) {
 		sess := newSession(uid("user"))
 		must(t, "CreateSession", s.CreateSession(ctx, sess))
@@ -152,6 +170,9 @@ func testConcurrency(t *testing.T, s store.Store) {
 		}
 	})
 
+}
+
+func concurrentCounters(t *testing.T, s store.Counters) {
 	t.Run("HitFree", func(t *testing.T) {
 		// 200 concurrent guesses against Free 5 get exactly 5 comparisons.
 		const free, n = 5, 200

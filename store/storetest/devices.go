@@ -19,7 +19,8 @@ func newDevice(userID string) store.Device {
 	}
 }
 
-func testDevices(t *testing.T, s store.Store) {
+// testDevices runs when the value is a [store.Devices].
+func testDevices(t *testing.T, s store.Devices) {
 	t.Run("CreateGet", func(t *testing.T) {
 		d := newDevice(uid("user"))
 		in := d

@@ -20,7 +20,8 @@ func newSession(userID string) store.Session {
 	}
 }
 
-func testSessions(t *testing.T, s store.Store) {
+// testSessions runs when the value is a [store.Sessions].
+func testSessions(t *testing.T, s store.Sessions) {
 	t.Run("CreateGet", func(t *testing.T) {
 		sess := newSession(uid("user"))
 		in := sess

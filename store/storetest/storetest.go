@@ -2,21 +2,43 @@
 // backend runs it from its own tests:
 //
 //	func TestStore(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T) store.Store { return memstore.New() })
+//		storetest.Run(t, func(t *testing.T) any { return memstore.New() })
 //	}
 //
-// The suite uses only the [store.Store] interface (and [store.Sweeper] when
-// the backend has it). It is safe to run against a shared database that
-// already holds rows: every subtest makes its own random IDs and keys, and
-// no subtest reads anything it did not write. Time is never read from the
-// clock: every instant is a fixed base plus whole milliseconds, so backends
-// that keep times at microsecond (SQL) or millisecond (Redis) precision
-// compare equal, and expiry is driven by the instants passed in.
+// Like testing/fstest.TestFS, which checks any fs.FS, [Run] checks whichever
+// concerns of package store the value implements, so a backend that keeps
+// only some of them (factors in one database, counters in another) runs the
+// same suite. Each group of checks is a subtest named after what it needs:
 //
-// The Sweep subtest (run only when the backend is a [store.Sweeper]) works
-// at instants years before the others, so sweeping a shared database
-// removes nothing another subtest still needs; it checks that at least the
-// rows it expired went, since the database may hold other expired rows.
+//	Factors          store.Factors (Advance without counters)
+//	Counters         store.Counters (Hit without Load, Reset, Forgive,
+//	                 CounterState, scopes treated as opaque text)
+//	Challenges       store.Challenges
+//	Sessions         store.Sessions
+//	Devices          store.Devices
+//	FactorsCounters  store.Factors and store.Counters: Hit with Load,
+//	                 Advance with Reset and Forgive
+//	Concurrency      each race on the concerns it needs: Advance and
+//	                 DeletePendingVersusActivate on Factors (the winner
+//	                 also resets a counter when the value is Counters too),
+//	                 TakeChallenge on Challenges, RotateRefresh on Sessions,
+//	                 HitFree and HitExact on Counters
+//	Sweep            store.Sweeper, expiring records of each of Challenges,
+//	                 Counters, Sessions and Devices the value keeps
+//
+// A value that implements none of these fails the test.
+//
+// The suite is safe to run against a shared database that already holds
+// rows: every subtest makes its own random IDs and keys, and no subtest
+// reads anything it did not write. Time is never read from the clock:
+// every instant is a fixed base plus whole milliseconds, so backends that
+// keep times at microsecond (SQL) or millisecond (Redis) precision compare
+// equal, and expiry is driven by the instants passed in.
+//
+// The Sweep group works at instants years before the others, so sweeping a
+// shared database removes nothing another subtest still needs; it checks
+// that at least the rows it expired went, since the database may hold
+// other expired rows.
 //
 // The concurrency subtests start many goroutines behind a barrier and check
 // that exactly one of them wins every single-use operation and that counters
@@ -48,32 +70,63 @@ func at(d time.Duration) time.Time { return base.Add(d).Truncate(time.Millisecon
 // racers is how many goroutines each concurrency subtest starts.
 const racers = 64
 
-// Run checks that the stores newStore returns implement the whole store
-// contract. newStore is called once per top-level subtest (Factors, Limits,
-// Challenges, Marks, Sessions, Devices, Concurrency, Sweep); it may return
-// the same backing database each time, and may register cleanup with t.
-func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
-	t.Helper()
-	groups := []struct {
-		name string
-		run  func(*testing.T, store.Store)
-	}{
-		{"Factors", testFactors},
-		{"Limits", testLimits},
-		{"Challenges", testChallenges},
-		{"Marks", testMarks},
-		{"Sessions", testSessions},
-		{"Devices", testDevices},
-		{"Concurrency", testConcurrency},
-		{"Sweep", testSweep},
-	}
+// group is one top-level subtest of [Run] and the concerns it needs.
+type group struct {
+	name  string
+	needs func(v any) bool
+	run   func(t *testing.T, v any)
+}
+
+func is[T any](v any) bool { _, ok := v.(T); return ok }
+
+var groups = []group{
+	{"Factors", is[store.Factors], func(t *testing.T, v any) { testFactors(t, v.(store.Factors)) }},
+	{"Counters", is[store.Counters], func(t *testing.T, v any) { testCounters(t, v.(store.Counters)) }},
+	{"Challenges", is[store.Challenges], func(t *testing.T, v any) { testChallenges(t, v.(store.Challenges)) }},
+	{"Sessions", is[store.Sessions], func(t *testing.T, v any) { testSessions(t, v.(store.Sessions)) }},
+	{"Devices", is[store.Devices], func(t *testing.T, v any) { testDevices(t, v.(store.Devices)) }},
+	{"FactorsCounters", is[factorsCounters], func(t *testing.T, v any) { testFactorsCounters(t, v.(factorsCounters)) }},
+	{"Concurrency", func(v any) bool {
+		return is[store.Factors](v) || is[store.Counters](v) || is[store.Challenges](v) || is[store.Sessions](v)
+	}, testConcurrency},
+	{"Sweep", is[store.Sweeper], testSweep},
+}
+
+// plan returns the groups that run on v.
+func plan(v any) []group {
+	var gs []group
 	for _, g := range groups {
+		if g.needs(v) {
+			gs = append(gs, g)
+		}
+	}
+	return gs
+}
+
+// Run checks that the values open returns keep the store contract for every
+// concern they implement (see the package documentation for which checks
+// run for which interfaces). open is called once to learn which concerns
+// the value implements, then once per group of checks that applies (each
+// with that group's t); it may return the same backing database each time,
+// and may register cleanup with t. Run fails t when the value implements
+// none of the concerns.
+func Run(t *testing.T, open func(t *testing.T) any) {
+	t.Helper()
+	v := open(t)
+	if v == nil {
+		t.Fatal("storetest: open returned nil")
+	}
+	gs := plan(v)
+	if len(gs) == 0 {
+		t.Fatalf("storetest: %T implements none of store.Factors, store.Counters, store.Challenges, store.Sessions, store.Devices, store.Sweeper", v)
+	}
+	for _, g := range gs {
 		t.Run(g.name, func(t *testing.T) {
-			s := newStore(t)
-			if s == nil {
-				t.Fatal("newStore returned nil")
+			v := open(t)
+			if v == nil || !g.needs(v) {
+				t.Fatalf("storetest: open returned %T, which lacks what the first value it returned had", v)
 			}
-			g.run(t, s)
+			g.run(t, v)
 		})
 	}
 }

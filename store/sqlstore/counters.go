@@ -10,7 +10,7 @@ import (
 	"github.com/mfakit/mfa/store"
 )
 
-// Hit implements [store.Limits] in one transaction: the counter rows are
+// Hit implements [store.Counters] in one transaction: the counter rows are
 // locked, the decision is made in Go with [store.Rule.Blocked] and
 // [store.Rule.Apply] exactly as every backend makes it, the new states are
 // written, and the factor named by req.Load is read, before the commit. A
@@ -222,7 +222,7 @@ func (s *Store) writeCounters(ctx context.Context, q querier, keys []any, states
 	return err
 }
 
-// Reset implements [store.Limits].
+// Reset implements [store.Counters].
 func (s *Store) Reset(ctx context.Context, keys ...store.CounterKey) error {
 	args := counterKeys(keys)
 	if len(args) == 0 {
@@ -232,7 +232,7 @@ func (s *Store) Reset(ctx context.Context, keys ...store.CounterKey) error {
 	return wrapErr("reset counters", err)
 }
 
-// CounterState implements [store.Limits]. An expired counter that has not
+// CounterState implements [store.Counters]. An expired counter that has not
 // been swept is returned as stored.
 func (s *Store) CounterState(ctx context.Context, key store.CounterKey) (store.CounterState, error) {
 	var (

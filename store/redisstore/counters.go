@@ -20,7 +20,7 @@ type hitGroup struct {
 	load     string // factor key to load, or ""
 }
 
-// Hit implements [store.Limits] with one script that reads every counter,
+// Hit implements [store.Counters] with one script that reads every counter,
 // decides, counts and loads the factor, so a TOTP attempt is one round
 // trip.
 //
@@ -188,7 +188,7 @@ func hitResult(v []any) (store.HitResult, error) {
 	return res, nil
 }
 
-// Reset implements [store.Limits].
+// Reset implements [store.Counters].
 func (s *Store) Reset(ctx context.Context, keys ...store.CounterKey) error {
 	ks := make([]string, len(keys))
 	for i, k := range keys {
@@ -200,7 +200,7 @@ func (s *Store) Reset(ctx context.Context, keys ...store.CounterKey) error {
 	return nil
 }
 
-// CounterState implements [store.Limits]. A counter past its expiry that
+// CounterState implements [store.Counters]. A counter past its expiry that
 // Redis has not dropped yet is returned as stored.
 func (s *Store) CounterState(ctx context.Context, key store.CounterKey) (store.CounterState, error) {
 	v, err := s.c.HMGet(ctx, s.counterKey(key), "n", "u", "e").Result()
