@@ -44,6 +44,15 @@ func (v *Verifier) Challenge(ctx context.Context, req ChallengeRequest) (*Issued
 	}
 	now := v.now()
 	kind := req.Kind
+	if kind != "" && !v.challenged(kind) {
+		return nil, v.noChallenges(kind)
+	}
+	// Count the issue first: it bounds the reads below as well as the
+	// stored challenge and whatever the factor sends.
+	ev := Event{Time: now, UserID: req.UserID, FactorID: req.FactorID, Kind: kind, IP: req.IP, Remaining: -1}
+	if err := v.admitIssue(ctx, ev); err != nil {
+		return nil, err
+	}
 	var rec *store.Factor
 	var secret []byte
 	if req.FactorID != "" {
@@ -70,13 +79,9 @@ func (v *Verifier) Challenge(ctx context.Context, req ChallengeRequest) (*Issued
 		}
 		defer clear(secret)
 	}
-	f, ok := v.factors[kind]
+	c, ok := v.factors[kind].(factor.Challenger)
 	if !ok {
-		return nil, ErrUnsupportedKind
-	}
-	c, ok := f.(factor.Challenger)
-	if !ok {
-		return nil, fmt.Errorf("%w: kind %q takes no challenge", ErrUnsupportedKind, kind)
+		return nil, v.noChallenges(kind)
 	}
 	var existing []store.Factor
 	if rec == nil && req.UserID != "" {
@@ -110,7 +115,7 @@ func (v *Verifier) Challenge(ctx context.Context, req ChallengeRequest) (*Issued
 	if err := v.store.PutChallenge(ctx, sc); err != nil {
 		return nil, wrap(ErrStore, err)
 	}
-	ev := Event{Type: EventChallengeIssued, Time: now, UserID: req.UserID, FactorID: req.FactorID, Kind: kind, IP: req.IP, Remaining: -1}
+	ev.Type, ev.Kind = EventChallengeIssued, kind
 	if err := v.emit(ctx, ev); err != nil {
 		return nil, err
 	}
@@ -141,4 +146,13 @@ func matchChallenge(c store.Challenge, userID, factorID string, kind Kind, bindi
 		return ErrChallengeMismatch
 	}
 	return nil
+}
+
+// noChallenges is the error for a kind that is not configured or takes no
+// challenge.
+func (v *Verifier) noChallenges(kind Kind) error {
+	if _, ok := v.factors[kind]; !ok {
+		return ErrUnsupportedKind
+	}
+	return fmt.Errorf("%w: kind %q takes no challenge", ErrUnsupportedKind, kind)
 }

@@ -22,6 +22,9 @@ type Config struct {
 	// Limits are the failure counters' rules. Zero fields take the
 	// defaults documented on [Limits].
 	Limits Limits
+	// Issue caps how many challenges are issued. Zero fields take the
+	// defaults documented on [IssueLimits].
+	Issue IssueLimits
 	// ChallengeTTL is how long a challenge lives. Default 5 minutes; at
 	// most 10 minutes.
 	ChallengeTTL time.Duration
@@ -60,12 +63,17 @@ func New(cfg Config) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
+	issue, err := cfg.Issue.withDefaults()
+	if err != nil {
+		return nil, err
+	}
 	v := &Verifier{
 		store:        cfg.Store,
 		factors:      make(map[Kind]Factor, len(cfg.Factors)),
 		sealer:       cfg.Sealer,
 		hasher:       h,
 		limits:       limits,
+		issue:        issue,
 		challengeTTL: orDefault(cfg.ChallengeTTL, 5*time.Minute),
 		enrollTTL:    orDefault(cfg.EnrollTTL, 15*time.Minute),
 		freshFor:     orDefault(cfg.FreshFor, 10*time.Minute),

@@ -22,6 +22,7 @@ type Verifier struct {
 	sealer       Sealer
 	hasher       *Hasher
 	limits       Limits
+	issue        IssueLimits
 	challengeTTL time.Duration
 	enrollTTL    time.Duration
 	freshFor     time.Duration

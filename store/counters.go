@@ -16,13 +16,17 @@ const (
 	ScopeUser   Scope = "user"   // one user, across all factors
 	ScopeFactor Scope = "factor" // one factor of one user
 	ScopeIP     Scope = "ip"     // one client address, across users
+	// ScopeIssue counts challenges issued, not failures: to one user
+	// (UserID set), to one client address (IP set), or to everyone (both
+	// empty), each within a fixed Window.
+	ScopeIssue Scope = "issue"
 )
 
 // CounterKey names one failure counter. Fields a scope does not use are empty.
 //
 // A backend treats Scope as opaque text, as it does the other fields: it
 // keeps the counter under [CounterKey.String] (or an equivalent encoding of
-// all four fields) and never refuses or special-cases a scope it does not
+// all its fields) and never refuses or special-cases a scope it does not
 // know, so new scopes need no backend change. A backend may use a known
 // scope as a placement hint (redisstore shards ScopeIP counters by IP), but
 // a counter of any other scope must behave exactly the same.
@@ -31,6 +35,10 @@ type CounterKey struct {
 	UserID   string
 	FactorID string
 	IP       string
+	// Window, when set, names the fixed time window the counter belongs
+	// to, so each window counts afresh (issuance caps). Keys without one
+	// keep the encoding they always had.
+	Window string
 }
 
 // String is the canonical text form of the key, the same in every backend:
@@ -39,7 +47,12 @@ type CounterKey struct {
 func (k CounterKey) String() string {
 	var b strings.Builder
 	b.WriteString(string(k.Scope))
-	for _, s := range [...]string{k.UserID, k.FactorID, k.IP} {
+	fields := [...]string{k.UserID, k.FactorID, k.IP, k.Window}
+	n := len(fields)
+	if k.Window == "" {
+		n-- // the form every key had before windows
+	}
+	for _, s := range fields[:n] {
 		b.WriteByte('|')
 		b.WriteString(strconv.Itoa(len(s)))
 		b.WriteByte(':')

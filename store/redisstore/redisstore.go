@@ -107,7 +107,9 @@ func (s *Store) lookupKey(kind, lookup string) string {
 // escaped CounterKey.String, which keeps scopes apart.
 func (s *Store) counterKey(k store.CounterKey) string {
 	tag, id := "u:", k.UserID
-	if k.Scope == store.ScopeIP {
+	if k.UserID == "" && k.IP != "" {
+		// ScopeIP, and any other scope keyed by address alone (issuance
+		// per IP): placed with the address, not all in one slot.
 		tag, id = "ip:", k.IP
 	}
 	body := k.String()

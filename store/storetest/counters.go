@@ -308,6 +308,9 @@ func testCounters(t *testing.T, s store.Counters) {
 			{Scope: "issue-ip", IP: ip},
 			{Scope: "a new|scope: with separators", UserID: u, FactorID: "f", IP: ip},
 			{Scope: "", UserID: u},
+			{Scope: store.ScopeIssue, IP: ip, Window: "1"},
+			{Scope: store.ScopeIssue, IP: ip, Window: "2"},
+			{Scope: store.ScopeIssue},
 		}
 		for i, k := range keys {
 			for range i + 1 { // key i gets i+1 failures
