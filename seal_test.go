@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/mfakit/mfa"
+	"golang.org/x/crypto/chacha20poly1305"
 )
 
 func testKey(id string, b byte) mfa.Key {
@@ -103,15 +105,79 @@ func TestNewKeyringRejects(t *testing.T) {
 	}
 }
 
+// sealFixed seals plaintext as Keyring.Seal does, by the layout documented
+// on Keyring (version, key ID length, key ID, nonce, sealed data and tag),
+// but with a fixed nonce, so every process builds the same bytes.
+func sealFixed(t testing.TB, key mfa.Key, nonceByte byte, plaintext, ad []byte) []byte {
+	t.Helper()
+	a, err := chacha20poly1305.NewX(key.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := append([]byte{1, byte(len(key.ID))}, key.ID...)
+	nonce := bytes.Repeat([]byte{nonceByte}, a.NonceSize())
+	return a.Seal(append(out, nonce...), nonce, plaintext, ad)
+}
+
+// FuzzKeyringOpen: Open never panics, never changes its input, returns no
+// plaintext with an error, and succeeds only on the exact ciphertexts
+// sealed for that associated data, with their plaintext and staleness.
+//
+// The known ciphertexts are built with fixed nonces: each fuzzing worker
+// is a separate process that runs this setup again, so a ciphertext made
+// here by Keyring.Seal (random nonce) would differ in every process, and
+// the worker would see the coordinator's seed open and call it a forgery.
 func FuzzKeyringOpen(f *testing.F) {
-	kr, _ := mfa.NewKeyring(testKey("k", 1))
-	ct, _ := kr.Seal(context.Background(), []byte("seed"), []byte("ad"))
-	f.Add(ct)
+	ctx := context.Background()
+	older, primary := testKey("k", 1), testKey("k2", 2)
+	kr, err := mfa.NewKeyring(primary, older)
+	if err != nil {
+		f.Fatal(err)
+	}
+	ad, otherAD := []byte("ad"), []byte("ad2")
+	type sealed struct {
+		ct, pt []byte
+		stale  bool
+	}
+	known := []sealed{
+		{sealFixed(f, older, 1, []byte("seed"), ad), []byte("seed"), true},
+		{sealFixed(f, primary, 2, []byte("other seed"), ad), []byte("other seed"), false},
+		{sealFixed(f, primary, 3, nil, ad), []byte{}, false},
+	}
+	for _, k := range known {
+		// The layout above is the one Open reads.
+		if pt, stale, err := kr.Open(ctx, k.ct, ad); err != nil || !bytes.Equal(pt, k.pt) || stale != k.stale {
+			f.Fatalf("Open(known %x) = %q, %v, %v", k.ct, pt, stale, err)
+		}
+		f.Add(k.ct)
+		f.Add(k.ct[:len(k.ct)-1])
+	}
+	f.Add([]byte{})
+	f.Add([]byte{1})
 	f.Add([]byte{1, 1, 'k'})
+	f.Add([]byte{1, 200, 'k'})
+	f.Add(append([]byte{2}, known[0].ct[1:]...))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		pt, _, err := kr.Open(context.Background(), b, []byte("ad"))
-		if err == nil && !bytes.Equal(b, ct) {
-			t.Fatalf("forged ciphertext opened: %q", pt)
+		in := bytes.Clone(b)
+		pt, stale, err := kr.Open(ctx, b, ad)
+		if !bytes.Equal(b, in) {
+			t.Fatal("Open changed its input")
+		}
+		if err != nil {
+			if pt != nil || stale {
+				t.Fatalf("Open failed (%v) but returned %q, stale=%v", err, pt, stale)
+			}
+		} else {
+			i := slices.IndexFunc(known, func(k sealed) bool { return bytes.Equal(k.ct, b) })
+			if i < 0 {
+				t.Fatalf("forged ciphertext opened: %x -> %q", b, pt)
+			}
+			if !bytes.Equal(pt, known[i].pt) || stale != known[i].stale {
+				t.Fatalf("Open(known %d) = %q, stale=%v", i, pt, stale)
+			}
+		}
+		if pt, _, err := kr.Open(ctx, b, otherAD); err == nil {
+			t.Fatalf("opened under another AD: %x -> %q", b, pt)
 		}
 	})
 }

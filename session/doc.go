@@ -45,7 +45,9 @@
 //     future) are checked with a leeway of 5 seconds (at most 10) against
 //     Config.Now; the typ header must be the kind expected; a token longer
 //     than [MaxTokenLen] is refused before it is parsed; base64 is decoded
-//     strictly.
+//     strictly. exp, nbf, iat and auth_time must be JSON numbers (RFC 7519
+//     NumericDate; a fraction is allowed): a string, null or boolean date
+//     is refused as [ErrMalformed], as other JWT verifiers refuse it.
 //   - Refresh rotation with reuse detection (RFC 9700 §4.14.2). Each
 //     refresh retires the presented token in one atomic store operation;
 //     presenting a retired token revokes the whole session and emits

@@ -15,8 +15,9 @@ var (
 	// ErrNoToken: the request carried no token.
 	ErrNoToken = errors.New("mfa: session: no token")
 	// ErrMalformed: the token is not well formed: empty, longer than
-	// [MaxTokenLen], not three base64url segments, not JSON, or missing a
-	// required claim.
+	// [MaxTokenLen], not three base64url segments, not JSON, missing a
+	// required claim, or with an exp, nbf, iat or auth_time that is not a
+	// JSON number.
 	ErrMalformed = errors.New("mfa: session: malformed token")
 	// ErrAlgorithm: the token's alg is not the algorithm of the key it
 	// names, or no key in the set has that algorithm ("none" never does).

@@ -239,7 +239,7 @@ func (m *Manager) parse(p *jwt.Parser, raw string, claims jwt.Claims, kf jwt.Key
 	if len(raw) > MaxTokenLen {
 		return refuse(ErrMalformed, "token too long")
 	}
-	tok, err := p.ParseWithClaims(raw, claims, kf)
+	tok, err := p.ParseWithClaims(raw, &strictDates{claims}, kf)
 	if err != nil {
 		return m.classify(tok, err)
 	}
