@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/mfakit/mfa/store"
 )
@@ -42,10 +45,20 @@ const (
 	maxResponseLen = 64 << 10
 )
 
+// checkIDs refuses, before the store sees them, identifiers a backend
+// could not keep alike: longer than maxIDLen bytes, not valid UTF-8
+// (PostgreSQL refuses such text), or holding a control character (a NUL,
+// a newline that would split a log line). The error never quotes them.
 func checkIDs(ids ...string) error {
 	for _, id := range ids {
 		if len(id) > maxIDLen {
 			return fmt.Errorf("%w: identifier longer than %d bytes", ErrInvalidInput, maxIDLen)
+		}
+		if !utf8.ValidString(id) {
+			return fmt.Errorf("%w: identifier is not valid UTF-8", ErrInvalidInput)
+		}
+		if strings.ContainsFunc(id, unicode.IsControl) {
+			return fmt.Errorf("%w: identifier holds a control character", ErrInvalidInput)
 		}
 	}
 	return nil

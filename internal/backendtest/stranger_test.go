@@ -172,3 +172,30 @@ func TestStrangerStillLimitedByIP(t *testing.T) {
 		})
 	}
 }
+
+// One IP asking for anonymous passkey challenges gets the default cap of
+// them per window and no more, on every backend.
+func TestChallengeIssueCappedPerIP(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			o := b.open(t)
+			clk := newClock()
+			v := passkeyVerifier(t, o.concerns, clk)
+			ip := "203.0.113." + fmt.Sprint(len(b.name))
+			issued := 0
+			var last error
+			for range 300 {
+				_, err := v.Challenge(context.Background(), mfa.ChallengeRequest{Kind: mfa.KindWebAuthn, Binding: "anon", IP: ip})
+				if err != nil {
+					last = err
+					continue
+				}
+				issued++
+			}
+			t.Logf("%s: %d of 300 challenges issued to one IP", b.name, issued)
+			if issued != 100 || !errors.Is(last, mfa.ErrRateLimited) {
+				t.Fatalf("%d challenges issued, last refusal %v; want 100 and ErrRateLimited", issued, last)
+			}
+		})
+	}
+}
