@@ -2,6 +2,8 @@ package mfa
 
 import (
 	"context"
+	"crypto/subtle"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -53,6 +55,11 @@ func (v *Verifier) confirm(ctx context.Context, req ConfirmRequest) (*Result, er
 	}
 	switch {
 	case a.rec.Status != store.StatusPending:
+		// A retry of a confirmation whose answer was lost: the same proof
+		// reports the factor active once, and signs nobody in.
+		if res, err := v.receipt(ctx, a, req.Response); res != nil || err != nil {
+			return res, err
+		}
 		return nil, v.fail(ctx, a.ev, fmt.Errorf("%w: already confirmed", ErrNotEnrolled))
 	case !a.now.Before(a.rec.Created.Add(v.enrollTTL)):
 		return nil, v.fail(ctx, a.ev, fmt.Errorf("%w: enrolment not confirmed in time", ErrExpired))
@@ -70,11 +77,95 @@ func (v *Verifier) confirm(ctx context.Context, req ConfirmRequest) (*Result, er
 			return nil, v.fail(ctx, a.ev, err)
 		}
 	}
+	// The receipt goes first: if the activation below commits and its
+	// answer is lost, a retry with the same proof finds it.
+	if err := v.writeReceipt(ctx, a, req.Response, p.match); err != nil {
+		return nil, v.fail(ctx, a.ev, err)
+	}
 	a.rec.Status, a.rec.Confirmed = store.StatusActive, a.now
 	if err := v.save(ctx, a.rec); err != nil {
 		return nil, v.fail(ctx, a.ev, err)
 	}
 	return v.succeed(ctx, a, p.match, EventEnrollConfirmed)
+}
+
+// receiptDomain keys the hash under which a confirmation's proof is kept,
+// and the ID of the record that keeps it.
+const receiptDomain = "mfa/confirm-receipt/v1"
+
+// receiptID is the challenge ID of a factor's confirmation receipt: a
+// keyed hash, so no client can name (or take) another's.
+func (v *Verifier) receiptID(userID, factorID string) string {
+	h := v.hasher.Sum(receiptDomain+"/id", []byte(userID), []byte(factorID))
+	return idEncoding.EncodeToString(h[:20])
+}
+
+// receiptBody is what a receipt keeps: the keyed hash of the proof and the
+// result the confirmation reported.
+type receiptBody struct {
+	Proof []byte   `json:"p"`
+	AMR   []string `json:"amr"`
+	AAL   AAL      `json:"aal"`
+}
+
+// writeReceipt stores, for as long as a challenge lives, a keyed hash of
+// the proof that is confirming a factor, under the reserved enrolment
+// binding, which no sign-in can present.
+func (v *Verifier) writeReceipt(ctx context.Context, a *attempt, response string, m factor.Match) error {
+	h := v.hasher.Sum(receiptDomain, []byte(a.rec.UserID), []byte(a.rec.ID), []byte(response))
+	data, err := json.Marshal(receiptBody{Proof: h[:], AMR: m.AMR, AAL: m.AAL})
+	if err != nil {
+		return wrap(ErrInternal, err)
+	}
+	c := store.Challenge{
+		ID: v.receiptID(a.rec.UserID, a.rec.ID), UserID: a.rec.UserID, FactorID: a.rec.ID, Kind: a.rec.Kind,
+		Binding: enrollBinding, Data: data, Created: a.now, Expires: a.now.Add(v.challengeTTL),
+	}
+	if err := v.store.PutChallenge(ctx, c); err != nil {
+		return wrap(ErrStore, err)
+	}
+	return nil
+}
+
+// receipt answers a confirmation retried on an active factor: when the
+// factor's receipt holds this very proof, it is taken (one retry is
+// answered), the attempt's counts are taken back and the confirmation is
+// reported again, with its original time, so it stands for no newer
+// authentication. Anything else (no receipt, another response, a store
+// failure) is not a retry: nil and no error, and the caller refuses as
+// before.
+func (v *Verifier) receipt(ctx context.Context, a *attempt, response string) (*Result, error) {
+	if a.rec.Confirmed.IsZero() || !a.now.Before(a.rec.Confirmed.Add(v.challengeTTL)) {
+		return nil, nil
+	}
+	c, err := v.store.TakeChallenge(ctx, v.receiptID(a.rec.UserID, a.rec.ID), a.now)
+	if err != nil || c.Binding != enrollBinding || c.UserID != a.rec.UserID || c.FactorID != a.rec.ID {
+		return nil, nil
+	}
+	var body receiptBody
+	if json.Unmarshal(c.Data, &body) != nil {
+		return nil, nil
+	}
+	h := v.hasher.Sum(receiptDomain, []byte(a.rec.UserID), []byte(a.rec.ID), []byte(response))
+	if subtle.ConstantTimeCompare(h[:], body.Proof) != 1 {
+		// Not this proof: the receipt stays for the retry that has it. A
+		// failure to put it back only costs that retry its answer.
+		_ = v.store.PutChallenge(ctx, c)
+		return nil, nil
+	}
+	if err := v.store.Advance(ctx, store.Advance{
+		UserID: a.rec.UserID, FactorID: a.rec.ID, From: a.rec.Counter, To: a.rec.Counter, Now: a.now,
+		Reset:   []store.CounterKey{v.userKey(a.rec.UserID), v.factorKey(a.rec.UserID, a.rec.ID)},
+		Forgive: ipCounters(a.cs),
+	}); err != nil {
+		return nil, nil
+	}
+	res, err := v.succeed(ctx, a, factor.Match{Counter: a.rec.Counter, AMR: body.AMR, AAL: body.AAL, Remaining: -1}, EventEnrollConfirmed)
+	if err != nil {
+		return nil, err
+	}
+	res.Time = a.rec.Confirmed
+	return res, nil
 }
 
 // register finishes a [factor.Registrar] kind's enrolment: the challenge is taken
