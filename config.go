@@ -91,6 +91,7 @@ func New(cfg Config) (*Verifier, error) {
 		}
 		v.factors[f.Kind()] = f
 	}
+	v.decoyKind = v.pickDecoyKind(cfg.Factors)
 	if v.challengeTTL < 0 || v.challengeTTL > 10*time.Minute {
 		return nil, fmt.Errorf("%w: ChallengeTTL must be at most 10 minutes", ErrConfig)
 	}

@@ -226,3 +226,31 @@ func TestLockout(t *testing.T) {
 		t.Fatalf("empty user: %v", err)
 	}
 }
+
+// An unknown user costs the same kind of work as a wrong code for a known
+// one: a code factor's check runs against a decoy secret (the application
+// shows both the same message; see errors.go).
+func TestUnknownUserDoesComparableWork(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	fid, secret := e.enrollTOTP(t, "alice")
+	wrong := testkit.WrongTOTPCode(t, secret, e.clk.Now())
+	before := e.totp.compares.Load()
+	if _, err := e.v.Verify(ctx, mfa.VerifyRequest{UserID: "alice", FactorID: fid, Response: wrong}); !errors.Is(err, mfa.ErrWrongCode) {
+		t.Fatalf("known user, wrong code: %v", err)
+	}
+	if _, err := e.v.Verify(ctx, mfa.VerifyRequest{UserID: "mallory", FactorID: fid, Response: wrong}); !errors.Is(err, mfa.ErrNotFound) {
+		t.Fatalf("unknown user: %v", err)
+	}
+	if _, err := e.v.Verify(ctx, mfa.VerifyRequest{UserID: "alice", FactorID: "no-such-factor", Response: wrong}); !errors.Is(err, mfa.ErrNotFound) {
+		t.Fatalf("unknown factor: %v", err)
+	}
+	if got := e.totp.compares.Load() - before; got != 3 {
+		t.Fatalf("%d checks ran for one wrong code and two missing factors, want 3", got)
+	}
+	// The decoy left nothing behind: alice's factor is unchanged and the
+	// code she has not used still works.
+	if _, err := e.v.Verify(ctx, mfa.VerifyRequest{UserID: "alice", FactorID: fid, Response: e.code(t, secret, 0)}); err != nil {
+		t.Fatalf("alice's own code after the decoys: %v", err)
+	}
+}

@@ -48,7 +48,9 @@ func TestIssueLimits(t *testing.T) {
 	}{
 		{
 			name: "per IP, anonymous requests (defaults)",
-			req:  func(int) mfa.ChallengeRequest { return mfa.ChallengeRequest{Kind: kindOOB, Binding: "b", IP: "203.0.113.1"} },
+			req: func(int) mfa.ChallengeRequest {
+				return mfa.ChallengeRequest{Kind: kindOOB, Binding: "b", IP: "203.0.113.1"}
+			},
 			want: 100,
 		},
 		{
@@ -69,8 +71,10 @@ func TestIssueLimits(t *testing.T) {
 		{
 			name:   "configured per IP",
 			limits: mfa.IssueLimits{PerIP: 3},
-			req:    func(int) mfa.ChallengeRequest { return mfa.ChallengeRequest{Kind: kindOOB, Binding: "b", IP: "203.0.113.2"} },
-			want:   3,
+			req: func(int) mfa.ChallengeRequest {
+				return mfa.ChallengeRequest{Kind: kindOOB, Binding: "b", IP: "203.0.113.2"}
+			},
+			want: 3,
 		},
 	}
 	for _, tt := range tests {

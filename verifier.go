@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -20,12 +21,17 @@ import (
 // between calls; any number of Verifiers sharing one store behave as one.
 // It is safe for concurrent use.
 type Verifier struct {
-	store        Store
-	factors      map[Kind]Factor
-	sealer       Sealer
-	hasher       *Hasher
-	limits       Limits
-	issue        IssueLimits
+	store   Store
+	factors map[Kind]Factor
+	sealer  Sealer
+	hasher  *Hasher
+	limits  Limits
+	issue   IssueLimits
+	// decoyKind's check stands in for a factor that does not exist;
+	// decoySealed is the secret it opens, sealed on first use.
+	decoyKind    Kind
+	decoyOnce    sync.Once
+	decoySealed  []byte
 	challengeTTL time.Duration
 	enrollTTL    time.Duration
 	freshFor     time.Duration

@@ -160,6 +160,7 @@ func (v *Verifier) admit(ctx context.Context, req VerifyRequest, cs []store.Coun
 		return nil, v.refuse(ctx, ev, hit)
 	}
 	if !hit.Found {
+		v.decoy(ctx, req.Kind, req.Response, now)
 		return nil, v.fail(ctx, ev, ErrNotFound)
 	}
 	ev.Kind = Kind(hit.Factor.Kind)
