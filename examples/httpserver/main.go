@@ -78,6 +78,15 @@
 //   - A JSON API, GET /api/me, for the Bearer form of the same access
 //     token, and the public keys at /.well-known/jwks.json.
 //
+// # Where things are
+//
+// One file per flow: signin.go (sign up, password, second step, sign-out),
+// enrol.go (an authenticator app, backup codes), webauthn.go (security
+// keys and passkeys), factors.go and stepup.go (changes that need a recent
+// second factor), account.go (home), api.go (the JSON API), sessions.go
+// (who is signed in). app.go wires them and lists the routes; users.go
+// and storage.go keep the state, keys.go the keys.
+//
 // # Not for production as is
 //
 // A real deployment loads its keys from a secret manager rather than a
