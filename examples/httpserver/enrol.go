@@ -6,16 +6,13 @@ package main
 import (
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"html/template"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/mfakit/mfa"
-	"github.com/mfakit/mfa/backupcodes"
 	"github.com/mfakit/mfa/session"
-	"github.com/mfakit/mfa/totp"
 )
 
 // Names the factors get in the user's list.
@@ -100,9 +97,9 @@ func (a *app) beginTOTP(w http.ResponseWriter, r *http.Request, u user, authTime
 		a.internal(w, r, err)
 		return
 	}
-	setup, ok := en.Show.(*totp.Setup)
-	if !ok {
-		a.internal(w, r, fmt.Errorf("totp enrolment shows %T", en.Show))
+	setup, err := totpSetup(en)
+	if err != nil {
+		a.internal(w, r, err)
 		return
 	}
 	png, err := setup.QRCode(240)
@@ -216,9 +213,9 @@ func (a *app) newCodes(w http.ResponseWriter, r *http.Request, u user, authTime 
 }
 
 func (a *app) showCodes(w http.ResponseWriter, r *http.Request, u user, en *mfa.Enrollment, notice string) {
-	codes, ok := en.Show.(*backupcodes.Codes)
-	if !ok {
-		a.internal(w, r, fmt.Errorf("backup code enrolment shows %T", en.Show))
+	codes, err := backupCodes(en)
+	if err != nil {
+		a.internal(w, r, err)
 		return
 	}
 	a.render(w, http.StatusOK, "codes", codesPage{

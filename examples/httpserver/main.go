@@ -84,8 +84,9 @@
 // enrol.go (an authenticator app, backup codes), webauthn.go (security
 // keys and passkeys), factors.go and stepup.go (changes that need a recent
 // second factor), account.go (home), api.go (the JSON API), sessions.go
-// (who is signed in). app.go wires them and lists the routes; users.go
-// and storage.go keep the state, keys.go the keys.
+// (who is signed in). app.go wires them and lists the routes; show.go
+// reads what an enrolment or a challenge shows; users.go and storage.go
+// keep the state, keys.go the keys.
 //
 // # Not for production as is
 //

@@ -29,8 +29,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-webauthn/webauthn/protocol"
-
 	"github.com/mfakit/mfa"
 	"github.com/mfakit/mfa/session"
 	"github.com/mfakit/mfa/store"
@@ -124,8 +122,8 @@ func (a *app) keyRegisterOptions(w http.ResponseWriter, r *http.Request, u user,
 		writeJSON(w, http.StatusInternalServerError, keyOptions{Error: "Something went wrong on our side. Try again."})
 		return
 	}
-	creation, ok := en.Show.(*protocol.CredentialCreation)
-	if !ok {
+	creation, err := keyCreation(en)
+	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, keyOptions{Error: "Something went wrong on our side."})
 		return
 	}
@@ -209,8 +207,8 @@ func (a *app) keyChallenge(w http.ResponseWriter, r *http.Request, req mfa.Chall
 		writeJSON(w, http.StatusInternalServerError, keyOptions{Error: "Something went wrong on our side. Try again."})
 		return
 	}
-	assertion, ok := ch.Show.(*protocol.CredentialAssertion)
-	if !ok {
+	assertion, err := keyAssertion(ch)
+	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, keyOptions{Error: "Something went wrong on our side."})
 		return
 	}
@@ -239,8 +237,8 @@ func (a *app) passkeyOptions(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, keyOptions{Error: "Something went wrong on our side. Try again."})
 		return
 	}
-	assertion, ok := ch.Show.(*protocol.CredentialAssertion)
-	if !ok {
+	assertion, err := keyAssertion(ch)
+	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, keyOptions{Error: "Something went wrong on our side."})
 		return
 	}
