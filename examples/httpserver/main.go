@@ -35,10 +35,10 @@
 // Stored seeds, codes and sessions are useless without the keys that
 // sealed, hashed and signed them, so the keys persist too: in a JSON file,
 // mfa-example.keys next to the database (-keys another path), created with
-// mode 0600 and random keys on the first run. Keep it with the data, and
-// never in the same backup. A real deployment loads its keys from a secret
-// manager instead. With -store memory and no -keys, the keys are fresh at
-// every start.
+// mode 0600 and random keys on the first run. Without it nothing stored
+// can be read: back it up, but never in the same backup as the data. A
+// real deployment loads its keys from a secret manager instead. With
+// -store memory and no -keys, the keys are fresh at every start.
 //
 // # Trying the JSON API
 //
@@ -78,6 +78,16 @@
 //   - A JSON API, GET /api/me, for the Bearer form of the same access
 //     token, and the public keys at /.well-known/jwks.json.
 //
+// # Where things are
+//
+// One file per flow: signin.go (sign up, password, second step, sign-out),
+// enrol.go (an authenticator app, backup codes), webauthn.go (security
+// keys and passkeys), factors.go and stepup.go (changes that need a recent
+// second factor), account.go (home), api.go (the JSON API), sessions.go
+// (who is signed in). app.go wires them and lists the routes; show.go
+// reads what an enrolment or a challenge shows; users.go and storage.go
+// keep the state, keys.go the keys.
+//
 // # Not for production as is
 //
 // A real deployment loads its keys from a secret manager rather than a
@@ -98,6 +108,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -147,6 +158,16 @@ func parseFlags(args []string, out io.Writer) (cliOptions, error) {
 	if flags.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", flags.Args())
 	}
+	// Refuse what cannot work before anything is created (the keys file,
+	// a SQLite file).
+	if _, err := parseStore(o.store, o.db); err != nil {
+		return o, err
+	}
+	if o.url != "" {
+		if u, err := url.Parse(o.url); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return o, fmt.Errorf("-url %q: want http://host[:port] or https://host[:port]", o.url)
+		}
+	}
 	if o.keys == "" && o.store != "memory" {
 		dir := "."
 		if o.store == "" {
@@ -165,7 +186,7 @@ func openApp(ctx context.Context, o cliOptions, appURL string, log *slog.Logger)
 		var created bool
 		k, created, err = loadKeys(o.keys)
 		if created {
-			log.Info("created a keys file; keep it with the data, or nothing stored can be read", "path", o.keys)
+			log.Info("created a keys file; without it nothing stored can be read: back it up, but never in the same backup as the data", "path", o.keys)
 		}
 	}
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"html"
 	"io"
 	"log/slog"
@@ -23,6 +24,33 @@ import (
 	"github.com/mfakit/mfa/store/memstore"
 	"golang.org/x/crypto/bcrypt"
 )
+
+// TestMain fails the run when a test leaves a file in the package
+// directory: tests write only into t.TempDir().
+func TestMain(m *testing.M) {
+	before := dirNames()
+	code := m.Run()
+	for name := range dirNames() {
+		if !before[name] {
+			fmt.Fprintf(os.Stderr, "a test left %s in the package directory; tests write only into t.TempDir()\n", name)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// dirNames is the set of names in the working directory.
+func dirNames() map[string]bool {
+	entries, err := os.ReadDir(".")
+	if err != nil {
+		panic(err)
+	}
+	names := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		names[e.Name()] = true
+	}
+	return names
+}
 
 // start serves a fresh app (memstore) on 127.0.0.1:0 with a fake clock.
 func start(t *testing.T) (*httptest.Server, *testkit.Clock) {
@@ -478,10 +506,15 @@ func TestRun(t *testing.T) {
 		said.WriteString(lines.Text() + "\n")
 		link = regexp.MustCompile(`http://localhost:\d+/`).FindString(lines.Text())
 	}
-	for _, want := range []string{"SQLite file " + filepath.Join(dir, "mfa.db"), "keys: " + filepath.Join(dir, "mfa-example.keys"), "created a keys file"} {
+	for _, want := range []string{"SQLite file " + filepath.Join(dir, "mfa.db"), "keys: " + filepath.Join(dir, "mfa-example.keys"),
+		"created a keys file", "never in the same backup as the data"} {
 		if !strings.Contains(said.String(), want) {
 			t.Errorf("no %q in:\n%s", want, said.String())
 		}
+	}
+	// main.go's advice: keys and data never in one backup.
+	if strings.Contains(said.String(), "keep it with the data") {
+		t.Errorf("the log asks to keep the keys with the data:\n%s", said.String())
 	}
 	if link == "" {
 		t.Fatalf("no URL printed (%v)", lines.Err())
@@ -508,16 +541,29 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// TestRunBadArgs: bad flags are refused before anything is created. It
+// runs in an empty working directory, where the default keys file would go.
 func TestRunBadArgs(t *testing.T) {
 	dir := t.TempDir()
+	t.Chdir(dir)
 	db := filepath.Join(dir, "x.db")
 	for _, args := range [][]string{
 		{"-nope"}, {"extra"}, {"-addr", "256.0.0.1:0", "-db", db},
 		{"-addr", "127.0.0.1:0", "-store", "ftp://x"},
+		{"-addr", "127.0.0.1:0", "-store", "mysql://not a dsn"},
+		{"-addr", "127.0.0.1:0", "-store", "redis://:bad:port"},
+		{"-addr", "127.0.0.1:0", "-db", db, "-url", "localhost:8080"},
 		{"-addr", "127.0.0.1:0", "-db", db, "-keys", filepath.Join(dir, "no", "such", "dir")},
 	} {
-		if err := run(t.Context(), args, io.Discard); err == nil {
+		// Arguments wrongly accepted serve until the timeout, then fail.
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		err := run(ctx, args, io.Discard)
+		cancel()
+		if err == nil {
 			t.Errorf("run(%q): no error", args)
+		}
+		if left, _ := os.ReadDir(dir); len(left) > 0 {
+			t.Fatalf("run(%q) left %s behind", args, left[0].Name())
 		}
 	}
 	if err := run(t.Context(), []string{"-h"}, io.Discard); !errors.Is(err, flag.ErrHelp) {

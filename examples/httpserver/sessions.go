@@ -19,6 +19,7 @@ package main
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/mfakit/mfa"
 	"github.com/mfakit/mfa/session"
@@ -176,4 +177,12 @@ func (a *app) stepUpSession(w http.ResponseWriter, r *http.Request, res *mfa.Res
 	}
 	a.sessions.SetCookies(w, t)
 	return t.Claims, true
+}
+
+// authTimeOf is the session's last second-factor check; zero without one.
+func authTimeOf(c *session.AccessClaims) time.Time {
+	if c == nil || c.AuthTime == nil {
+		return time.Time{}
+	}
+	return c.AuthTime.Time
 }

@@ -6,11 +6,13 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL: sql.Open("pgx", ...)
 	"github.com/redis/go-redis/v9"
 	_ "modernc.org/sqlite" // SQLite, pure Go: sql.Open("sqlite", ...)
@@ -29,33 +31,68 @@ type storage struct {
 	close func() error
 }
 
-// openStorage opens the state named by spec: "" for the SQLite file at
-// dbPath, "memory", or a postgres://, mysql:// or redis:// URL. SQL
-// databases are migrated (the mfa tables and example_users).
-func openStorage(ctx context.Context, spec, dbPath string) (*storage, error) {
+// target is a parsed -store: what to open, and how to name it for people.
+type target struct {
+	memory  bool
+	driver  string // sql.Open's driver; "" for Redis
+	dsn     string
+	dialect sqlstore.Dialect
+	redis   *redis.Options
+	where   string
+}
+
+// parseStore checks the state named by spec, opening nothing: "" for the
+// SQLite file at dbPath, "memory", or a postgres://, mysql:// or redis://
+// URL. Errors never show a password.
+func parseStore(spec, dbPath string) (target, error) {
 	switch {
 	case spec == "memory":
-		return &storage{store: memstore.New(), users: newMemUsers(), where: "memory (lost when the process exits)",
-			close: func() error { return nil }}, nil
+		return target{memory: true, where: "memory (lost when the process exits)"}, nil
 	case spec == "":
 		// A busy timeout makes concurrent writers queue instead of failing
 		// with SQLITE_BUSY; WAL lets readers proceed during a write.
 		dsn := "file:" + dbPath + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"
-		return openSQL(ctx, "sqlite", dsn, sqlstore.SQLite, "SQLite file "+dbPath)
+		return target{driver: "sqlite", dsn: dsn, dialect: sqlstore.SQLite, where: "SQLite file " + dbPath}, nil
 	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
-		return openSQL(ctx, "pgx", spec, sqlstore.Postgres, "PostgreSQL "+redact(spec))
+		// pgx's own parser, whose errors redact the password.
+		if _, err := pgx.ParseConfig(spec); err != nil {
+			return target{}, fmt.Errorf("-store: %w", err)
+		}
+		return target{driver: "pgx", dsn: spec, dialect: sqlstore.Postgres, where: "PostgreSQL " + redact(spec)}, nil
 	case strings.HasPrefix(spec, "mysql://"):
 		// The driver takes user:pass@tcp(host:port)/db?..., without a scheme.
 		cfg, err := mysql.ParseDSN(strings.TrimPrefix(spec, "mysql://"))
 		if err != nil {
-			return nil, fmt.Errorf("-store: %w", err)
+			return target{}, fmt.Errorf("-store: %w", err)
 		}
 		cfg.ParseTime = true
-		return openSQL(ctx, "mysql", cfg.FormatDSN(), sqlstore.MySQL, "MySQL "+cfg.Addr+"/"+cfg.DBName)
+		return target{driver: "mysql", dsn: cfg.FormatDSN(), dialect: sqlstore.MySQL, where: "MySQL " + cfg.Addr + "/" + cfg.DBName}, nil
 	case strings.HasPrefix(spec, "redis://"), strings.HasPrefix(spec, "rediss://"):
-		return openRedis(ctx, spec)
+		opts, err := redis.ParseURL(spec)
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			err = ue.Err // without the URL, which may hold a password
+		}
+		if err != nil {
+			return target{}, fmt.Errorf("-store: %w", err)
+		}
+		return target{redis: opts, where: "Redis " + opts.Addr}, nil
 	}
-	return nil, fmt.Errorf("-store %q: want memory, or a postgres://, mysql:// or redis:// URL", redact(spec))
+	return target{}, fmt.Errorf("-store %q: want memory, or a postgres://, mysql:// or redis:// URL", redact(spec))
+}
+
+// openStorage opens the state named by spec (see parseStore). SQL
+// databases are migrated (the mfa tables and example_users).
+func openStorage(ctx context.Context, spec, dbPath string) (*storage, error) {
+	t, err := parseStore(spec, dbPath)
+	switch {
+	case err != nil:
+		return nil, err
+	case t.memory:
+		return &storage{store: memstore.New(), users: newMemUsers(), where: t.where, close: func() error { return nil }}, nil
+	case t.redis != nil:
+		return openRedis(ctx, t.redis, t.where)
+	}
+	return openSQL(ctx, t.driver, t.dsn, t.dialect, t.where)
 }
 
 func openSQL(ctx context.Context, driver, dsn string, d sqlstore.Dialect, where string) (*storage, error) {
@@ -88,12 +125,7 @@ func openSQL(ctx context.Context, driver, dsn string, d sqlstore.Dialect, where 
 	return &storage{store: st, users: users, where: where, close: db.Close}, nil
 }
 
-func openRedis(ctx context.Context, spec string) (*storage, error) {
-	opts, err := redis.ParseURL(spec)
-	if err != nil {
-		return nil, fmt.Errorf("-store: %w", err)
-	}
-	where := "Redis " + opts.Addr
+func openRedis(ctx context.Context, opts *redis.Options, where string) (*storage, error) {
 	client := redis.NewClient(opts)
 	if err := client.Ping(ctx).Err(); err != nil {
 		client.Close()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/rand"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -154,6 +155,20 @@ func TestParseFlags(t *testing.T) {
 		o, err := parseFlags(tc.args, nil)
 		if err != nil || o.db != tc.db || o.store != tc.store || o.keys != tc.keys {
 			t.Errorf("parseFlags(%q) = %+v, %v", tc.args, o, err)
+		}
+	}
+	// A -store or -url that cannot work is refused with the flags, before
+	// anything is created.
+	for _, args := range [][]string{
+		{"-store", "ftp://x"}, {"-store", "sqlite"}, {"-store", "mysql://not a dsn"},
+		{"-store", "redis://:bad:port"}, {"-store", "redis://:s3cret@host:bad/0"}, {"-store", "postgres://u:s3cret@[::1/db"},
+		{"-url", "localhost:8080"}, {"-url", "ftp://localhost"}, {"-url", "http://"},
+	} {
+		_, err := parseFlags(args, io.Discard)
+		if err == nil {
+			t.Errorf("parseFlags(%q): no error", args)
+		} else if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("parseFlags(%q): the error shows the password: %v", args, err)
 		}
 	}
 }

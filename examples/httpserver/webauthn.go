@@ -30,7 +30,6 @@ import (
 	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
-
 	"github.com/mfakit/mfa"
 	"github.com/mfakit/mfa/session"
 	"github.com/mfakit/mfa/store"
@@ -124,8 +123,8 @@ func (a *app) keyRegisterOptions(w http.ResponseWriter, r *http.Request, u user,
 		writeJSON(w, http.StatusInternalServerError, keyOptions{Error: "Something went wrong on our side. Try again."})
 		return
 	}
-	creation, ok := en.Show.(*protocol.CredentialCreation)
-	if !ok {
+	creation, err := mfa.ShowAs[*protocol.CredentialCreation](en.Show)
+	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, keyOptions{Error: "Something went wrong on our side."})
 		return
 	}
@@ -209,8 +208,8 @@ func (a *app) keyChallenge(w http.ResponseWriter, r *http.Request, req mfa.Chall
 		writeJSON(w, http.StatusInternalServerError, keyOptions{Error: "Something went wrong on our side. Try again."})
 		return
 	}
-	assertion, ok := ch.Show.(*protocol.CredentialAssertion)
-	if !ok {
+	assertion, err := mfa.ShowAs[*protocol.CredentialAssertion](ch.Show)
+	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, keyOptions{Error: "Something went wrong on our side."})
 		return
 	}
@@ -239,8 +238,8 @@ func (a *app) passkeyOptions(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, keyOptions{Error: "Something went wrong on our side. Try again."})
 		return
 	}
-	assertion, ok := ch.Show.(*protocol.CredentialAssertion)
-	if !ok {
+	assertion, err := mfa.ShowAs[*protocol.CredentialAssertion](ch.Show)
+	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, keyOptions{Error: "Something went wrong on our side."})
 		return
 	}

@@ -1,0 +1,70 @@
+package main
+
+// What the user reads when the Verifier refuses a code.
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/mfakit/mfa"
+)
+
+// message turns a Verifier error into what the user reads and a status;
+// kind is what the user tried. known is false for errors that are the
+// server's fault.
+func (a *app) message(err error, kind mfa.Kind) (msg string, status int, known bool) {
+	if kind == mfa.KindWebAuthn {
+		return a.keyMessage(err, false)
+	}
+	backup := kind == mfa.KindBackupCodes
+	var rl *mfa.RateLimitError
+	switch {
+	case errors.As(err, &rl):
+		// Round up: a retry at the second shown must be admitted.
+		at := rl.RetryAfter.Truncate(time.Second)
+		if at.Before(rl.RetryAfter) {
+			at = at.Add(time.Second)
+		}
+		return fmt.Sprintf("Too many wrong codes. Try again after %s (in %s).",
+			at.UTC().Format("15:04:05 UTC"), humanWait(at.Sub(a.now()))), http.StatusTooManyRequests, true
+	case errors.Is(err, mfa.ErrLocked):
+		return "Too many failed attempts: your second factor is locked. Ask an operator to unlock it.", http.StatusLocked, true
+	case errors.Is(err, mfa.ErrReplayed) && backup:
+		return "That backup code was already used: each one works once. Use another.", http.StatusUnprocessableEntity, true
+	case errors.Is(err, mfa.ErrReplayed):
+		return "That code was already used. Wait for the next one in your app (a new code appears every 30 seconds).", http.StatusUnprocessableEntity, true
+	case errors.Is(err, mfa.ErrMalformedResponse) && backup:
+		return "That is not a backup code: they look like abcd-efgh-jkmnp.", http.StatusUnprocessableEntity, true
+	case errors.Is(err, mfa.ErrMalformedResponse):
+		return "That is not a code: enter the 6 digits your app shows.", http.StatusUnprocessableEntity, true
+	case errors.Is(err, mfa.ErrWrongCode):
+		return "Wrong code. Check it and try again.", http.StatusUnprocessableEntity, true
+	case errors.Is(err, mfa.ErrNotFound), errors.Is(err, mfa.ErrNotEnrolled):
+		if backup {
+			return "You have no backup codes.", http.StatusUnprocessableEntity, true
+		}
+		return "You have no authenticator app set up.", http.StatusUnprocessableEntity, true
+	case errors.Is(err, mfa.ErrExpired):
+		return "This setup expired. Start again.", http.StatusUnprocessableEntity, true
+	case errors.Is(err, mfa.ErrInvalidInput):
+		return "That request was not valid.", http.StatusBadRequest, true
+	}
+	return "", http.StatusInternalServerError, false
+}
+
+// humanWait says a delay of up to an hour or so the way people do.
+func humanWait(d time.Duration) string {
+	plural := func(n int, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return strconv.Itoa(n) + " " + unit + "s"
+	}
+	if d < time.Minute {
+		return plural(max(1, int((d+time.Second-1)/time.Second)), "second")
+	}
+	return plural(int((d+time.Minute-1)/time.Minute), "minute")
+}
