@@ -1,6 +1,7 @@
 package webauthn
 
 import (
+	"crypto/x509"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -93,8 +94,8 @@ const (
 	// anonymised one.
 	AttestationIndirect
 	// AttestationDirect asks for the authenticator's own statement. It is
-	// verified, and its type and format recorded, but not chained to a
-	// metadata service: it identifies a model, it is not a trust decision.
+	// verified, its type, format and trust recorded; it is a trust
+	// decision only when its chain leads to one of Config.AttestationRoots.
 	AttestationDirect
 )
 
@@ -149,8 +150,26 @@ type Config struct {
 	// SignCountRefuse.
 	SignCount SignCountPolicy
 	// Attestation is the attestation conveyance preference. Default
-	// AttestationNone.
+	// AttestationNone. With AttestationRoots set it must be
+	// AttestationDirect or AttestationIndirect: asked for none, browsers
+	// strip the statement, so no key could ever reach AAL3 and the roots
+	// would be dead configuration; New refuses that.
 	Attestation Attestation
+	// AttestationRoots are the trust anchors for attestation: the root
+	// certificates of the authenticator vendors (from their FIDO metadata
+	// statements) or of an enterprise attestation CA. A credential whose
+	// verified attestation statement chains to one of them at registration
+	// is recorded as attested (Credential.AttestationTrusted) and can reach
+	// AAL3; every other credential reaches AAL2 at most. Build it with
+	// [RootsFromPEM]. Nothing is fetched: the operator supplies the roots
+	// and updates them. Default nil: no credential reaches AAL3.
+	AttestationRoots *x509.CertPool
+	// RequireTrustedAttestation refuses, with [ErrAttestationUntrusted],
+	// the registration of a key whose attestation does not chain to
+	// AttestationRoots (for deployments that must issue hardware keys
+	// only). Default false: such keys are registered and reach AAL2 at
+	// most, so users are not locked out. Requires AttestationRoots.
+	RequireTrustedAttestation bool
 }
 
 // validate checks cfg, fills defaults and returns the origins normalised
@@ -184,6 +203,15 @@ func (cfg *Config) validate() ([]string, error) {
 		return nil, fmt.Errorf("%w: webauthn: unknown Attestation %d", factor.ErrConfig, cfg.Attestation)
 	case cfg.Timeout < 0 || cfg.Timeout > MaxTimeout:
 		return nil, fmt.Errorf("%w: webauthn: Timeout must be between 0 and %s", factor.ErrConfig, MaxTimeout)
+	}
+	if cfg.AttestationRoots != nil && !hasRoots(cfg.AttestationRoots) {
+		return nil, fmt.Errorf("%w: webauthn: AttestationRoots holds no certificate (leave it nil for none)", factor.ErrConfig)
+	}
+	if cfg.AttestationRoots != nil && cfg.Attestation == AttestationNone {
+		return nil, fmt.Errorf("%w: webauthn: AttestationRoots need Attestation set to AttestationDirect or AttestationIndirect; with AttestationNone browsers send no statement to check", factor.ErrConfig)
+	}
+	if cfg.RequireTrustedAttestation && cfg.AttestationRoots == nil {
+		return nil, fmt.Errorf("%w: webauthn: RequireTrustedAttestation needs AttestationRoots", factor.ErrConfig)
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
