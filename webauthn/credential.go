@@ -51,10 +51,10 @@ type Credential struct {
 	// Discoverable is the credProps "rk" output: whether the browser made
 	// a passkey. Nil when the browser did not say.
 	Discoverable *bool
-	// AttestationType is "none", "self", "basic_full", ...; AttestationFormat
-	// is "none", "packed", "tpm", ... as the authenticator sent it. A
-	// statement that did not verify is recorded with type "none" and
-	// AttestationInvalid set.
+	// AttestationType is "none", "basic_surrogate" (self attestation),
+	// "basic_full", "attca", ...; AttestationFormat is "none", "packed",
+	// "tpm", ... as the authenticator sent it. A statement that did not
+	// verify is recorded with type "none" and AttestationInvalid set.
 	AttestationType   string
 	AttestationFormat string
 	// AttestationTrusted is the trust decision made once, at registration:
