@@ -26,6 +26,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -164,7 +165,18 @@ func (a *app) keyRegister(w http.ResponseWriter, r *http.Request, u user, c *ses
 	if !a.sessionAfterEnrolment(w, r, u, c, res) {
 		return
 	}
-	redirect(w, r, "/?notice=key-added")
+	redirect(w, r, "/?notice="+keyNotice(res))
+}
+
+// keyNotice says which level the new key reached and why (webauthn.Credential.Level).
+func keyNotice(res *mfa.Result) string {
+	switch {
+	case res.AAL >= mfa.AAL3:
+		return "key-aal3"
+	case !slices.Contains(res.AMR, webauthn.AMRKey):
+		return "key-aal2"
+	}
+	return "key-added" // attested, but no user verification this time
 }
 
 // keyStepUp asks for a second factor before a key is added.
