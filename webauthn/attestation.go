@@ -60,11 +60,12 @@ var sanOID = asn1.ObjectIdentifier{2, 5, 29, 17}
 
 // trustedChain reports whether a verified attestation statement's
 // certificate chain (x5c: the attestation certificate first, then any
-// intermediates) leads to one of roots at now. Statements without x5c
-// (none, self, and formats that carry their chain elsewhere) are not
-// trusted.
-func trustedChain(obj *protocol.AttestationObject, roots *x509.CertPool, now time.Time) (bool, error) {
-	if roots == nil {
+// intermediates) leads at now to one of roots, or to the attestation
+// roots the metadata lists for the credential's model (aaguid). When it
+// does not, the error says why. Statements without x5c (none, self, and
+// formats that carry their chain elsewhere) are never trusted.
+func trustedChain(obj *protocol.AttestationObject, aaguid []byte, roots *x509.CertPool, mds models, now time.Time) (bool, error) {
+	if roots == nil && mds == nil {
 		return false, nil
 	}
 	raw, ok := obj.AttStatement["x5c"].([]any)
@@ -83,26 +84,43 @@ func trustedChain(obj *protocol.AttestationObject, roots *x509.CertPool, now tim
 		}
 		certs = append(certs, c)
 	}
-	leaf := certs[0]
 	if protocol.AttestationFormat(obj.Format) == protocol.AttestationFormatTPM {
-		c := *leaf
+		c := *certs[0]
 		c.UnhandledCriticalExtensions = slices.DeleteFunc(slices.Clone(c.UnhandledCriticalExtensions),
 			func(id asn1.ObjectIdentifier) bool { return id.Equal(sanOID) })
-		leaf = &c
+		certs[0] = &c
 	}
+	var errs []error
+	if roots != nil {
+		err := verifyChain(certs, roots, now)
+		if err == nil {
+			return true, nil
+		}
+		errs = append(errs, err)
+	}
+	if mds != nil {
+		err := mds.vouch(aaguid, certs, now)
+		if err == nil {
+			return true, nil
+		}
+		errs = append(errs, fmt.Errorf("metadata: %w", err))
+	}
+	return false, errors.Join(errs...)
+}
+
+// verifyChain verifies certs[0] through certs[1:] to roots at now.
+func verifyChain(certs []*x509.Certificate, roots *x509.CertPool, now time.Time) error {
 	inter := x509.NewCertPool()
 	for _, c := range certs[1:] {
 		inter.AddCert(c)
 	}
-	if _, err := leaf.Verify(x509.VerifyOptions{
+	_, err := certs[0].Verify(x509.VerifyOptions{
 		Roots: roots, Intermediates: inter, CurrentTime: now,
 		// Attestation certificates carry no TLS key usage; TPM AIK
 		// certificates carry one crypto/x509 does not know.
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
-	}); err != nil {
-		return false, err
-	}
-	return true, nil
+	})
+	return err
 }
 
 // hasRoots reports whether pool holds any certificate.

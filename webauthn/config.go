@@ -150,7 +150,7 @@ type Config struct {
 	// SignCountRefuse.
 	SignCount SignCountPolicy
 	// Attestation is the attestation conveyance preference. Default
-	// AttestationNone. With AttestationRoots set it must be
+	// AttestationNone. With AttestationRoots or MetadataBLOB set it must be
 	// AttestationDirect or AttestationIndirect: asked for none, browsers
 	// strip the statement, so no key could ever reach AAL3 and the roots
 	// would be dead configuration; New refuses that.
@@ -164,11 +164,26 @@ type Config struct {
 	// [RootsFromPEM]. Nothing is fetched: the operator supplies the roots
 	// and updates them. Default nil: no credential reaches AAL3.
 	AttestationRoots *x509.CertPool
+	// MetadataBLOB is a FIDO Metadata Service (MDS3) blob, the signed JWT
+	// the FIDO Alliance publishes, as the operator downloaded it (read it
+	// from a file; nothing is fetched, so refresh the file as its
+	// nextUpdate asks). New checks its signature chain to MetadataRoot.
+	// A credential is then also attested when its model (AAGUID) is
+	// listed, no status report in effect says it is compromised or
+	// revoked, its keyProtection includes hardware, tee or secure_element,
+	// and its x5c chain leads to the model's attestation roots. Default
+	// nil: no metadata.
+	MetadataBLOB []byte
+	// MetadataRoot is the root the blob's signing certificate must chain
+	// to. Default: the FIDO Alliance's MDS root (go-webauthn's
+	// metadata.ProductionMDSRoot).
+	MetadataRoot *x509.Certificate
 	// RequireTrustedAttestation refuses, with [ErrAttestationUntrusted],
 	// the registration of a key whose attestation does not chain to
-	// AttestationRoots (for deployments that must issue hardware keys
-	// only). Default false: such keys are registered and reach AAL2 at
-	// most, so users are not locked out. Requires AttestationRoots.
+	// AttestationRoots or MetadataBLOB (for deployments that must issue
+	// hardware keys only). Default false: such keys are registered and
+	// reach AAL2 at most, so users are not locked out. Requires
+	// AttestationRoots or MetadataBLOB.
 	RequireTrustedAttestation bool
 }
 
@@ -207,11 +222,15 @@ func (cfg *Config) validate() ([]string, error) {
 	if cfg.AttestationRoots != nil && !hasRoots(cfg.AttestationRoots) {
 		return nil, fmt.Errorf("%w: webauthn: AttestationRoots holds no certificate (leave it nil for none)", factor.ErrConfig)
 	}
-	if cfg.AttestationRoots != nil && cfg.Attestation == AttestationNone {
-		return nil, fmt.Errorf("%w: webauthn: AttestationRoots need Attestation set to AttestationDirect or AttestationIndirect; with AttestationNone browsers send no statement to check", factor.ErrConfig)
+	anchors := cfg.AttestationRoots != nil || cfg.MetadataBLOB != nil
+	if anchors && cfg.Attestation == AttestationNone {
+		return nil, fmt.Errorf("%w: webauthn: AttestationRoots and MetadataBLOB need Attestation set to AttestationDirect or AttestationIndirect; with AttestationNone browsers send no statement to check", factor.ErrConfig)
 	}
-	if cfg.RequireTrustedAttestation && cfg.AttestationRoots == nil {
-		return nil, fmt.Errorf("%w: webauthn: RequireTrustedAttestation needs AttestationRoots", factor.ErrConfig)
+	if cfg.RequireTrustedAttestation && !anchors {
+		return nil, fmt.Errorf("%w: webauthn: RequireTrustedAttestation needs AttestationRoots or MetadataBLOB", factor.ErrConfig)
+	}
+	if cfg.MetadataRoot != nil && cfg.MetadataBLOB == nil {
+		return nil, fmt.Errorf("%w: webauthn: MetadataRoot without MetadataBLOB", factor.ErrConfig)
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout

@@ -35,7 +35,8 @@
 // # Assurance
 //
 // Every match reports one RFC 8176 amr value for the key: "hwk" for a
-// credential whose attestation chained to [Config.AttestationRoots] at
+// credential whose attestation chained to [Config.AttestationRoots] (or
+// a model of [Config.MetadataBLOB]) at
 // registration (and that is not backup eligible), "pop" for every other
 // one; plus "user" when the authenticator verified the user (PIN or
 // biometric), plus "mfa" for a passkey sign-in, where that one credential
@@ -74,7 +75,8 @@
 //     enterprise attestation CA) names a model certified to keep its keys
 //     in hardware. So a credential reaches AAL3 only when, at
 //     registration, its statement verified and its x5c chain led to one
-//     of [Config.AttestationRoots] at the Verifier's time; the decision
+//     of [Config.AttestationRoots] (or a model of [Config.MetadataBLOB])
+//     at the Verifier's time; the decision
 //     is stored in the credential (Credential.AttestationTrusted) and
 //     applied at every sign-in, as statements are not sent again. It also
 //     needs user verification, no backup eligibility (a synced passkey's
@@ -97,8 +99,15 @@
 //     [AttestationNone] are refused by [New]: browsers would strip every
 //     statement. Only x5c chains are evaluated (packed, tpm, android-key,
 //     fido-u2f, apple); android-safetynet and compound statements never
-//     count as trusted. FIDO MDS3 blobs are not read: take the roots of
-//     the models you accept from their metadata statements instead.
+//     count as trusted.
+//   - A FIDO MDS3 blob ([Config.MetadataBLOB]) is an alternative anchor:
+//     New checks its signature chain to [Config.MetadataRoot] (the FIDO
+//     Alliance's root by default), and a key is attested when its model
+//     (AAGUID) is listed with no compromised or revoked status in effect,
+//     with keys kept in hardware, TEE or secure element, and its chain
+//     leads to the model's attestation roots. The blob is the operator's
+//     file: nothing is fetched (no x5u, CRL or OCSP), at registration,
+//     at sign-in or in New, so it is as current as the operator keeps it.
 //   - Every check of WebAuthn Level 3 §7.1 and §7.2 applies: client data
 //     type, challenge (32 random bytes from the Verifier's source, single
 //     use, bound to user and sign-in attempt, living [Config.Timeout], 5

@@ -62,6 +62,7 @@ var ErrSignCountRegressed = fmt.Errorf("%w: webauthn: signature counter did not 
 type Factor struct {
 	cfg Config
 	wa  *gowebauthn.WebAuthn
+	mds models // from Config.MetadataBLOB; nil without one
 }
 
 var (
@@ -92,7 +93,13 @@ func New(cfg Config) (*Factor, error) {
 		return nil, fmt.Errorf("%w: webauthn: %w", factor.ErrConfig, err)
 	}
 	cfg.Origins = origins
-	return &Factor{cfg: cfg, wa: wa}, nil
+	f := &Factor{cfg: cfg, wa: wa}
+	if cfg.MetadataBLOB != nil {
+		if f.mds, err = loadMetadata(cfg.MetadataBLOB, cfg.MetadataRoot); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
 }
 
 // Kind returns mfa.KindWebAuthn.
@@ -221,11 +228,11 @@ func (f *Factor) Register(_ context.Context, in factor.RegisterInput) (factor.En
 	}
 	trusted := false
 	if untrusted == nil {
-		switch ok, why := trustedChain(att, f.cfg.AttestationRoots, in.Now); {
+		switch ok, why := trustedChain(att, cred.Authenticator.AAGUID, f.cfg.AttestationRoots, f.mds, in.Now); {
 		case ok:
 			trusted = true
-		case f.cfg.AttestationRoots == nil:
-			untrusted = fmt.Errorf("%w (no attestation roots are configured)", ErrAttestationUntrusted)
+		case f.cfg.AttestationRoots == nil && f.mds == nil:
+			untrusted = fmt.Errorf("%w (no attestation roots or metadata are configured)", ErrAttestationUntrusted)
 		case format == string(protocol.AttestationFormatNone):
 			untrusted = fmt.Errorf("%w (the key sent no attestation)", ErrAttestationUntrusted)
 		default:
