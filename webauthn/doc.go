@@ -36,9 +36,9 @@
 //
 // Every match reports one RFC 8176 amr value for the key: "hwk" for a
 // credential whose attestation chained to [Config.AttestationRoots] (or
-// a model of [Config.MetadataBLOB]) at
-// registration (and that is not backup eligible), "pop" for every other
-// one; plus "user" when the authenticator verified the user (PIN or
+// to a model of [Config.MetadataBLOB]) at registration and that is not
+// backup eligible, "pop" for every other one; plus "user" when the
+// authenticator verified the user (PIN or
 // biometric), plus "mfa" for a passkey sign-in, where that one credential
 // was both factors. A sign-in with user verification reaches [mfa.AAL3]
 // only with an attested credential; otherwise, or without user
