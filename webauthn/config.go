@@ -1,6 +1,7 @@
 package webauthn
 
 import (
+	"crypto/x509"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -93,8 +94,8 @@ const (
 	// anonymised one.
 	AttestationIndirect
 	// AttestationDirect asks for the authenticator's own statement. It is
-	// verified, and its type and format recorded, but not chained to a
-	// metadata service: it identifies a model, it is not a trust decision.
+	// verified, its type, format and trust recorded; it is a trust
+	// decision only when its chain leads to one of Config.AttestationRoots.
 	AttestationDirect
 )
 
@@ -149,8 +150,41 @@ type Config struct {
 	// SignCountRefuse.
 	SignCount SignCountPolicy
 	// Attestation is the attestation conveyance preference. Default
-	// AttestationNone.
+	// AttestationNone. With AttestationRoots or MetadataBLOB set it must be
+	// AttestationDirect or AttestationIndirect: asked for none, browsers
+	// strip the statement, so no key could ever reach AAL3 and the roots
+	// would be dead configuration; New refuses that.
 	Attestation Attestation
+	// AttestationRoots are the trust anchors for attestation: the root
+	// certificates of the authenticator vendors (from their FIDO metadata
+	// statements) or of an enterprise attestation CA. A credential whose
+	// verified attestation statement chains to one of them at registration
+	// is recorded as attested (Credential.AttestationTrusted) and can reach
+	// AAL3; every other credential reaches AAL2 at most. Build it with
+	// [RootsFromPEM]. Nothing is fetched: the operator supplies the roots
+	// and updates them. Default nil: no credential reaches AAL3.
+	AttestationRoots *x509.CertPool
+	// MetadataBLOB is a FIDO Metadata Service (MDS3) blob, the signed JWT
+	// the FIDO Alliance publishes, as the operator downloaded it (read it
+	// from a file; nothing is fetched, so refresh the file as its
+	// nextUpdate asks). New checks its signature chain to MetadataRoot.
+	// A credential is then also attested when its model (AAGUID) is
+	// listed, no status report in effect says it is compromised or
+	// revoked, its keyProtection includes hardware, tee or secure_element,
+	// and its x5c chain leads to the model's attestation roots. Default
+	// nil: no metadata.
+	MetadataBLOB []byte
+	// MetadataRoot is the root the blob's signing certificate must chain
+	// to. Default: the FIDO Alliance's MDS root (go-webauthn's
+	// metadata.ProductionMDSRoot).
+	MetadataRoot *x509.Certificate
+	// RequireTrustedAttestation refuses, with [ErrAttestationUntrusted],
+	// the registration of a key whose attestation does not chain to
+	// AttestationRoots or MetadataBLOB (for deployments that must issue
+	// hardware keys only). Default false: such keys are registered and
+	// reach AAL2 at most, so users are not locked out. Requires
+	// AttestationRoots or MetadataBLOB.
+	RequireTrustedAttestation bool
 }
 
 // validate checks cfg, fills defaults and returns the origins normalised
@@ -184,6 +218,19 @@ func (cfg *Config) validate() ([]string, error) {
 		return nil, fmt.Errorf("%w: webauthn: unknown Attestation %d", factor.ErrConfig, cfg.Attestation)
 	case cfg.Timeout < 0 || cfg.Timeout > MaxTimeout:
 		return nil, fmt.Errorf("%w: webauthn: Timeout must be between 0 and %s", factor.ErrConfig, MaxTimeout)
+	}
+	if cfg.AttestationRoots != nil && !hasRoots(cfg.AttestationRoots) {
+		return nil, fmt.Errorf("%w: webauthn: AttestationRoots holds no certificate (leave it nil for none)", factor.ErrConfig)
+	}
+	anchors := cfg.AttestationRoots != nil || cfg.MetadataBLOB != nil
+	if anchors && cfg.Attestation == AttestationNone {
+		return nil, fmt.Errorf("%w: webauthn: AttestationRoots and MetadataBLOB need Attestation set to AttestationDirect or AttestationIndirect; with AttestationNone browsers send no statement to check", factor.ErrConfig)
+	}
+	if cfg.RequireTrustedAttestation && !anchors {
+		return nil, fmt.Errorf("%w: webauthn: RequireTrustedAttestation needs AttestationRoots or MetadataBLOB", factor.ErrConfig)
+	}
+	if cfg.MetadataRoot != nil && cfg.MetadataBLOB == nil {
+		return nil, fmt.Errorf("%w: webauthn: MetadataRoot without MetadataBLOB", factor.ErrConfig)
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout

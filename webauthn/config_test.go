@@ -1,6 +1,7 @@
 package webauthn_test
 
 import (
+	"crypto/x509"
 	"errors"
 	"testing"
 	"time"
@@ -24,6 +25,11 @@ func TestNewValidatesConfig(t *testing.T) {
 			RPID: "example.com", RPDisplayName: "Example", Origins: []string{"https://example.com"},
 			UserVerification: webauthn.UserVerificationRequired, ResidentKey: webauthn.ResidentKeyRequired,
 			Timeout: 10 * time.Minute, SignCount: webauthn.SignCountAcceptAndFlag, Attestation: webauthn.AttestationDirect,
+			AttestationRoots: vendorCA.Pool(), RequireTrustedAttestation: true,
+		}},
+		{"roots with indirect attestation", webauthn.Config{
+			RPID: "example.com", Origins: []string{"https://example.com"},
+			Attestation: webauthn.AttestationIndirect, AttestationRoots: vendorCA.Pool(),
 		}},
 	}
 	for _, tc := range good {
@@ -69,7 +75,16 @@ func TestNewValidatesConfig(t *testing.T) {
 		"unknown sign count policy": base(func(c *webauthn.Config) { c.SignCount = 2 }),
 		"unknown attestation":       base(func(c *webauthn.Config) { c.Attestation = 3 }),
 		"negative timeout":          base(func(c *webauthn.Config) { c.Timeout = -time.Second }),
-		"timeout above 10 minutes":  base(func(c *webauthn.Config) { c.Timeout = 11 * time.Minute }),
+		// Roots that no statement can reach: browsers strip it when asked
+		// for none.
+		"roots with attestation none": base(func(c *webauthn.Config) { c.AttestationRoots = vendorCA.Pool() }),
+		"an empty pool of roots": base(func(c *webauthn.Config) {
+			c.AttestationRoots, c.Attestation = x509.NewCertPool(), webauthn.AttestationDirect
+		}),
+		"trusted attestation required without roots": base(func(c *webauthn.Config) {
+			c.RequireTrustedAttestation, c.Attestation = true, webauthn.AttestationDirect
+		}),
+		"timeout above 10 minutes": base(func(c *webauthn.Config) { c.Timeout = 11 * time.Minute }),
 	}
 	for name, cfg := range bad {
 		t.Run(name, func(t *testing.T) {

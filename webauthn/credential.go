@@ -51,10 +51,21 @@ type Credential struct {
 	// Discoverable is the credProps "rk" output: whether the browser made
 	// a passkey. Nil when the browser did not say.
 	Discoverable *bool
-	// AttestationType is "none", "self", "basic_full", ...; AttestationFormat
-	// is "none", "packed", "tpm", ...
+	// AttestationType is "none", "basic_surrogate" (self attestation),
+	// "basic_full", "attca", ...; AttestationFormat is "none", "packed",
+	// "tpm", ... as the authenticator sent it. A statement that did not
+	// verify is recorded with type "none" and AttestationInvalid set.
 	AttestationType   string
 	AttestationFormat string
+	// AttestationTrusted is the trust decision made once, at registration:
+	// the attestation statement verified and its certificate chain led to
+	// one of Config.AttestationRoots. Only such a credential is evidence
+	// of a hardware authenticator: it reports "hwk" and can reach AAL3.
+	// Records stored before this field existed read as false.
+	AttestationTrusted bool
+	// AttestationInvalid records that the authenticator sent a statement
+	// that did not verify; the key was registered as unattested.
+	AttestationInvalid bool
 	// Attachment is "platform" or "cross-platform" when the browser said.
 	Attachment string
 	// CloneWarning is set when a signature counter regressed and
@@ -81,6 +92,10 @@ func CredentialOf(f store.Factor) (*Credential, error) {
 // AAGUID, AttestationType, AttestationFormat, Attachment, and the
 // transports as a uvarint count of such fields. Binary rather than JSON
 // because it is decoded on every sign-in.
+//
+// bitTrusted and bitInvalid came later, in bits that earlier records
+// always had clear (and earlier decoders refuse), so a record stored
+// before them reads as unattested: at most AAL2.
 const (
 	bitBE = 1 << iota
 	bitBS
@@ -88,6 +103,8 @@ const (
 	bitClone
 	bitRKKnown
 	bitRK
+	bitTrusted
+	bitInvalid
 )
 
 // maxField bounds any one field of a record (a COSE RSA-4096 key is about
@@ -103,7 +120,8 @@ func (c *Credential) encode() ([]byte, error) {
 		on  bool
 		bit byte
 	}{{c.BackupEligible, bitBE}, {c.BackupState, bitBS}, {c.UserVerified, bitUV}, {c.CloneWarning, bitClone},
-		{c.Discoverable != nil, bitRKKnown}, {c.Discoverable != nil && *c.Discoverable, bitRK}} {
+		{c.Discoverable != nil, bitRKKnown}, {c.Discoverable != nil && *c.Discoverable, bitRK},
+		{c.AttestationTrusted, bitTrusted}, {c.AttestationInvalid, bitInvalid}} {
 		if f.on {
 			bits |= f.bit
 		}
@@ -151,6 +169,7 @@ func decodeCredential(data []byte) (*Credential, error) {
 	c := &Credential{
 		BackupEligible: bits&bitBE != 0, BackupState: bits&bitBS != 0,
 		UserVerified: bits&bitUV != 0, CloneWarning: bits&bitClone != 0,
+		AttestationTrusted: bits&bitTrusted != 0, AttestationInvalid: bits&bitInvalid != 0,
 	}
 	if bits&bitRKKnown != 0 {
 		rk := bits&bitRK != 0
@@ -177,7 +196,7 @@ func decodeCredential(data []byte) (*Credential, error) {
 		}
 		c.Transports = append(c.Transports, string(f))
 	}
-	if len(rest) != 0 || bits>>6 != 0 || len(c.ID) == 0 || len(c.ID) > MaxCredentialIDLen || len(c.PublicKey) == 0 || len(c.UserHandle) == 0 {
+	if len(rest) != 0 || (c.AttestationTrusted && c.AttestationInvalid) || len(c.ID) == 0 || len(c.ID) > MaxCredentialIDLen || len(c.PublicKey) == 0 || len(c.UserHandle) == 0 {
 		return nil, errRecord
 	}
 	return c, nil

@@ -34,23 +34,25 @@
 //
 // # Assurance
 //
-// Every match reports the RFC 8176 amr value "hwk", plus "user" when the
-// authenticator verified the user (PIN or biometric), plus "mfa" for a
-// passkey sign-in, where that one credential was both factors. With user
-// verification a credential reaches [mfa.AAL3]; without it, or when the
-// credential is backup eligible (a synced passkey, whose key can leave the
-// device: NIST SP 800-63B-4 caps such authenticators at AAL2), or once the
-// credential has been flagged for a sign-count regression (it may be a
-// clone), [mfa.AAL2].
-// Attestation is not chained to a metadata service, so AAL3 rests on the
-// authenticator's own flags; a deployment that must prove hardware keys
-// checks the AAGUID against its allow-list.
+// Every match reports one RFC 8176 amr value for the key: "hwk" for a
+// credential whose attestation chained to [Config.AttestationRoots] (or
+// to a model of [Config.MetadataBLOB]) at registration and that is not
+// backup eligible, "pop" for every other one; plus "user" when the
+// authenticator verified the user (PIN or
+// biometric), plus "mfa" for a passkey sign-in, where that one credential
+// was both factors. A sign-in with user verification reaches [mfa.AAL3]
+// only with an attested credential; otherwise, or without user
+// verification, [mfa.AAL2]. [Credential.Level] says which level a
+// credential can reach and why. See Security for the reasons.
 //
 // # Storage
 //
 // store.Factor.Data holds the [Credential] record (ID, COSE public key,
-// user handle, AAGUID, transports, BE, BS and UV flags, attestation type and
-// format) in a compact binary encoding read by [CredentialOf]. Nothing in
+// user handle, AAGUID, transports, BE, BS and UV flags, attestation type,
+// format and trust) in a compact binary encoding read by [CredentialOf].
+// Records stored before the attestation trust was recorded read as not
+// attested (AAL2 at most); decoders older than it refuse records of
+// attested keys, so upgrade every instance before trusting any root. Nothing in
 // it is secret, so the factor has no sealed Secret. The signature counter
 // is store.Factor.Counter, which the Verifier moves with a compare-and-set.
 // store.Factor.Lookup is [Lookup] of the credential ID: a fixed 43-byte
@@ -63,6 +65,49 @@
 //
 // # Security
 //
+//   - AAL3 needs evidence of hardware. NIST SP 800-63B requires an AAL3
+//     authenticator to be hardware-protected and a verifier cannot see
+//     that from a key's flags: a software or virtual authenticator (such
+//     as Chromium's, used in browser tests) sets UV and clears BE like a
+//     security key. Attestation is the evidence: a statement signed by an
+//     attestation key whose certificate chains to a root the operator
+//     trusts (the vendor roots from FIDO metadata statements, or an
+//     enterprise attestation CA) names a model certified to keep its keys
+//     in hardware. So a credential reaches AAL3 only when, at
+//     registration, its statement verified and its x5c chain led to one
+//     of [Config.AttestationRoots] (or a model of [Config.MetadataBLOB])
+//     at the Verifier's time; the decision
+//     is stored in the credential (Credential.AttestationTrusted) and
+//     applied at every sign-in, as statements are not sent again. It also
+//     needs user verification, no backup eligibility (a synced passkey's
+//     key can leave the device; 800-63B-4 caps it at AAL2) and no clone
+//     warning. Nothing is fetched from a network: the roots are what the
+//     operator configured.
+//   - amr: "hwk" means proof of possession of a hardware-secured key, a
+//     claim only an attested credential supports. Any other credential
+//     reports "pop" (RFC 8176: proof of possession of a key, unspecified
+//     whether hardware- or software-secured) rather than "swk": an
+//     unattested key may well sit in a security key, so calling it
+//     software-secured would be a claim of its own, and "pop" says exactly
+//     what is known.
+//   - Keys without trusted attestation ("none", self attestation, a chain
+//     to an unconfigured root, or a statement that does not verify) are
+//     registered at AAL2 so users are not locked out, and the result is
+//     recorded (AttestationTrusted, AttestationInvalid, AttestationType,
+//     AttestationFormat, AAGUID). [Config.RequireTrustedAttestation]
+//     refuses them instead, with [ErrAttestationUntrusted]. Roots with
+//     [AttestationNone] are refused by [New]: browsers would strip every
+//     statement. Only x5c chains are evaluated (packed, tpm, android-key,
+//     fido-u2f, apple); android-safetynet and compound statements never
+//     count as trusted.
+//   - A FIDO MDS3 blob ([Config.MetadataBLOB]) is an alternative anchor:
+//     New checks its signature chain to [Config.MetadataRoot] (the FIDO
+//     Alliance's root by default), and a key is attested when its model
+//     (AAGUID) is listed with no compromised or revoked status in effect,
+//     with keys kept in hardware, TEE or secure element, and its chain
+//     leads to the model's attestation roots. The blob is the operator's
+//     file: nothing is fetched (no x5u, CRL or OCSP), at registration,
+//     at sign-in or in New, so it is as current as the operator keeps it.
 //   - Every check of WebAuthn Level 3 §7.1 and §7.2 applies: client data
 //     type, challenge (32 random bytes from the Verifier's source, single
 //     use, bound to user and sign-in attempt, living [Config.Timeout], 5

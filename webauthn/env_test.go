@@ -52,6 +52,16 @@ type env struct {
 
 var hashKey = bytes.Repeat([]byte{7}, 32)
 
+// vendorCA is the attestation CA of the tests' hardware key vendor; trusted
+// configures a Factor that trusts it.
+var vendorCA = testkit.NewAttestationCA("mfa test vendor")
+
+// trusted is the options of an environment whose Factor trusts vendorCA's
+// root and asks for direct attestation.
+var trusted = options{factor: func(c *webauthn.Config) {
+	c.AttestationRoots, c.Attestation = vendorCA.Pool(), webauthn.AttestationDirect
+}}
+
 type options struct {
 	factor   func(*webauthn.Config)
 	verifier func(*mfa.Config)

@@ -72,8 +72,10 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
+	// No attestation roots are configured, so nothing shows the key is
+	// hardware: "pop", not "hwk", and AAL2 (Config.AttestationRoots).
 	fmt.Println("signed in:", res.UserID, res.AMR, "AAL", res.AAL)
 	// Output:
 	// register with example.com for alice@example.com
-	// signed in: user-42 [hwk user mfa] AAL 3
+	// signed in: user-42 [pop user mfa] AAL 2
 }

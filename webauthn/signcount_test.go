@@ -58,11 +58,11 @@ func TestSignCount(t *testing.T) {
 	}
 }
 
-// A key flagged for a sign-count regression no longer reaches AAL3, then
-// or later: it may be a clone.
+// An attested key flagged for a sign-count regression no longer reaches
+// AAL3 nor reports "hwk", then or later: it may be a clone.
 func TestFlaggedKeyCappedAtAAL2(t *testing.T) {
-	e := newEnv(t, options{factor: func(c *webauthn.Config) { c.SignCount = webauthn.SignCountAcceptAndFlag }})
-	a := testkit.NewAuthenticator(origin, testkit.FlagUV)
+	e := newEnv(t, trusted, options{factor: func(c *webauthn.Config) { c.SignCount = webauthn.SignCountAcceptAndFlag }})
+	a := testkit.NewAuthenticator(origin, testkit.FlagUV).Attested(vendorCA)
 	a.Count = 5
 	fid := e.register(t, "alice", a)
 	for i, count := range []uint32{6, 4, 9} {
@@ -71,12 +71,12 @@ func TestFlaggedKeyCappedAtAAL2(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := mfa.AAL2
+		want, amr := mfa.AAL2, "pop"
 		if i == 0 {
-			want = mfa.AAL3 // before the regression
+			want, amr = mfa.AAL3, "hwk" // before the regression
 		}
-		if res.AAL != want {
-			t.Fatalf("use %d (count %d): AAL %d, want %d", i+1, count, res.AAL, want)
+		if res.AAL != want || res.AMR[0] != amr {
+			t.Fatalf("use %d (count %d): AAL %d, amr %v; want %d, %s", i+1, count, res.AAL, res.AMR, want, amr)
 		}
 	}
 }

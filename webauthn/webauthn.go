@@ -19,9 +19,14 @@ import (
 
 // AMR values (RFC 8176) a match reports.
 const (
-	// AMRKey is reported for every WebAuthn match: proof of possession of
-	// a key held by an authenticator.
+	// AMRKey is reported for a match with a credential whose attestation
+	// chained to a configured root at registration (and that cannot be
+	// synced): proof of possession of a hardware-secured key.
 	AMRKey = "hwk"
+	// AMRProofOfPossession is reported instead of AMRKey for every other
+	// credential: proof of possession of a key whose protection, hardware
+	// or software, nothing attested (RFC 8176 "pop").
+	AMRProofOfPossession = "pop"
 	// AMRUserVerified is added when the authenticator verified the user
 	// (PIN or biometric), as the issue this package implements asks.
 	AMRUserVerified = "user"
@@ -57,6 +62,7 @@ var ErrSignCountRegressed = fmt.Errorf("%w: webauthn: signature counter did not 
 type Factor struct {
 	cfg Config
 	wa  *gowebauthn.WebAuthn
+	mds models // from Config.MetadataBLOB; nil without one
 }
 
 var (
@@ -87,7 +93,13 @@ func New(cfg Config) (*Factor, error) {
 		return nil, fmt.Errorf("%w: webauthn: %w", factor.ErrConfig, err)
 	}
 	cfg.Origins = origins
-	return &Factor{cfg: cfg, wa: wa}, nil
+	f := &Factor{cfg: cfg, wa: wa}
+	if cfg.MetadataBLOB != nil {
+		if f.mds, err = loadMetadata(cfg.MetadataBLOB, cfg.MetadataRoot); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
 }
 
 // Kind returns mfa.KindWebAuthn.
@@ -191,9 +203,44 @@ func (f *Factor) Register(_ context.Context, in factor.RegisterInput) (factor.En
 	if err := checkChallenge(session, parsed.Response.CollectedClientData.Challenge); err != nil {
 		return factor.Enrolled{}, err
 	}
+	att := &parsed.Response.AttestationObject
+	format := att.Format
 	cred, err := f.wa.CreateCredential(&account{handle: session.UserID}, *session, parsed)
+	var (
+		untrusted error // why the attestation is not evidence of hardware
+		invalid   bool  // a statement was sent and did not verify
+	)
+	if err != nil && format != string(protocol.AttestationFormatNone) {
+		// Was it only the statement? Check the rest as if none had been
+		// sent: a key whose statement does not verify is still the key
+		// the browser saw created, as with "none", and is registered as
+		// unattested rather than locking its user out.
+		bare := *parsed
+		bare.Response.AttestationObject.Format = string(protocol.AttestationFormatNone)
+		bare.Response.AttestationObject.AttStatement, bare.Response.AttestationObject.SubStatements = nil, nil
+		if c, err2 := f.wa.CreateCredential(&account{handle: session.UserID}, *session, &bare); err2 == nil {
+			untrusted = refusal(ErrAttestationUntrusted, "the attestation statement did not verify", err)
+			cred, err, invalid = c, nil, true
+		}
+	}
 	if err != nil {
 		return factor.Enrolled{}, refusal(factor.ErrWrongCode, "registration refused", err)
+	}
+	trusted := false
+	if untrusted == nil {
+		switch ok, why := trustedChain(att, cred.Authenticator.AAGUID, f.cfg.AttestationRoots, f.mds, in.Now); {
+		case ok:
+			trusted = true
+		case f.cfg.AttestationRoots == nil && f.mds == nil:
+			untrusted = fmt.Errorf("%w (no attestation roots or metadata are configured)", ErrAttestationUntrusted)
+		case format == string(protocol.AttestationFormatNone):
+			untrusted = fmt.Errorf("%w (the key sent no attestation)", ErrAttestationUntrusted)
+		default:
+			untrusted = fmt.Errorf("%w (%s attestation, type %s: %v)", ErrAttestationUntrusted, format, att.Type, why)
+		}
+	}
+	if !trusted && f.cfg.RequireTrustedAttestation {
+		return factor.Enrolled{}, untrusted
 	}
 	if len(cred.ID) == 0 || len(cred.ID) > MaxCredentialIDLen {
 		return factor.Enrolled{}, fmt.Errorf("%w: webauthn: credential ID of %d bytes", factor.ErrMalformedResponse, len(cred.ID))
@@ -202,17 +249,19 @@ func (f *Factor) Register(_ context.Context, in factor.RegisterInput) (factor.En
 		return factor.Enrolled{}, fmt.Errorf("%w: webauthn: more than %d transports", factor.ErrMalformedResponse, maxTransports)
 	}
 	rec := Credential{
-		ID:                cred.ID,
-		PublicKey:         cred.PublicKey,
-		UserHandle:        session.UserID,
-		AAGUID:            cred.Authenticator.AAGUID,
-		BackupEligible:    cred.Flags.BackupEligible,
-		BackupState:       cred.Flags.BackupState,
-		UserVerified:      cred.Flags.UserVerified,
-		Discoverable:      cred.Extensions.RK,
-		AttestationType:   cred.AttestationType,
-		AttestationFormat: cred.AttestationFormat,
-		Attachment:        string(cred.Authenticator.Attachment),
+		ID:                 cred.ID,
+		PublicKey:          cred.PublicKey,
+		UserHandle:         session.UserID,
+		AAGUID:             cred.Authenticator.AAGUID,
+		BackupEligible:     cred.Flags.BackupEligible,
+		BackupState:        cred.Flags.BackupState,
+		UserVerified:       cred.Flags.UserVerified,
+		Discoverable:       cred.Extensions.RK,
+		AttestationType:    cred.AttestationType,
+		AttestationFormat:  format,
+		AttestationTrusted: trusted,
+		AttestationInvalid: invalid,
+		Attachment:         string(cred.Authenticator.Attachment),
 	}
 	for _, t := range cred.Transport {
 		rec.Transports = append(rec.Transports, string(t))
@@ -221,7 +270,7 @@ func (f *Factor) Register(_ context.Context, in factor.RegisterInput) (factor.En
 	if err != nil {
 		return factor.Enrolled{}, fmt.Errorf("webauthn: encode credential: %w", err)
 	}
-	amr, aal := assurance(cred.Flags.UserVerified, cred.Flags.BackupEligible, false)
+	amr, aal := rec.assurance(cred.Flags.UserVerified, false)
 	return factor.Enrolled{Data: data, Lookup: Lookup(cred.ID), Counter: int64(cred.Authenticator.SignCount), AMR: amr, AAL: aal}, nil
 }
 
@@ -376,7 +425,6 @@ func (f *Factor) Verify(_ context.Context, in factor.VerifyInput) (factor.Match,
 	}
 
 	m := factor.Match{Counter: int64(stored), Remaining: -1}
-	m.AMR, m.AAL = assurance(uv, rec.BackupEligible, passkey)
 	next := *rec
 	count := parsed.Response.AuthenticatorData.Counter
 	switch {
@@ -388,11 +436,9 @@ func (f *Factor) Verify(_ context.Context, in factor.VerifyInput) (factor.Match,
 	default:
 		return factor.Match{Notes: []factor.EventType{factor.EventSignCountRegressed}}, fmt.Errorf("%w (stored %d, presented %d)", ErrSignCountRegressed, stored, count)
 	}
-	if next.CloneWarning && m.AAL > factor.AAL2 {
-		// A key that may have been cloned is no longer proof of a single
-		// hardware authenticator.
-		m.AAL = factor.AAL2
-	}
+	// A key that may have been cloned is no longer proof of a single
+	// hardware authenticator: next carries the flag.
+	m.AMR, m.AAL = next.assurance(uv, passkey)
 	next.BackupState = flags.HasBackupState()
 	next.UserVerified = rec.UserVerified || uv
 	if next.BackupState != rec.BackupState || next.UserVerified != rec.UserVerified || next.CloneWarning != rec.CloneWarning {
@@ -403,22 +449,45 @@ func (f *Factor) Verify(_ context.Context, in factor.VerifyInput) (factor.Match,
 	return m, nil
 }
 
-// assurance is what a use of a credential proves: possession of the key,
-// and with user verification a second factor on the authenticator. A
-// backup-eligible (synced) credential's key can leave the device, and NIST
-// SP 800-63B-4 caps such authenticators at AAL2.
-func assurance(uv, backupEligible, passkey bool) ([]string, factor.AAL) {
-	amr, aal := []string{AMRKey}, factor.AAL2
+// assurance is what a use of the credential proves: possession of the key,
+// and with user verification (uv) a second factor on the authenticator.
+// See [Credential.Level] for the cap.
+func (c *Credential) assurance(uv, passkey bool) ([]string, factor.AAL) {
+	most, _ := c.Level()
+	amr, aal := []string{AMRProofOfPossession}, factor.AAL2
+	if most == factor.AAL3 {
+		amr[0] = AMRKey
+	}
 	if uv {
 		amr = append(amr, AMRUserVerified)
-		if !backupEligible {
-			aal = factor.AAL3
-		}
+		aal = most
 		if passkey {
 			amr = append(amr, AMRMultiFactor)
 		}
 	}
 	return amr, aal
+}
+
+// Level returns the highest assurance level a sign-in with the credential
+// can reach (with user verification; without it, AAL2) and why, in a
+// sentence an application may show. AAL3 needs all of:
+//   - an attestation that chained to Config.AttestationRoots at
+//     registration (AttestationTrusted): NIST SP 800-63B asks AAL3
+//     authenticators to be hardware-protected, and only attestation is
+//     evidence of that;
+//   - no backup eligibility: a synced passkey's key can leave the device,
+//     and NIST SP 800-63B-4 caps such authenticators at AAL2;
+//   - no clone warning: a key whose counter regressed may be a copy.
+func (c *Credential) Level() (factor.AAL, string) {
+	switch {
+	case !c.AttestationTrusted:
+		return factor.AAL2, "the key gave no attestation that chains to a configured trust anchor"
+	case c.BackupEligible:
+		return factor.AAL2, "the key can be synced to other devices (a synced passkey)"
+	case c.CloneWarning:
+		return factor.AAL2, "the key's signature counter went backwards, so it may be a copy"
+	}
+	return factor.AAL3, "the key's attestation chains to a configured trust anchor; with user verification it is a hardware-protected multi-factor authenticator"
 }
 
 func containsID(ids [][]byte, id []byte) bool {

@@ -15,22 +15,35 @@ import (
 	"github.com/mfakit/mfa/webauthn"
 )
 
+// TestSecondFactorSignIn runs in an environment that trusts vendorCA: only
+// a key attested by it, with user verification and not synced, reaches
+// AAL3 and reports "hwk"; an unattested key (as a virtual authenticator
+// is) reports "pop" and reaches AAL2 at most.
 func TestSecondFactorSignIn(t *testing.T) {
 	cases := []struct {
-		name   string
-		flags  byte
-		amr    []string
-		aal    mfa.AAL
-		synced bool
+		name     string
+		flags    byte
+		attested bool
+		amr      []string
+		aal      mfa.AAL
+		synced   bool
 	}{
-		{"security key, presence only", 0, []string{"hwk"}, mfa.AAL2, false},
-		{"security key with PIN", testkit.FlagUV, []string{"hwk", "user"}, mfa.AAL3, false},
-		{"synced passkey with biometric", testkit.FlagUV | testkit.FlagBE | testkit.FlagBS, []string{"hwk", "user"}, mfa.AAL2, true},
+		{"security key, presence only", 0, false, []string{"pop"}, mfa.AAL2, false},
+		{"security key with PIN, no attestation", testkit.FlagUV, false, []string{"pop", "user"}, mfa.AAL2, false},
+		{"synced passkey with biometric", testkit.FlagUV | testkit.FlagBE | testkit.FlagBS, false, []string{"pop", "user"}, mfa.AAL2, true},
+		{"attested security key, presence only", 0, true, []string{"hwk"}, mfa.AAL2, false},
+		{"attested security key with PIN", testkit.FlagUV, true, []string{"hwk", "user"}, mfa.AAL3, false},
+		{"attested synced passkey", testkit.FlagUV | testkit.FlagBE | testkit.FlagBS, true, []string{"pop", "user"}, mfa.AAL2, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t)
+			e := newEnv(t, trusted)
 			a := testkit.NewAuthenticator(origin, tc.flags)
+			attType := "none"
+			if tc.attested {
+				a.Attested(vendorCA)
+				attType = "basic_full"
+			}
 			a.Count = 10
 			reg := e.confirm(t, "alice", a)
 			fid := reg.FactorID
@@ -42,7 +55,7 @@ func TestSecondFactorSignIn(t *testing.T) {
 			cred := e.credential(t, "alice", fid)
 			if rec.Lookup != webauthn.Lookup(a.ID) || rec.Counter != 10 || !bytes.Equal(cred.ID, a.ID) ||
 				cred.BackupEligible != tc.synced || cred.BackupState != tc.synced || cred.SignCount != 10 ||
-				!slices.Equal(cred.Transports, []string{"usb", "nfc"}) || cred.AttestationType != "none" ||
+				!slices.Equal(cred.Transports, []string{"usb", "nfc"}) || cred.AttestationType != attType || cred.AttestationTrusted != tc.attested ||
 				cred.Discoverable == nil || !*cred.Discoverable || len(cred.UserHandle) != 32 {
 				t.Fatalf("stored record = %+v, credential %+v", rec, cred)
 			}
@@ -130,11 +143,14 @@ func TestAssertionOptions(t *testing.T) {
 	}
 }
 
+// TestPasskeySignIn: alice's passkey is an attested hardware key (AAL3),
+// bob's is unattested, as a virtual authenticator's is (AAL2).
 func TestPasskeySignIn(t *testing.T) {
-	e := newEnv(t)
-	a := testkit.NewAuthenticator(origin, testkit.FlagUV)
+	e := newEnv(t, trusted)
+	a := testkit.NewAuthenticator(origin, testkit.FlagUV).Attested(vendorCA)
 	fid := e.register(t, "alice", a)
-	e.register(t, "bob", testkit.NewAuthenticator(origin, testkit.FlagUV))
+	b := testkit.NewAuthenticator(origin, testkit.FlagUV)
+	e.register(t, "bob", b)
 
 	chID, opts := e.challenge(t, "", "", "login-1")
 	res, err := e.verify("", chID, "login-1", a.Get(opts))
@@ -143,6 +159,13 @@ func TestPasskeySignIn(t *testing.T) {
 	}
 	if res.UserID != "alice" || res.FactorID != fid || !slices.Equal(res.AMR, []string{"hwk", "user", "mfa"}) || res.AAL != mfa.AAL3 {
 		t.Fatalf("result = %+v", res)
+	}
+	chID, opts = e.challenge(t, "", "", "login-1")
+	if res, err = e.verify("", chID, "login-1", b.Get(opts)); err != nil {
+		t.Fatal(err)
+	}
+	if res.UserID != "bob" || !slices.Equal(res.AMR, []string{"pop", "user", "mfa"}) || res.AAL != mfa.AAL2 {
+		t.Fatalf("unattested passkey: result = %+v", res)
 	}
 
 	bad := []struct {

@@ -16,6 +16,8 @@ var notices = map[string]string{
 	"removed":     "The factor was removed.",
 	"totp-added":  "Your authenticator app is set up.",
 	"key-added":   "Your security key or passkey is registered.",
+	"key-aal2":    "Your security key or passkey is registered. AAL2: the key gave no attestation that chains to a configured trust anchor.",
+	"key-aal3":    "Your security key or passkey is registered. AAL3: its attestation chains to a configured trust anchor.",
 	"key-step-up": "Confirmed. Now add your security key or passkey.",
 	"backup-used": "You signed in with a backup code. Each code works once; replace the set when you run low.",
 }

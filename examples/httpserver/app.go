@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"embed"
 	"fmt"
 	"html/template"
@@ -73,6 +74,9 @@ type appConfig struct {
 	// on localhost.
 	url string
 	log *slog.Logger
+	// attestationRoots: keys whose attestation chains to one of these
+	// reach AAL3; nil: every key reaches AAL2 at most.
+	attestationRoots *x509.CertPool
 }
 
 // newApp wires the Verifier (TOTP, backup codes), the session Manager and
@@ -108,7 +112,7 @@ func newApp(cfg appConfig) (*app, error) {
 		return nil, err
 	}
 	factors := []mfa.Factor{tf, codes}
-	if wa, err := newWebAuthn(cfg.url); err != nil {
+	if wa, err := newWebAuthn(cfg.url, cfg.attestationRoots); err != nil {
 		cfg.log.Warn("security keys and passkeys are off: WebAuthn needs https or http://localhost", "url", cfg.url, "err", err)
 	} else {
 		factors, a.keys = append(factors, wa), true

@@ -144,7 +144,7 @@ func TestBrowserPasskeys(t *testing.T) {
 
 	step("register a passkey", chromedp.Click(chromedp.CSS("#add-key")))
 	text := page("the passkey is registered", "Your security key or passkey is registered.")
-	if !strings.Contains(text, "hwk") || !strings.Contains(text, "Security key") {
+	if !strings.Contains(text, "pop") || !strings.Contains(text, "Security key") {
 		t.Fatalf("account page after registration:\n%s", text)
 	}
 
@@ -154,8 +154,8 @@ func TestBrowserPasskeys(t *testing.T) {
 	step("open the sign-in page", chromedp.Navigate(site+"/signin"))
 	step("sign in with the passkey alone", chromedp.Click(chromedp.CSS("#passkey-signin")))
 	text = page("signed in", "Your account")
-	if !strings.Contains(text, "hwk user mfa") {
-		t.Fatalf("account page after passkey sign-in lacks amr hwk user mfa:\n%s", text)
+	if !strings.Contains(text, "pop user mfa") {
+		t.Fatalf("account page after passkey sign-in lacks amr pop user mfa:\n%s", text)
 	}
 
 	// A second key is another authenticator: the first would refuse to

@@ -67,7 +67,7 @@ func startApp(t *testing.T) (*app, *httptest.Server, *testkit.Clock) {
 		t.Fatal(err)
 	}
 	a, err := newApp(appConfig{keys: k, store: memstore.New(), users: newMemUsers(), url: "http://localhost:8080",
-		log: slog.New(slog.NewTextHandler(t.Output(), nil))})
+		log: slog.New(slog.NewTextHandler(t.Output(), nil)), attestationRoots: testCA.Pool()})
 	if err != nil {
 		t.Fatal(err)
 	}

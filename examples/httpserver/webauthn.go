@@ -21,11 +21,13 @@ package main
 
 import (
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,16 +67,22 @@ func (a *app) passkeyCookieName() string {
 // is its host name and the only allowed origin is the URL itself. It fails
 // for a URL that WebAuthn cannot serve (an IP address, plain http other
 // than localhost); newApp then leaves keys out.
-func newWebAuthn(appURL string) (*webauthn.Factor, error) {
+func newWebAuthn(appURL string, roots *x509.CertPool) (*webauthn.Factor, error) {
 	u, err := url.Parse(appURL)
 	if err != nil {
 		return nil, err
 	}
-	return webauthn.New(webauthn.Config{
+	cfg := webauthn.Config{
 		RPID:          u.Hostname(),
 		RPDisplayName: "mfa example",
 		Origins:       []string{u.Scheme + "://" + u.Host},
-	})
+	}
+	if roots != nil {
+		// Ask for the key's own statement only when it can be checked:
+		// otherwise it costs the user privacy and proves nothing.
+		cfg.Attestation, cfg.AttestationRoots = webauthn.AttestationDirect, roots
+	}
+	return webauthn.New(cfg)
 }
 
 // webauthnRoutes adds the routes of this file; none when keys are off.
@@ -163,7 +171,18 @@ func (a *app) keyRegister(w http.ResponseWriter, r *http.Request, u user, c *ses
 	if !a.sessionAfterEnrolment(w, r, u, c, res) {
 		return
 	}
-	redirect(w, r, "/?notice=key-added")
+	redirect(w, r, "/?notice="+keyNotice(res))
+}
+
+// keyNotice says which level the new key reached and why (webauthn.Credential.Level).
+func keyNotice(res *mfa.Result) string {
+	switch {
+	case res.AAL >= mfa.AAL3:
+		return "key-aal3"
+	case !slices.Contains(res.AMR, webauthn.AMRKey):
+		return "key-aal2"
+	}
+	return "key-added" // attested, but no user verification this time
 }
 
 // keyStepUp asks for a second factor before a key is added.

@@ -17,6 +17,9 @@ import (
 	"github.com/mfakit/mfa/store/memstore"
 )
 
+// testCA is the vendor of newTestKey's keys, which startApp's app trusts.
+var testCA = testkit.NewAttestationCA("example test vendor")
+
 // The origin startApp's app serves: what a browser would report.
 const appOrigin = "http://localhost:8080"
 
@@ -26,7 +29,7 @@ const appOrigin = "http://localhost:8080"
 // with testkit.FlagBE|testkit.FlagBS a synced passkey (AAL2). The key
 // counts its signatures.
 func newTestKey(flags byte) *testkit.Authenticator {
-	k := testkit.NewAuthenticator(appOrigin, flags)
+	k := testkit.NewAuthenticator(appOrigin, flags).Attested(testCA)
 	k.Count = 1
 	return k
 }

@@ -26,9 +26,10 @@ const (
 var b64 = base64.RawURLEncoding
 
 // Authenticator is a software WebAuthn authenticator with one ES256
-// credential, "none" attestation and a browser's client data: enough to
-// produce real registration and assertion responses. Tests may read and
-// set its exported fields between ceremonies.
+// credential, "none" attestation unless told otherwise, and a browser's
+// client data: enough to produce real registration and assertion
+// responses. Tests may read and set its exported fields between
+// ceremonies.
 type Authenticator struct {
 	Origin string // the page's origin the browser reports
 	ID     []byte // credential ID
@@ -36,14 +37,31 @@ type Authenticator struct {
 	Flags  byte   // extra flags on every response: FlagUV, FlagBE, FlagBS
 	Handle []byte // user handle stored at registration (a passkey)
 
+	// Statement is the attestation Create sends: StatementNone (the zero
+	// value), StatementSelf, or StatementPacked, which CA signs.
+	Statement Statement
+	CA        *AttestationCA
+
 	key    *ecdsa.PrivateKey
 	aaguid [16]byte
 }
 
+// testAAGUID is the AAGUID every Authenticator reports and every
+// AttestationCA's certificate names.
+var testAAGUID = [16]byte([]byte("mfa-test-authnr!"))
+
+// Attested returns a with packed attestation from ca: a hardware key whose
+// model a relying party that trusts ca can verify.
+func (a *Authenticator) Attested(ca *AttestationCA) *Authenticator {
+	a.Statement, a.CA = StatementPacked, ca
+	return a
+}
+
 // NewAuthenticator returns an authenticator with a fresh key and a random
 // 32-byte credential ID that answers for origin, adding flags to every
-// response: FlagUV alone is a security key with a PIN (AAL3), with
-// FlagBE|FlagBS a synced passkey (AAL2).
+// response: FlagUV alone is a security key with a PIN (AAL3 once its
+// attestation is trusted, see Attested), with FlagBE|FlagBS a synced
+// passkey (AAL2).
 func NewAuthenticator(origin string, flags byte) *Authenticator {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -53,7 +71,7 @@ func NewAuthenticator(origin string, flags byte) *Authenticator {
 	if _, err := rand.Read(a.ID); err != nil {
 		panic(err)
 	}
-	copy(a.aaguid[:], "mfa-test-authnr!")
+	a.aaguid = testAAGUID
 	return a
 }
 
@@ -69,7 +87,8 @@ type Ceremony struct {
 	UserHandle   []byte // userHandle (assertions); nil leaves it out
 
 	// After signing, each of these (when set) replaces the authenticator
-	// data or the signature with what it returns.
+	// data or the signature (an assertion's, or a registration's
+	// attestation signature) with what it returns.
 	AuthData  func([]byte) []byte
 	Signature func([]byte) []byte
 }
@@ -145,10 +164,11 @@ func (a *Authenticator) Create(opts *protocol.CredentialCreation, tweaks ...Twea
 	auth = binary.BigEndian.AppendUint16(auth, uint16(len(c.ID)))
 	auth = append(auth, c.ID...)
 	auth = append(auth, a.COSEKey()...)
+	format, stmt := a.statement(auth, c)
 	if c.AuthData != nil {
 		auth = c.AuthData(auth)
 	}
-	att, err := ctap2.Marshal(map[string]any{"fmt": "none", "attStmt": map[string]any{}, "authData": auth})
+	att, err := ctap2.Marshal(map[string]any{"fmt": format, "attStmt": stmt, "authData": auth})
 	if err != nil {
 		panic(err)
 	}
@@ -163,6 +183,39 @@ func (a *Authenticator) Create(opts *protocol.CredentialCreation, tweaks ...Twea
 		},
 		"clientExtensionResults": map[string]any{"credProps": map[string]any{"rk": true}},
 	})
+}
+
+// statement returns the attestation statement over auth and c's client
+// data (WebAuthn §8.2, packed, ES256).
+func (a *Authenticator) statement(auth []byte, c *Ceremony) (string, map[string]any) {
+	if a.Statement == StatementNone {
+		return "none", map[string]any{}
+	}
+	h := sha256.Sum256(c.clientData())
+	signed := append(append([]byte(nil), auth...), h[:]...)
+	var sig []byte
+	stmt := map[string]any{"alg": -7}
+	switch a.Statement {
+	case StatementSelf:
+		d := sha256.Sum256(signed)
+		var err error
+		if sig, err = ecdsa.SignASN1(rand.Reader, a.key, d[:]); err != nil {
+			panic(err)
+		}
+	case StatementPacked:
+		if a.CA == nil {
+			panic("testkit: StatementPacked without a CA")
+		}
+		sig = a.CA.sign(signed)
+		stmt["x5c"] = [][]byte{a.CA.Leaf.Raw}
+	default:
+		panic(fmt.Sprintf("testkit: unknown statement %d", a.Statement))
+	}
+	if c.Signature != nil {
+		sig = c.Signature(sig)
+	}
+	stmt["sig"] = sig
+	return "packed", stmt
 }
 
 // Get answers navigator.credentials.get. The counter moves first when the
