@@ -259,3 +259,44 @@ func (a *account) WebAuthnID() []byte                           { return a.handl
 func (a *account) WebAuthnName() string                         { return a.name }
 func (a *account) WebAuthnDisplayName() string                  { return a.name }
 func (a *account) WebAuthnCredentials() []gowebauthn.Credential { return a.creds }
+
+// assurance is what a use of the credential proves: possession of the key,
+// and with user verification (uv) a second factor on the authenticator.
+// See [Credential.Level] for the cap.
+func (c *Credential) assurance(uv, passkey bool) ([]string, factor.AAL) {
+	most, _ := c.Level()
+	amr, aal := []string{AMRProofOfPossession}, factor.AAL2
+	if most == factor.AAL3 {
+		amr[0] = AMRKey
+	}
+	if uv {
+		amr = append(amr, AMRUserVerified)
+		aal = most
+		if passkey {
+			amr = append(amr, AMRMultiFactor)
+		}
+	}
+	return amr, aal
+}
+
+// Level returns the highest assurance level a sign-in with the credential
+// can reach (with user verification; without it, AAL2) and why, in a
+// sentence an application may show. AAL3 needs all of:
+//   - an attestation that chained to Config.AttestationRoots at
+//     registration (AttestationTrusted): NIST SP 800-63B asks AAL3
+//     authenticators to be hardware-protected, and only attestation is
+//     evidence of that;
+//   - no backup eligibility: a synced passkey's key can leave the device,
+//     and NIST SP 800-63B-4 caps such authenticators at AAL2;
+//   - no clone warning: a key whose counter regressed may be a copy.
+func (c *Credential) Level() (factor.AAL, string) {
+	switch {
+	case !c.AttestationTrusted:
+		return factor.AAL2, "the key gave no attestation that chains to a configured trust anchor"
+	case c.BackupEligible:
+		return factor.AAL2, "the key can be synced to other devices (a synced passkey)"
+	case c.CloneWarning:
+		return factor.AAL2, "the key's signature counter went backwards, so it may be a copy"
+	}
+	return factor.AAL3, "the key's attestation chains to a configured trust anchor; with user verification it is a hardware-protected multi-factor authenticator"
+}
