@@ -41,15 +41,34 @@
 // Every guarantee below is enforced here, once, for every factor kind; a
 // factor only does its own cryptographic check.
 //
-//   - Limit before compare. Each attempt is counted against the user (across
-//     all factors), the factor and the client IP in one atomic store call
-//     before any secret is compared, so parallel requests cannot slip past a
-//     limit. After [Limits] Free failures each attempt waits a delay that
-//     doubles from 30 s to 1 h; at 100 consecutive failures the user's second
-//     factor locks until [Verifier.Unlock]. Second-factor guesses are never
-//     exempt. A success clears the user and factor counters; the IP
-//     counter counts failures only, so many users behind one address can
-//     still sign in.
+//   - Limit before compare. Each attempt on a code factor is counted
+//     against the user (across all code factors), the factor and the
+//     client IP in one atomic store call before any secret is compared, so
+//     parallel requests cannot slip past a limit. After [Limits] Free
+//     failures each attempt waits a delay that doubles from 30 s to 1 h; at
+//     100 consecutive failures the user's code factors lock until
+//     [Verifier.Unlock]. Second-factor guesses are never exempt. A success
+//     clears the user and factor counters; the IP counter counts failures
+//     only, so many users behind one address can still sign in.
+//   - A stranger costs the user nothing. A response that names its own user
+//     (a passkey sign-in) counts against the client IP only; an attempt
+//     whose challenge is missing, expired or issued to another attempt
+//     counts against the IP only, as the challenge is taken before anything
+//     else is counted. Signature factors ([factor.Unguessable]: WebAuthn)
+//     cannot be guessed: their failures count against the factor (with the
+//     same cap of 100) and the IP, never against the user's lockout of the
+//     code factors.
+//   - Issuing costs are capped. Challenges are counted per user, per IP and
+//     in all within fixed windows ([IssueLimits]) before they are made, so
+//     nobody can fill the store with challenges or, for kinds that send
+//     codes, run up the bill.
+//   - Identifiers are checked before the store sees them: valid UTF-8, no
+//     control characters, at most 256 bytes; anything else is
+//     ErrInvalidInput on every backend alike.
+//   - An unknown user or factor costs comparable work to a wrong code (a
+//     code factor checks the response against a decoy secret), and the
+//     error doc says which errors a client may be shown: one neutral
+//     message for "no such user" and "wrong code".
 //   - Exactly once. An accepted value is consumed by a compare-and-set in
 //     the store: a TOTP step at or below the last accepted one is refused
 //     (RFC 6238 §5.2) and a backup code works once, however many instances
@@ -75,6 +94,9 @@
 // still finds it pending as it deletes it, so a confirmation that lands
 // first keeps it. A user holds at most one backup code set, enforced by
 // the store, so concurrent enrolments or regenerations leave exactly one.
+// A confirmation whose activation committed but whose answer was lost can
+// be retried with the same proof: it reports the factor active once, from a
+// short-lived single-use receipt, and the proof still signs nobody in.
 // When a hook fails on BeginEnrollment, a key registration or Regenerate,
 // the factor just stored is deleted again, so no secret or code that
 // nobody received stays valid (a TOTP confirmation refused by a hook
