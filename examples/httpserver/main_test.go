@@ -260,7 +260,7 @@ func TestFullFlow(t *testing.T) {
 		t.Fatal("the code step still offers TOTP after its removal")
 	}
 	b.post("/signin/code", url.Values{"kind": {"totp"}, "code": {testkit.TOTPCode(t, acc.secret, c.Now())}}).
-		must(t, http.StatusUnprocessableEntity, "You have no authenticator app set up.")
+		must(t, http.StatusUnprocessableEntity, "Wrong code. Check it and try again.")
 }
 
 func TestRegenerateNeedsFreshVerification(t *testing.T) {

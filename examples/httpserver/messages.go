@@ -40,13 +40,11 @@ func (a *app) message(err error, kind mfa.Kind) (msg string, status int, known b
 		return "That is not a backup code: they look like abcd-efgh-jkmnp.", http.StatusUnprocessableEntity, true
 	case errors.Is(err, mfa.ErrMalformedResponse):
 		return "That is not a code: enter the 6 digits your app shows.", http.StatusUnprocessableEntity, true
-	case errors.Is(err, mfa.ErrWrongCode):
+	case errors.Is(err, mfa.ErrWrongCode), errors.Is(err, mfa.ErrNotFound), errors.Is(err, mfa.ErrNotEnrolled):
+		// One neutral message: whether the factor (or user) exists is
+		// not the client's to learn from a refused code (see mfa's
+		// errors.go).
 		return "Wrong code. Check it and try again.", http.StatusUnprocessableEntity, true
-	case errors.Is(err, mfa.ErrNotFound), errors.Is(err, mfa.ErrNotEnrolled):
-		if backup {
-			return "You have no backup codes.", http.StatusUnprocessableEntity, true
-		}
-		return "You have no authenticator app set up.", http.StatusUnprocessableEntity, true
 	case errors.Is(err, mfa.ErrExpired):
 		return "This setup expired. Start again.", http.StatusUnprocessableEntity, true
 	case errors.Is(err, mfa.ErrInvalidInput):

@@ -296,7 +296,7 @@ func (a *app) passkeySignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := a.users.byID(r.Context(), res.UserID); err != nil { // a key of a deleted user
-		fail(http.StatusUnprocessableEntity, "That passkey is not registered here.")
+		fail(http.StatusUnprocessableEntity, "Your security key's answer was not accepted. Try again.")
 		return
 	}
 	t, err := a.sessions.Start(r.Context(), res.UserID, res)
@@ -322,9 +322,9 @@ func (a *app) keyMessage(err error, registering bool) (msg string, status int, k
 		return "This request expired or was already used. Try again.", http.StatusUnprocessableEntity, true
 	case registering && errors.Is(err, store.ErrExists):
 		return "This key is already registered.", http.StatusUnprocessableEntity, true
-	case errors.Is(err, mfa.ErrNotFound), errors.Is(err, mfa.ErrNotEnrolled):
-		return "That key is not registered here.", http.StatusUnprocessableEntity, true
-	case errors.Is(err, mfa.ErrMalformedResponse), errors.Is(err, mfa.ErrWrongCode), errors.Is(err, mfa.ErrReplayed):
+	case errors.Is(err, mfa.ErrNotFound), errors.Is(err, mfa.ErrNotEnrolled), errors.Is(err, mfa.ErrMalformedResponse),
+		errors.Is(err, mfa.ErrWrongCode), errors.Is(err, mfa.ErrReplayed):
+		// One neutral message: an unknown key and a wrong answer look alike.
 		a.log.Info("webauthn: answer refused", "err", err) // names the failed check
 		return "Your security key's answer was not accepted. Try again.", http.StatusUnprocessableEntity, true
 	case errors.Is(err, mfa.ErrInvalidInput):

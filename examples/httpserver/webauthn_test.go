@@ -277,3 +277,28 @@ func TestEnrolmentBegunBeforeAnotherFactor(t *testing.T) {
 		must(t, http.StatusOK, "Confirm it's you", "To add an authenticator app", "Use security key")
 	b.get("/").must(t, http.StatusOK, "Your account", "You have no authenticator app.")
 }
+
+// A passkey sign-in with a key nobody registered and one with a
+// registered key's forged answer read the same: the page does not tell a
+// stranger which credential IDs exist.
+func TestPasskeySignInRefusalsAlike(t *testing.T) {
+	_, srv, c := startApp(t)
+	b := newBrowser(t, srv)
+	k := newTestKey(testkit.FlagUV)
+	signUpWithKey(t, b, c, "alice", k)
+	b.signOut(t)
+
+	refusal := func(key *testkit.Authenticator, tweaks ...testkit.Tweak) page {
+		t.Helper()
+		id, opts := b.keyOptions(t, "/webauthn/passkey/options")
+		return b.post("/signin/passkey", url.Values{"challenge_id": {id}, "response": {key.Get(assertion(t, opts), tweaks...)}})
+	}
+	unknown := refusal(newTestKey(testkit.FlagUV))
+	forged := refusal(k, testkit.TamperSignature())
+	const neutral = "answer was not accepted. Try again."
+	unknown.must(t, http.StatusUnprocessableEntity, neutral)
+	forged.must(t, http.StatusUnprocessableEntity, neutral)
+	if strings.Contains(unknown.body, "not registered") {
+		t.Fatal("the page says the key is not registered")
+	}
+}
