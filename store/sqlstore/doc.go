@@ -66,6 +66,7 @@
 //	sessions         refresh-token families
 //	retired_refresh  refresh hashes rotated away, for reuse detection
 //	devices          remembered devices
+//	recovery_cases   recovery cases (audit records: never swept)
 //	schema_version   applied migrations
 //
 // Times are BIGINT microseconds since the Unix epoch, UTC (the zero time
@@ -76,7 +77,8 @@
 // package starts a goroutine.
 //
 // Schema version 2 drops the marks table of version 1, whose concern had
-// no caller.
+// no caller. Version 4 adds recovery_cases. Migrate applies every version
+// a database has not recorded, so migration numbers may leave a gap.
 //
 // Connection pools: set db.SetMaxOpenConns below the server's connection
 // limit. With MySQL, interpolateParams=true in the DSN saves a round trip
