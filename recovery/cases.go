@@ -1,0 +1,411 @@
+package recovery
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/store"
+)
+
+// State is a case's life-cycle state (see store.CaseState for the moves).
+type State = store.CaseState
+
+// The states of a case.
+const (
+	Pending   = store.CasePending
+	Approved  = store.CaseApproved
+	Denied    = store.CaseDenied
+	Cancelled = store.CaseCancelled
+	Redeemed  = store.CaseRedeemed
+	Completed = store.CaseCompleted
+)
+
+// Source is where a request came from, as the application saw it.
+type Source struct {
+	IP        string `json:"ip,omitempty"`
+	UserAgent string `json:"ua,omitempty"`
+	Place     string `json:"place,omitempty"` // e.g. a city from geolocation, when known
+}
+
+// Action is one entry of a case's history.
+type Action struct {
+	Type  EventType `json:"type"`
+	Actor string    `json:"actor"`
+	Note  string    `json:"note,omitempty"`
+	Time  time.Time `json:"time"`
+}
+
+// Case is a recovery case as an operator reviews it.
+type Case struct {
+	ID     string
+	UserID string
+	State  State
+	Source Source
+	// Reason is the requester's own words.
+	Reason string
+	// Validator is who or what vouched for the requester before the case
+	// was opened (e.g. "password+email-link").
+	Validator string
+	History   []Action
+	Created   time.Time
+	Updated   time.Time
+	// NotBefore and Expires bound the current state: a pending case
+	// lapses at Expires; an approved one can be redeemed from NotBefore
+	// until Expires; a redeemed one must be completed by Expires.
+	NotBefore time.Time
+	Expires   time.Time
+}
+
+// record is what Data holds.
+type record struct {
+	Source    Source   `json:"source"`
+	Reason    string   `json:"reason,omitempty"`
+	Validator string   `json:"validator,omitempty"`
+	History   []Action `json:"history"`
+}
+
+func decode(rc store.RecoveryCase) (Case, error) {
+	var r record
+	if err := json.Unmarshal(rc.Data, &r); err != nil {
+		return Case{}, wrap(ErrStore, fmt.Errorf("case data: %w", err))
+	}
+	return Case{
+		ID: rc.ID, UserID: rc.UserID, State: rc.State, Source: r.Source, Reason: r.Reason,
+		Validator: r.Validator, History: r.History, Created: rc.Created, Updated: rc.Updated,
+		NotBefore: rc.NotBefore, Expires: rc.Expires,
+	}, nil
+}
+
+func (c Case) data() []byte {
+	b, _ := json.Marshal(record{Source: c.Source, Reason: c.Reason, Validator: c.Validator, History: c.History})
+	return b
+}
+
+// Input sizes.
+const (
+	maxID   = 256
+	maxText = 2048
+)
+
+// checkText refuses, before the store sees them, values that are too long,
+// not valid UTF-8 or that hold control characters (a newline that would
+// split a log line). The error never quotes them.
+func checkText(max int, vals ...string) error {
+	for _, s := range vals {
+		switch {
+		case len(s) > max:
+			return fmt.Errorf("%w: a value is longer than %d bytes", ErrInvalidInput, max)
+		case !utf8.ValidString(s):
+			return fmt.Errorf("%w: a value is not valid UTF-8", ErrInvalidInput)
+		case strings.ContainsFunc(s, unicode.IsControl):
+			return fmt.Errorf("%w: a value holds a control character", ErrInvalidInput)
+		}
+	}
+	return nil
+}
+
+func checkID(what, id string) error {
+	if id == "" {
+		return fmt.Errorf("%w: %s is required", ErrInvalidInput, what)
+	}
+	return checkText(maxID, id)
+}
+
+// OpenRequest opens a case, after the application's own identity checks.
+type OpenRequest struct {
+	UserID    string
+	Source    Source
+	Reason    string
+	Validator string // required: who or what vouched
+}
+
+// Opened is a new case and the requester's grant token. Show the token
+// once (or send it to the requester); it is stored only as a keyed hash.
+// Once the case is approved and its waiting period has passed, the token
+// redeems it, once.
+type Opened struct {
+	Case  Case
+	Token string
+}
+
+// Open records a pending case for a user who has lost every factor. It is
+// counted against the caps first; a user with no active factor is refused
+// with ErrNoFactors. The user is notified (Config.Notify) before Open
+// returns; if that fails, the case is withdrawn and the error returned.
+func (m *Manager) Open(ctx context.Context, req OpenRequest) (*Opened, error) {
+	if err := checkID("a user ID", req.UserID); err != nil {
+		return nil, err
+	}
+	if req.Validator == "" {
+		return nil, fmt.Errorf("%w: a validator is required", ErrInvalidInput)
+	}
+	if err := checkText(maxText, req.Source.IP, req.Source.UserAgent, req.Source.Place, req.Reason, req.Validator); err != nil {
+		return nil, err
+	}
+	now := m.now()
+	if err := m.admit(ctx, req.UserID, req.Source.IP, now); err != nil {
+		return nil, err
+	}
+	if err := m.hasFactors(ctx, req.UserID); err != nil {
+		return nil, err
+	}
+	id, secret, err := m.newToken()
+	if err != nil {
+		return nil, err
+	}
+	c := Case{
+		ID: id, UserID: req.UserID, State: Pending, Source: req.Source, Reason: req.Reason,
+		Validator: req.Validator, Created: now, Updated: now, Expires: now.Add(m.pendingTTL),
+		History: []Action{{Type: EventOpened, Actor: req.UserID, Time: now}},
+	}
+	rc := store.RecoveryCase{
+		ID: id, UserID: c.UserID, State: Pending, Token: m.tokenHash(id, secret), Data: c.data(),
+		Created: now, Updated: now, Expires: c.Expires,
+	}
+	if err := m.store.CreateCase(ctx, rc); err != nil {
+		return nil, wrap(ErrStore, err)
+	}
+	ev := Event{Type: EventOpened, Time: now, CaseID: id, UserID: c.UserID, Actor: c.UserID, IP: req.Source.IP}
+	if err := m.emit(ctx, ev); err != nil {
+		_, cerr := m.move(ctx, c, Pending, Cancelled, Action{Type: EventCancelled, Actor: ActorAuto, Note: "notification failed"}, time.Time{}, time.Time{})
+		return nil, errors.Join(err, cerr)
+	}
+	out := &Opened{Case: c, Token: id + "." + secret}
+	if m.auto != nil {
+		ok, err := m.auto(ctx, c)
+		if err != nil {
+			return out, wrap(ErrDenied, err) // the case stays pending for an operator
+		}
+		if ok {
+			ac, err := m.approve(ctx, c, ActorAuto, "approved by an automatic rule")
+			if err != nil {
+				return out, err
+			}
+			out.Case = ac
+		}
+	}
+	return out, nil
+}
+
+// hasFactors refuses a user without an active factor.
+func (m *Manager) hasFactors(ctx context.Context, userID string) error {
+	list, err := m.store.ListFactors(ctx, userID)
+	if err != nil {
+		return wrap(ErrStore, err)
+	}
+	for _, f := range list {
+		if f.Status == store.StatusActive {
+			return nil
+		}
+	}
+	return ErrNoFactors
+}
+
+// ownerBack reports whether a factor of the user was used after since.
+func (m *Manager) ownerBack(ctx context.Context, userID string, since time.Time) (bool, error) {
+	list, err := m.store.ListFactors(ctx, userID)
+	if err != nil {
+		return false, wrap(ErrStore, err)
+	}
+	for _, f := range list {
+		if f.Status == store.StatusActive && f.LastUsed.After(since) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// admit counts one case against the caps.
+func (m *Manager) admit(ctx context.Context, userID, ip string, now time.Time) error {
+	w := int64(m.caps.Window / time.Second)
+	window := strconv.FormatInt(now.Unix()/w, 10)
+	rule := func(n int) store.Rule {
+		return store.Rule{Free: n, Base: m.caps.Window, Max: m.caps.Window, TTL: m.caps.Window}
+	}
+	var cs []store.Counter
+	if m.caps.PerUser > 0 {
+		cs = append(cs, store.Counter{Key: store.CounterKey{Scope: scopeCases, UserID: userID, Window: window}, Rule: rule(m.caps.PerUser)})
+	}
+	if ip != "" && m.caps.PerIP > 0 {
+		cs = append(cs, store.Counter{Key: store.CounterKey{Scope: scopeCases, IP: ip, Window: window}, Rule: rule(m.caps.PerIP)})
+	}
+	if len(cs) == 0 {
+		return nil
+	}
+	hit, err := m.store.Hit(ctx, store.HitRequest{Now: now, Counters: cs})
+	if err != nil {
+		return wrap(ErrStore, err)
+	}
+	if !hit.Admitted {
+		return ErrRateLimited
+	}
+	return nil
+}
+
+// scopeCases counts cases opened, within windows.
+const scopeCases store.Scope = "recovery"
+
+// newToken returns a case ID and the grant token's secret: 128 and 256
+// random bits.
+func (m *Manager) newToken() (id, secret string, err error) {
+	var b [48]byte
+	if _, err := io.ReadFull(m.rand, b[:]); err != nil {
+		return "", "", fmt.Errorf("mfa: recovery: random: %w", err)
+	}
+	enc := base64.RawURLEncoding
+	return enc.EncodeToString(b[:16]), enc.EncodeToString(b[16:]), nil
+}
+
+func (m *Manager) tokenHash(id, secret string) []byte {
+	h := m.hasher.Sum("mfa/recovery/grant", []byte(id), []byte(secret))
+	return h[:]
+}
+
+// move makes one transition with a compare-and-set on the state and
+// appends act to the history.
+func (m *Manager) move(ctx context.Context, c Case, from, to State, act Action, notBefore, expires time.Time) (Case, error) {
+	now := m.now()
+	act.Time = now
+	c.History = append(c.History, act)
+	rc, err := m.store.MoveCase(ctx, store.CaseMove{ID: c.ID, From: from, To: to, Now: now, NotBefore: notBefore, Expires: expires, Data: c.data()})
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		return Case{}, ErrState
+	case errors.Is(err, store.ErrNotFound):
+		return Case{}, ErrNotFound
+	case err != nil:
+		return Case{}, wrap(ErrStore, err)
+	}
+	return decode(rc)
+}
+
+// get reads a case.
+func (m *Manager) get(ctx context.Context, id string) (Case, store.RecoveryCase, error) {
+	if err := checkID("a case ID", id); err != nil {
+		return Case{}, store.RecoveryCase{}, err
+	}
+	rc, err := m.store.GetCase(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return Case{}, store.RecoveryCase{}, ErrNotFound
+	}
+	if err != nil {
+		return Case{}, store.RecoveryCase{}, wrap(ErrStore, err)
+	}
+	c, err := decode(rc)
+	return c, rc, err
+}
+
+// Case returns one case.
+func (m *Manager) Case(ctx context.Context, id string) (Case, error) {
+	c, _, err := m.get(ctx, id)
+	return c, err
+}
+
+// Cases returns a user's cases, oldest first.
+func (m *Manager) Cases(ctx context.Context, userID string) ([]Case, error) {
+	if err := checkID("a user ID", userID); err != nil {
+		return nil, err
+	}
+	list, err := m.store.ListCases(ctx, userID)
+	if err != nil {
+		return nil, wrap(ErrStore, err)
+	}
+	return decodeAll(list)
+}
+
+// Queue returns up to limit open cases (pending or approved), oldest
+// first: the operators' review queue.
+func (m *Manager) Queue(ctx context.Context, limit int) ([]Case, error) {
+	list, err := m.store.ListOpenCases(ctx, limit)
+	if err != nil {
+		return nil, wrap(ErrStore, err)
+	}
+	return decodeAll(list)
+}
+
+func decodeAll(list []store.RecoveryCase) ([]Case, error) {
+	out := make([]Case, 0, len(list))
+	for _, rc := range list {
+		c, err := decode(rc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// Cancel withdraws an open case (pending or approved): the requester
+// changed their mind, or an operator closes it. actor is who did it.
+func (m *Manager) Cancel(ctx context.Context, caseID, actor, note string) (Case, error) {
+	if err := checkText(maxText, actor, note); err != nil {
+		return Case{}, err
+	}
+	c, _, err := m.get(ctx, caseID)
+	if err != nil {
+		return Case{}, err
+	}
+	if !c.State.Open() {
+		return Case{}, ErrState
+	}
+	return m.cancel(ctx, c, actor, note)
+}
+
+func (m *Manager) cancel(ctx context.Context, c Case, actor, note string) (Case, error) {
+	out, err := m.move(ctx, c, c.State, Cancelled, Action{Type: EventCancelled, Actor: actor, Note: note}, time.Time{}, time.Time{})
+	if err != nil {
+		return Case{}, err
+	}
+	return out, m.emit(ctx, Event{Type: EventCancelled, Time: out.Updated, CaseID: c.ID, UserID: c.UserID, Actor: actor})
+}
+
+// OwnerReturned cancels every open case of a user: the owner has just
+// signed in with one of their factors. It returns how many it cancelled.
+func (m *Manager) OwnerReturned(ctx context.Context, userID string) (int, error) {
+	cases, err := m.Cases(ctx, userID)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, c := range cases {
+		if !c.State.Open() {
+			continue
+		}
+		_, err := m.cancel(ctx, c, ActorOwner, "the owner signed in")
+		switch {
+		case err == nil:
+			n++
+		case !errors.Is(err, ErrState): // ErrState: closed meanwhile
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// Hook returns an mfa.Hook for mfa.Config.Hooks that cancels the user's
+// open cases on every successful verification (EventVerifySucceeded).
+// It costs one store call per successful sign-in (two when a case is
+// open); without it the owner's return is still seen, from the factors'
+// last use, when a case is approved or redeemed. An error denies the
+// sign-in (fail closed).
+func (m *Manager) Hook() mfa.Hook {
+	return func(ctx context.Context, e mfa.Event) error {
+		if e.Type != mfa.EventVerifySucceeded || e.UserID == "" {
+			return nil
+		}
+		_, err := m.OwnerReturned(ctx, e.UserID)
+		return err
+	}
+}
+
+var noTime time.Time
