@@ -94,3 +94,72 @@ func TestAdminHandler(t *testing.T) {
 		}
 	}
 }
+
+func TestAdminRegenerateCodes(t *testing.T) {
+	e := newEnv(t, false)
+	old, err := e.v.BeginEnrollment(ctx, mfa.EnrollRequest{UserID: "alice", Kind: mfa.KindBackupCodes, AuthTime: e.clk.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := e.m.Admin()
+	for _, tt := range []struct {
+		name string
+		op   recovery.Operator
+		user string
+		want error
+	}{
+		{"AAL1 operator", recovery.Operator{ID: "op", AAL: mfa.AAL1}, "alice", recovery.ErrForbidden},
+		{"own account", recovery.Operator{ID: "alice", AAL: mfa.AAL2}, "alice", recovery.ErrForbidden},
+		{"no codes", recovery.Operator{ID: "op", AAL: mfa.AAL2}, "bob", mfa.ErrNotEnrolled},
+		{"no operator", recovery.Operator{AAL: mfa.AAL2}, "alice", recovery.ErrInvalidInput},
+	} {
+		if _, err := a.RegenerateCodes(ctx, tt.op, tt.user); !errors.Is(err, tt.want) {
+			t.Errorf("%s: %v, want %v", tt.name, err, tt.want)
+		}
+	}
+	if list, _ := e.v.Factors(ctx, "alice"); len(list) != 2 || list[1].ID != old.FactorID {
+		t.Fatalf("refused regenerations changed the factors: %+v", list)
+	}
+	en, err := a.RegenerateCodes(ctx, recovery.Operator{ID: "op", AAL: mfa.AAL2}, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, _ := e.v.Factors(ctx, "alice")
+	if len(list) != 2 || list[1].ID != en.FactorID || en.FactorID == old.FactorID {
+		t.Fatalf("factors after regeneration: %+v", list)
+	}
+	last := e.evs[len(e.evs)-1]
+	if last.Type != recovery.EventCodesRegenerated || last.Actor != "op" || last.UserID != "alice" {
+		t.Fatalf("audit event: %+v", last)
+	}
+}
+
+func TestAdminHandlerRoutes(t *testing.T) {
+	e := newEnv(t, false)
+	e.open(t, "alice", "")
+	sm := sessions(t, e)
+	h := e.m.Admin().Handler(sm, func(_ *http.Request, id string) bool { return id == "op" })
+	tok, err := sm.Start(ctx, "op", &mfa.Result{UserID: "op", AMR: []string{"otp"}, AAL: mfa.AAL2, Time: e.clk.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		method, path string
+		want         int
+		body         string
+	}{
+		{"GET", "/cases", http.StatusOK, `"UserID":"alice"`},
+		{"GET", "/users/alice/lockout", http.StatusOK, `"Locked":false`},
+		{"POST", "/users/alice/unlock", http.StatusOK, `"Unlocked":true`},
+		{"POST", "/cases/nope/approve", http.StatusNotFound, "no such case"},
+		{"POST", "/cases/nope/deny", http.StatusNotFound, "no such case"},
+	} {
+		r := httptest.NewRequest(tt.method, tt.path, nil)
+		r.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != tt.want || !strings.Contains(w.Body.String(), tt.body) {
+			t.Errorf("%s %s: %d %s, want %d with %s", tt.method, tt.path, w.Code, w.Body, tt.want, tt.body)
+		}
+	}
+}

@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/recovery"
+	"github.com/mfakit/mfa/store"
 )
 
 type ctxT = context.Context
@@ -135,5 +138,54 @@ func TestNotifyFails(t *testing.T) {
 	cs, _ := e.m.Cases(ctx, "alice")
 	if len(cs) != 1 || cs[0].State != recovery.Cancelled {
 		t.Fatalf("cases: %+v", cs)
+	}
+}
+
+// A hook or notifier that refuses an approval or a redemption closes the
+// case: nothing goes on from a move that was not audited or told.
+func TestHookFailsClosed(t *testing.T) {
+	for _, fail := range []recovery.EventType{recovery.EventApproved, recovery.EventRedeemed} {
+		e := newEnv(t, false, func(c *recovery.Config) {
+			c.Hooks = append(c.Hooks, func(_ context.Context, ev recovery.Event) error {
+				if ev.Type == fail {
+					return errors.New("audit log down")
+				}
+				return nil
+			})
+		})
+		o := e.open(t, "alice", "")
+		_, err := e.m.Approve(ctx, recovery.Decision{CaseID: o.Case.ID, Operator: "op"})
+		if fail == recovery.EventApproved {
+			if !errors.Is(err, recovery.ErrDenied) {
+				t.Fatalf("Approve with a refusing hook: %v", err)
+			}
+		} else {
+			e.clk.Add(25 * time.Hour)
+			if _, err := e.m.Redeem(ctx, recovery.RedeemRequest{UserID: "alice", Token: o.Token}); !errors.Is(err, recovery.ErrDenied) {
+				t.Fatalf("Redeem with a refusing hook: %v", err)
+			}
+			if _, err := e.m.BeginEnrollment(ctx, mfa.EnrollRequest{UserID: "alice", Kind: mfa.KindTOTP}); !errors.Is(err, recovery.ErrState) {
+				t.Fatalf("BeginEnrollment after a refused redemption: %v", err)
+			}
+		}
+		if c, _ := e.m.Case(ctx, o.Case.ID); c.State != recovery.Cancelled {
+			t.Fatalf("%s refused: case %q, want cancelled", fail, c.State)
+		}
+	}
+}
+
+// failingCases is a store whose case listing fails.
+type failingCases struct{ recovery.Store }
+
+func (failingCases) ListCases(context.Context, string) ([]store.RecoveryCase, error) {
+	return nil, errors.New("connection refused")
+}
+
+// The owner hook fails closed: a store error denies the sign-in.
+func TestOwnerHookFailsClosed(t *testing.T) {
+	e := newEnv(t, true, func(c *recovery.Config) { c.Store = failingCases{c.Store} })
+	_, err := e.v.Verify(ctx, mfa.VerifyRequest{UserID: "alice", FactorID: e.factor, Response: testkit.TOTPCode(t, e.secret, e.clk.Step())})
+	if !errors.Is(err, mfa.ErrDenied) {
+		t.Fatalf("Verify with a failing hook: %v, want ErrDenied", err)
 	}
 }

@@ -177,8 +177,7 @@ func (m *Manager) Open(ctx context.Context, req OpenRequest) (*Opened, error) {
 	}
 	ev := Event{Type: EventOpened, Time: now, CaseID: id, UserID: c.UserID, Actor: c.UserID, IP: req.Source.IP}
 	if err := m.emit(ctx, ev); err != nil {
-		_, cerr := m.move(ctx, c, Pending, Cancelled, Action{Type: EventCancelled, Actor: ActorAuto, Note: "notification failed"}, time.Time{}, time.Time{})
-		return nil, errors.Join(err, cerr)
+		return nil, errors.Join(err, m.withdraw(ctx, c, Pending, "the request was not delivered"))
 	}
 	out := &Opened{Case: c, Token: id + "." + secret}
 	if m.auto != nil {

@@ -25,6 +25,7 @@
 //	pending  --Approve-->  approved  --Redeem-->  redeemed  --ConfirmEnrollment-->  completed
 //	pending  --Deny-->     denied
 //	pending, approved  --Cancel, owner signs in-->  cancelled
+//	pending, approved, redeemed  --a hook or the notifier refused the move-->  cancelled
 //
 // Every move is a compare-and-set on the state in the store, so of
 // concurrent moves from one state exactly one wins, on any number of

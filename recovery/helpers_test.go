@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/backupcodes"
 	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/recovery"
 	"github.com/mfakit/mfa/store/memstore"
@@ -55,7 +56,11 @@ func newEnv(t *testing.T, hook bool, mods ...func(*recovery.Config)) *env {
 		t.Fatal(err)
 	}
 	var m *recovery.Manager
-	vcfg := mfa.Config{Store: e.st, Factors: []mfa.Factor{tf}, Sealer: kr, HashKey: bytes.Repeat([]byte{2}, 32), Now: e.clk.Now, Rand: testkit.Rand(1)}
+	codes, err := backupcodes.New(backupcodes.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vcfg := mfa.Config{Store: e.st, Factors: []mfa.Factor{tf, codes}, Sealer: kr, HashKey: bytes.Repeat([]byte{2}, 32), Now: e.clk.Now, Rand: testkit.Rand(1)}
 	if hook {
 		vcfg.Hooks = []mfa.Hook{func(ctx context.Context, ev mfa.Event) error { return m.Hook()(ctx, ev) }}
 	}

@@ -71,7 +71,18 @@ func (m *Manager) approve(ctx context.Context, c Case, actor, note string) (Case
 	if err != nil {
 		return Case{}, err
 	}
-	return out, m.emit(ctx, Event{Type: EventApproved, Time: out.Updated, CaseID: c.ID, UserID: c.UserID, Actor: actor})
+	if err := m.emit(ctx, Event{Type: EventApproved, Time: out.Updated, CaseID: c.ID, UserID: c.UserID, Actor: actor}); err != nil {
+		// An approval that was not audited, or not told to the user, does
+		// not stand.
+		return Case{}, errors.Join(err, m.withdraw(ctx, out, Approved, "the approval was not delivered"))
+	}
+	return out, nil
+}
+
+// withdraw cancels a case whose last move a hook or the notifier refused.
+func (m *Manager) withdraw(ctx context.Context, c Case, from State, note string) error {
+	_, err := m.move(ctx, c, from, Cancelled, Action{Type: EventCancelled, Actor: ActorAuto, Note: note}, noTime, noTime)
+	return err
 }
 
 // checkOwner cancels c and returns ErrOwnerActive when a factor of the
@@ -198,7 +209,9 @@ func (m *Manager) redeem(ctx context.Context, req RedeemRequest) (*Grant, error)
 	}
 	g := &Grant{CaseID: c.ID, UserID: c.UserID, Time: out.Updated, Expires: out.Expires}
 	if err := m.emit(ctx, Event{Type: EventRedeemed, Time: now, CaseID: c.ID, UserID: c.UserID, Actor: req.UserID, IP: req.IP}); err != nil {
-		return ref, err
+		// The grant is spent and the case closed: no enrolment follows a
+		// redemption that was not audited.
+		return ref, errors.Join(err, m.withdraw(ctx, out, Redeemed, "the redemption was not audited"))
 	}
 	return g, nil
 }

@@ -11,7 +11,7 @@ import (
 //
 //	pending  -> approved, denied, cancelled
 //	approved -> redeemed, cancelled
-//	redeemed -> completed
+//	redeemed -> completed, cancelled
 type CaseState string
 
 const (
