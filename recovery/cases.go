@@ -7,13 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/mfakit/mfa"
 	"github.com/mfakit/mfa/store"
 )
 
@@ -196,64 +194,6 @@ func (m *Manager) Open(ctx context.Context, req OpenRequest) (*Opened, error) {
 	return out, nil
 }
 
-// hasFactors refuses a user without an active factor.
-func (m *Manager) hasFactors(ctx context.Context, userID string) error {
-	list, err := m.store.ListFactors(ctx, userID)
-	if err != nil {
-		return wrap(ErrStore, err)
-	}
-	for _, f := range list {
-		if f.Status == store.StatusActive {
-			return nil
-		}
-	}
-	return ErrNoFactors
-}
-
-// ownerBack reports whether a factor of the user was used after since.
-func (m *Manager) ownerBack(ctx context.Context, userID string, since time.Time) (bool, error) {
-	list, err := m.store.ListFactors(ctx, userID)
-	if err != nil {
-		return false, wrap(ErrStore, err)
-	}
-	for _, f := range list {
-		if f.Status == store.StatusActive && f.LastUsed.After(since) {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-// admit counts one case against the caps.
-func (m *Manager) admit(ctx context.Context, userID, ip string, now time.Time) error {
-	w := int64(m.caps.Window / time.Second)
-	window := strconv.FormatInt(now.Unix()/w, 10)
-	rule := func(n int) store.Rule {
-		return store.Rule{Free: n, Base: m.caps.Window, Max: m.caps.Window, TTL: m.caps.Window}
-	}
-	var cs []store.Counter
-	if m.caps.PerUser > 0 {
-		cs = append(cs, store.Counter{Key: store.CounterKey{Scope: scopeCases, UserID: userID, Window: window}, Rule: rule(m.caps.PerUser)})
-	}
-	if ip != "" && m.caps.PerIP > 0 {
-		cs = append(cs, store.Counter{Key: store.CounterKey{Scope: scopeCases, IP: ip, Window: window}, Rule: rule(m.caps.PerIP)})
-	}
-	if len(cs) == 0 {
-		return nil
-	}
-	hit, err := m.store.Hit(ctx, store.HitRequest{Now: now, Counters: cs})
-	if err != nil {
-		return wrap(ErrStore, err)
-	}
-	if !hit.Admitted {
-		return ErrRateLimited
-	}
-	return nil
-}
-
-// scopeCases counts cases opened, within windows.
-const scopeCases store.Scope = "recovery"
-
 // newToken returns a case ID and the grant token's secret: 128 and 256
 // random bits.
 func (m *Manager) newToken() (id, secret string, err error) {
@@ -342,69 +282,6 @@ func decodeAll(list []store.RecoveryCase) ([]Case, error) {
 		out = append(out, c)
 	}
 	return out, nil
-}
-
-// Cancel withdraws an open case (pending or approved): the requester
-// changed their mind, or an operator closes it. actor is who did it.
-func (m *Manager) Cancel(ctx context.Context, caseID, actor, note string) (Case, error) {
-	if err := checkText(maxText, actor, note); err != nil {
-		return Case{}, err
-	}
-	c, _, err := m.get(ctx, caseID)
-	if err != nil {
-		return Case{}, err
-	}
-	if !c.State.Open() {
-		return Case{}, ErrState
-	}
-	return m.cancel(ctx, c, actor, note)
-}
-
-func (m *Manager) cancel(ctx context.Context, c Case, actor, note string) (Case, error) {
-	out, err := m.move(ctx, c, c.State, Cancelled, Action{Type: EventCancelled, Actor: actor, Note: note}, time.Time{}, time.Time{})
-	if err != nil {
-		return Case{}, err
-	}
-	return out, m.emit(ctx, Event{Type: EventCancelled, Time: out.Updated, CaseID: c.ID, UserID: c.UserID, Actor: actor})
-}
-
-// OwnerReturned cancels every open case of a user: the owner has just
-// signed in with one of their factors. It returns how many it cancelled.
-func (m *Manager) OwnerReturned(ctx context.Context, userID string) (int, error) {
-	cases, err := m.Cases(ctx, userID)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, c := range cases {
-		if !c.State.Open() {
-			continue
-		}
-		_, err := m.cancel(ctx, c, ActorOwner, "the owner signed in")
-		switch {
-		case err == nil:
-			n++
-		case !errors.Is(err, ErrState): // ErrState: closed meanwhile
-			return n, err
-		}
-	}
-	return n, nil
-}
-
-// Hook returns an mfa.Hook for mfa.Config.Hooks that cancels the user's
-// open cases on every successful verification (EventVerifySucceeded).
-// It costs one store call per successful sign-in (two when a case is
-// open); without it the owner's return is still seen, from the factors'
-// last use, when a case is approved or redeemed. An error denies the
-// sign-in (fail closed).
-func (m *Manager) Hook() mfa.Hook {
-	return func(ctx context.Context, e mfa.Event) error {
-		if e.Type != mfa.EventVerifySucceeded || e.UserID == "" {
-			return nil
-		}
-		_, err := m.OwnerReturned(ctx, e.UserID)
-		return err
-	}
 }
 
 var noTime time.Time
