@@ -187,3 +187,36 @@ func TestNew(t *testing.T) {
 		}
 	}
 }
+
+// An automatic rule approves without review, still behind the waiting
+// period; a rule that fails leaves the case to an operator.
+func TestAutoApprove(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		rule  func(ctxT, recovery.Case) (bool, error)
+		state recovery.State
+		err   error
+	}{
+		{"approves", func(ctxT, recovery.Case) (bool, error) { return true, nil }, recovery.Approved, nil},
+		{"declines", func(ctxT, recovery.Case) (bool, error) { return false, nil }, recovery.Pending, nil},
+		{"fails", func(ctxT, recovery.Case) (bool, error) { return false, errors.New("rule engine down") }, recovery.Pending, recovery.ErrDenied},
+	} {
+		e := newEnv(t, false, func(c *recovery.Config) { c.AutoApprove = tt.rule })
+		o, err := e.m.Open(ctx, recovery.OpenRequest{UserID: "alice", Validator: "v"})
+		if !errors.Is(err, tt.err) || o == nil {
+			t.Fatalf("%s: Open: %v", tt.name, err)
+		}
+		c, _ := e.m.Case(ctx, o.Case.ID)
+		if c.State != tt.state {
+			t.Fatalf("%s: state %q, want %q", tt.name, c.State, tt.state)
+		}
+		if tt.state == recovery.Approved {
+			if c.History[1].Actor != recovery.ActorAuto || !c.NotBefore.Equal(c.Created.Add(24*time.Hour)) {
+				t.Fatalf("%s: %+v", tt.name, c)
+			}
+			if _, err := e.m.Redeem(ctx, recovery.RedeemRequest{UserID: "alice", Token: o.Token}); !errors.Is(err, recovery.ErrWaiting) {
+				t.Fatalf("%s: Redeem at once: %v", tt.name, err)
+			}
+		}
+	}
+}

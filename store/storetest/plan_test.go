@@ -52,4 +52,7 @@ func TestPartial(t *testing.T) {
 	t.Run("Challenges", func(t *testing.T) {
 		Run(t, func(*testing.T) any { return struct{ store.Challenges }{memstore.New()} })
 	})
+	t.Run("Recovery", func(t *testing.T) {
+		Run(t, func(*testing.T) any { return struct{ store.Recovery }{memstore.New()} })
+	})
 }
