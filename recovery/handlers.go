@@ -13,7 +13,7 @@ import (
 // sm.Require(session.MinAAL(mfa.AAL2)), so an operator's session below
 // AAL2 (a recovery session included) never reaches it. isOperator is the
 // application's own decision about who may review; Handler refuses
-// everyone else with 403. Mount it under a prefix with http.StripPrefix:
+// everyone else with 403 (everyone, when isOperator is nil). Mount it under a prefix with http.StripPrefix:
 //
 //	GET  /cases                  the open cases, oldest first
 //	POST /cases/{id}/approve     form field note
@@ -27,7 +27,7 @@ func (a *Admin) Handler(sm *session.Manager, isOperator func(r *http.Request, op
 	mux := http.NewServeMux()
 	op := func(r *http.Request) (Operator, bool) {
 		c, ok := session.ClaimsFrom(r.Context())
-		if !ok || !isOperator(r, c.Subject) {
+		if !ok || isOperator == nil || !isOperator(r, c.Subject) { // nil: nobody
 			return Operator{}, false
 		}
 		return Operator{ID: c.Subject, AAL: c.AAL()}, true
