@@ -39,13 +39,13 @@
 //
 //   - Review and a waiting period. An approval takes effect no sooner
 //     than Config.Wait (default 24 hours) after the case was opened. NIST
-//     SP 800-63B rev 4 (section 4.2, account recovery) asks that the
-//     subscriber be notified of a recovery at every address of record;
-//     the notice is only useful if the owner has time to act on it. 24
-//     hours is the longest lifetime 800-63B gives a recovery or
-//     confirmation code sent to an email address of record (rev 3
-//     6.1.2.3; rev 4 keeps the email bound for issued recovery codes), so
-//     an owner who reads mail once a day sees the notice before the
+//     SP 800-63B rev 4's account-recovery guidance has the subscriber
+//     told of a recovery through their addresses of record; the notice
+//     is only useful if the owner has time to act on it. 24 hours is the
+//     longest NIST lets a code sent to an email address of record live
+//     (SP 800-63A rev 3, section 4.7, enrolment codes), the same bound
+//     the suite uses for email elsewhere, so an owner who reads mail once
+//     a day sees the notice before the
 //     approval takes effect. New refuses a Wait under an hour.
 //   - The owner wins. Any use of one of the user's factors after the case
 //     was opened cancels it: at once with [Manager.Hook] on the
