@@ -27,7 +27,7 @@ type env struct {
 	mfaEv  []mfa.Event
 }
 
-func newEnv(t *testing.T, mod func(*push.Config)) *env {
+func newEnv(t testing.TB, mod func(*push.Config)) *env {
 	t.Helper()
 	e := &env{st: memstore.New(), clk: testkit.NewClock(testkit.T0)}
 	cfg := push.Config{Store: e.st, HashKey: hashKey, App: "Example", Now: e.clk.Now,
@@ -64,7 +64,7 @@ func newEnv(t *testing.T, mod func(*push.Config)) *env {
 }
 
 // pair pairs a new device to user and returns it with its factor ID.
-func (e *env) pair(t *testing.T, user string, ed bool) (*testkit.PushDevice, string) {
+func (e *env) pair(t testing.TB, user string, ed bool) (*testkit.PushDevice, string) {
 	t.Helper()
 	ctx := context.Background()
 	var at = e.clk.Now()
@@ -90,7 +90,7 @@ func (e *env) pair(t *testing.T, user string, ed bool) (*testkit.PushDevice, str
 }
 
 // challenge pushes to user's devices for the sign-in attempt binding.
-func (e *env) challenge(t *testing.T, user, binding string) (*mfa.IssuedChallenge, *push.Prompt) {
+func (e *env) challenge(t testing.TB, user, binding string) (*mfa.IssuedChallenge, *push.Prompt) {
 	t.Helper()
 	ctx := push.WithSignIn(context.Background(), push.SignIn{IP: "192.0.2.1", Browser: "Firefox on Linux", Place: "Lyon"})
 	ic, err := e.v.Challenge(ctx, mfa.ChallengeRequest{UserID: user, Kind: push.Kind, Binding: binding, IP: "192.0.2.1"})
