@@ -16,6 +16,7 @@ import (
 
 	"github.com/mfakit/mfa"
 	"github.com/mfakit/mfa/backupcodes"
+	"github.com/mfakit/mfa/push"
 	"github.com/mfakit/mfa/session"
 	"github.com/mfakit/mfa/totp"
 	"golang.org/x/crypto/bcrypt"
@@ -48,6 +49,10 @@ type app struct {
 	// secureCookies: the app's URL is https, so its own cookies are
 	// Secure, like the session Manager's.
 	secureCookies bool
+	// push is the push factor (push.go); url is where browsers reach the
+	// app, for the pairing link.
+	push *push.Factor
+	url  string
 }
 
 // freshFor is how recent a second-factor check must be before a factor is
@@ -111,7 +116,11 @@ func newApp(cfg appConfig) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	factors := []mfa.Factor{tf, codes}
+	if a.push, err = newPush(cfg.store, cfg.keys.hash, now); err != nil {
+		return nil, err
+	}
+	a.url = cfg.url
+	factors := []mfa.Factor{tf, codes, a.push}
 	if wa, err := newWebAuthn(cfg.url, cfg.attestationRoots); err != nil {
 		cfg.log.Warn("security keys and passkeys are off: WebAuthn needs https or http://localhost", "url", cfg.url, "err", err)
 	} else {
@@ -204,6 +213,7 @@ func (a *app) routes() *http.ServeMux {
 	mux.Handle("POST /backup-codes/new", a.signedIn(a.codesNew))
 	mux.Handle("POST /step-up", a.signedIn(a.stepUp))
 	a.webauthnRoutes(mux)
+	a.pushRoutes(mux)
 
 	// Tokens for other services, and a JSON API taking the Bearer form.
 	mux.Handle("GET /.well-known/jwks.json", a.sessions.JWKS())
