@@ -67,7 +67,10 @@
 //   - Stateless. Requests, device inboxes, answers and the pending pointer
 //     are short-lived single-use records in the store's Challenges, under
 //     IDs keyed with Config.HashKey, so no client can name one as a
-//     challenge ID; counters live in the store's Counters.
+//     challenge ID; counters live in the store's Counters. A device's
+//     inbox holds the request as the device shows it, the number among the
+//     choices: the number is what the user matches, not a credential, as an
+//     answer counts only when the paired key signs it.
 //   - Assurance. A match reaches AAL2 with amr "swk" and "mca" (RFC 8176):
 //     a software key on a second device over a second channel. Nothing here
 //     attests that a device key is hardware-bound, so never "hwk".

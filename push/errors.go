@@ -7,9 +7,11 @@ import (
 	"github.com/mfakit/mfa/factor"
 )
 
-// Errors of package push. Each wraps the sentinel of package factor (and
-// so of package mfa) that says what kind of failure it is, so errors.Is
-// matches either.
+// Errors of package push. Those that are a kind of refused answer wrap
+// the sentinel of package factor (and so of package mfa) that says so;
+// errors.Is matches either. ErrTooMany, ErrPaused and ErrNotify come back
+// from the Verifier's Challenge wrapped in mfa.ErrInternal, as any error
+// of a kind's own does: match them with errors.Is.
 var (
 	// ErrDenied: the user pressed deny on the device.
 	ErrDenied = fmt.Errorf("%w: push denied on the device", factor.ErrWrongCode)
