@@ -51,8 +51,9 @@ type app struct {
 	secureCookies bool
 	// push is the push factor (push.go); url is where browsers reach the
 	// app, for the pairing link.
-	push *push.Factor
-	url  string
+	push     *push.Factor
+	vapidKey string // the Web Push public key devices subscribe with
+	url      string
 }
 
 // freshFor is how recent a second-factor check must be before a factor is
@@ -116,7 +117,7 @@ func newApp(cfg appConfig) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a.push, err = newPush(cfg.store, cfg.keys.hash, now); err != nil {
+	if a.push, a.vapidKey, err = newPush(cfg.store, cfg.keys.hash, now, cfg.log); err != nil {
 		return nil, err
 	}
 	a.url = cfg.url

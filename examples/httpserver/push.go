@@ -16,12 +16,17 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"crypto/ecdh"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"html/template"
 	"image/png"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -31,17 +36,60 @@ import (
 	"github.com/boombuler/barcode/qr"
 	"github.com/mfakit/mfa"
 	"github.com/mfakit/mfa/push"
+	"github.com/mfakit/mfa/push/webpush"
 	"github.com/mfakit/mfa/session"
 )
 
-// newPush configures the push factor over the app's store.
-func newPush(st appStore, hashKey []byte, now func() time.Time) (*push.Factor, error) {
-	return push.New(push.Config{Store: st, HashKey: hashKey, App: "mfa example", Now: now})
+// newPush configures the push factor over the app's store, delivering
+// by Web Push to devices that subscribed (see vapid).
+func newPush(st appStore, hashKey []byte, now func() time.Time, log *slog.Logger) (*push.Factor, string, error) {
+	pub, priv, err := vapid(hashKey)
+	if err != nil {
+		return nil, "", err
+	}
+	wp, err := webpush.New(webpush.Config{VAPIDPublicKey: pub, VAPIDPrivateKey: priv, Subscriber: "mailto:mfa-example@localhost"})
+	if err != nil {
+		return nil, "", err
+	}
+	pf, err := push.New(push.Config{Store: st, HashKey: hashKey, App: "mfa example", Now: now, Notifier: bestEffort{wp, log}})
+	return pf, pub, err
+}
+
+// vapid derives the app's Web Push (VAPID) key pair from its hash key, so
+// it survives restarts without another entry in the keys file: a device's
+// subscription is bound to the public key. A real deployment keeps a
+// VAPID key of its own in its secret manager.
+func vapid(hashKey []byte) (pub, priv string, err error) {
+	seed, err := hkdf.Key(sha256.New, hashKey, nil, "mfa example VAPID key", 32)
+	if err != nil {
+		return "", "", err
+	}
+	k, err := ecdh.P256().NewPrivateKey(seed)
+	if err != nil {
+		return "", "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(k.PublicKey().Bytes()), base64.RawURLEncoding.EncodeToString(seed), nil
+}
+
+// bestEffort delivers by Web Push but never fails a push for it: the
+// device page polls as well, so a failed delivery costs only the
+// notification. (Package push itself fails a push whose Notifier fails.)
+type bestEffort struct {
+	n   push.Notifier
+	log *slog.Logger
+}
+
+func (b bestEffort) Notify(ctx context.Context, d push.Device, r push.Request) error {
+	if err := b.n.Notify(ctx, d, r); err != nil {
+		b.log.Warn("web push delivery failed; the device still polls", "device", d.FactorID, "err", err)
+	}
+	return nil
 }
 
 func (a *app) pushRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /push/pair", a.enrolment(a.pushPair))
 	mux.HandleFunc("GET /device", a.devicePage)
+	mux.HandleFunc("GET /sw.js", a.serviceWorker)
 	mux.HandleFunc("POST /push/device/pair", a.devicePair)
 	mux.HandleFunc("POST /push/device/poll", a.devicePoll)
 	mux.HandleFunc("POST /push/device/answer", a.deviceAnswer)
@@ -55,6 +103,10 @@ type (
 		Link    string
 		QR      template.URL
 		Expires time.Time
+	}
+	devicePage struct {
+		base
+		VAPIDKey string // the applicationServerKey to subscribe with
 	}
 	pushWaitPage struct {
 		base
@@ -107,7 +159,14 @@ func (a *app) beginPair(w http.ResponseWriter, r *http.Request, u user, authTime
 }
 
 func (a *app) devicePage(w http.ResponseWriter, _ *http.Request) {
-	a.render(w, http.StatusOK, "device", base{Title: "This device"})
+	a.render(w, http.StatusOK, "device", devicePage{base: base{Title: "This device"}, VAPIDKey: a.vapidKey})
+}
+
+// serviceWorker serves static/sw.js from the root, so its scope covers
+// /device: it shows a notification when a Web Push arrives.
+func (a *app) serviceWorker(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-cache")
+	http.ServeFileFS(w, r, a.static, "sw.js")
 }
 
 // deviceJSON answers a device or the sign-in page's script.

@@ -145,6 +145,17 @@ func TestBrowserPush(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#device-pair-button")),
 	)
 	page(device, "paired", "sign-in requests appear here")
+	// Web Push: the service worker is installed; headless Chromium has no
+	// push service, so the subscription fails and the page polls.
+	sw, err := chromedp.Run(device, chromedp.Evaluate[string](
+		`navigator.serviceWorker.getRegistration().then(r => r ? new URL(r.active ? r.active.scriptURL : r.installing ? r.installing.scriptURL : r.waiting.scriptURL).pathname : "none")`,
+		chromedp.EvalAwaitPromise))
+	if err != nil || sw != "/sw.js" {
+		t.Fatalf("service worker %q, %v", sw, err)
+	}
+	sub, _ := chromedp.Run(device, chromedp.Evaluate[bool](
+		`navigator.serviceWorker.ready.then(r => r.pushManager.getSubscription()).then(s => s !== null)`, chromedp.EvalAwaitPromise))
+	t.Logf("Web Push subscription in this Chromium: %v", sub)
 	step(device, "reopen without the link", chromedp.Navigate(site+"/device"))
 	page(device, "the key survived in IndexedDB", "Paired as Test phone")
 	step(user, "reload the account", chromedp.Navigate(site+"/"))

@@ -2,7 +2,9 @@
 //
 //   - #device (/device): this browser is a paired device. Its ECDSA P-256
 //     key is made here, non-extractable, and kept in IndexedDB; it signs
-//     the pairing code, each poll and each answer.
+//     the pairing code, each poll and each answer. Where the browser has a
+//     push service it also subscribes to Web Push (static/sw.js shows the
+//     notification); it polls either way.
 //   - #push-wait (the sign-in page): it asks the server until the
 //     device's answer has arrived and been checked.
 "use strict";
@@ -67,7 +69,8 @@ async function pair(code) {
   const pub = b64u(spki);
   const id = b64u(await crypto.subtle.digest("SHA-256", spki));
   const sig = await sign(kp.privateKey, ["mfa-push-pair/v1", code, pub]);
-  const r = await postJSON("/push/device/pair", { code, public_key: pub, name, sig });
+  const subscription = await subscribe();
+  const r = await postJSON("/push/device/pair", { code, public_key: pub, name, subscription, sig });
   if (r.status !== 200) {
     deviceStatus(r.data && r.data.error ? r.data.error : "Pairing failed.");
     return;
@@ -76,6 +79,24 @@ async function pair(code) {
   history.replaceState(null, "", "/device");
   deviceStatus("Paired.");
   ready(await loadDevice());
+}
+
+// subscribe asks the browser's push service for a Web Push subscription,
+// so a request can wake the device; without one (no service worker, no
+// push service, permission refused) the page only polls.
+async function subscribe() {
+  const key = document.getElementById("device").dataset.vapid;
+  if (!key || !("serviceWorker" in navigator) || !("PushManager" in window)) return undefined;
+  try {
+    const reg = await navigator.serviceWorker.register("/sw.js");
+    await navigator.serviceWorker.ready;
+    const raw = atob(key.replace(/-/g, "+").replace(/_/g, "/"));
+    const appKey = Uint8Array.from(raw, (c) => c.charCodeAt(0));
+    const sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: appKey });
+    return sub.toJSON();
+  } catch (e) {
+    return undefined;
+  }
 }
 
 let shown = null; // the request on screen
