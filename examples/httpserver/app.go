@@ -16,6 +16,7 @@ import (
 
 	"github.com/mfakit/mfa"
 	"github.com/mfakit/mfa/backupcodes"
+	"github.com/mfakit/mfa/push"
 	"github.com/mfakit/mfa/recovery"
 	"github.com/mfakit/mfa/session"
 	"github.com/mfakit/mfa/store"
@@ -54,6 +55,11 @@ type app struct {
 	// the username of the operator who reviews them.
 	recovery *recovery.Manager
 	admin    string
+	// push is the push factor (push.go); url is where browsers reach the
+	// app, for the pairing link.
+	push     *push.Factor
+	vapidKey string // the Web Push public key devices subscribe with
+	url      string
 }
 
 // freshFor is how recent a second-factor check must be before a factor is
@@ -121,7 +127,11 @@ func newApp(cfg appConfig) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	factors := []mfa.Factor{tf, codes}
+	if a.push, a.vapidKey, err = newPush(cfg.store, cfg.keys.hash, now, cfg.log); err != nil {
+		return nil, err
+	}
+	a.url = cfg.url
+	factors := []mfa.Factor{tf, codes, a.push}
 	if wa, err := newWebAuthn(cfg.url, cfg.attestationRoots); err != nil {
 		cfg.log.Warn("security keys and passkeys are off: WebAuthn needs https or http://localhost", "url", cfg.url, "err", err)
 	} else {
@@ -219,6 +229,7 @@ func (a *app) routes() *http.ServeMux {
 	mux.Handle("POST /step-up", a.signedIn(a.stepUp))
 	a.webauthnRoutes(mux)
 	a.recoveryRoutes(mux)
+	a.pushRoutes(mux)
 
 	// Tokens for other services, and a JSON API taking the Bearer form.
 	mux.Handle("GET /.well-known/jwks.json", a.sessions.JWKS())
