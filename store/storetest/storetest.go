@@ -25,6 +25,8 @@
 //	                 HitFree and HitExact on Counters
 //	Sweep            store.Sweeper, expiring records of each of Challenges,
 //	                 Counters, Sessions and Devices the value keeps
+//	Reseal           store.Resealable with Factors: a paged walk reaches
+//	                 every factor, SwapSecret is a compare-and-set
 //
 // A value that implements none of these fails the test.
 //
@@ -90,6 +92,7 @@ var groups = []group{
 		return is[store.Factors](v) || is[store.Counters](v) || is[store.Challenges](v) || is[store.Sessions](v)
 	}, testConcurrency},
 	{"Sweep", is[store.Sweeper], testSweep},
+	{"Reseal", is[resealable], testReseal},
 }
 
 // plan returns the groups that run on v.
