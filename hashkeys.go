@@ -11,6 +11,9 @@ import (
 // bytes.
 type HashKey = factor.HashKey
 
+// MaxHashKeyIDLen is the longest hash key ID accepted.
+const MaxHashKeyIDLen = factor.MaxHashKeyIDLen
+
 // NewHasherRing returns a Hasher that hashes with primary and still checks
 // hashes made with any of older. A key with the empty ID stands for the
 // single key of a Hasher from NewHasher (Config.HashKey), whose hashes

@@ -79,7 +79,7 @@ func TestHashKeysConfig(t *testing.T) {
 		{"duplicate ID", func(c *mfa.Config) { c.HashKey, c.HashKeys = nil, []mfa.HashKey{k("a", 32), k("a", 32)} }},
 		{"short key", func(c *mfa.Config) { c.HashKey, c.HashKeys = nil, []mfa.HashKey{k("a", 32), k("b", 31)} }},
 		{"long ID", func(c *mfa.Config) {
-			c.HashKey, c.HashKeys = nil, []mfa.HashKey{k(string(bytes.Repeat([]byte{'x'}, 256)), 32)}
+			c.HashKey, c.HashKeys = nil, []mfa.HashKey{k(string(bytes.Repeat([]byte{'x'}, mfa.MaxHashKeyIDLen+1)), 32)}
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

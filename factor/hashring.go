@@ -7,14 +7,18 @@ import (
 
 // HashKey is one key of a Hasher ring built by [NewHasherRing].
 type HashKey struct {
-	// ID names the key inside every stored hash it makes: at most 255
-	// bytes, unique in the ring, not secret. The empty ID is the key of
+	// ID names the key inside every stored hash it makes: at most
+	// MaxHashKeyIDLen bytes (so a stamp fits the 255 bytes stores keep
+	// for a token hash), unique in the ring, not secret. The empty ID is the key of
 	// hashes stored before key IDs existed (a Hasher from NewHasher): its
 	// stamps are the bare 32-byte sums, as they always were.
 	ID string
 	// Secret is at least MinHashKeyLen random bytes.
 	Secret []byte
 }
+
+// MaxHashKeyIDLen is the longest hash key ID accepted.
+const MaxHashKeyIDLen = 64
 
 // NewHasherRing returns a Hasher that hashes with primary and still checks
 // hashes made with any of older, so the hash key rotates without
@@ -24,8 +28,8 @@ func NewHasherRing(primary HashKey, older ...HashKey) (*Hasher, error) {
 	var h *Hasher
 	ring := map[string]*Hasher{}
 	for i, k := range append([]HashKey{primary}, older...) {
-		if len(k.ID) > 255 {
-			return nil, fmt.Errorf("%w: hash key ID longer than 255 bytes", ErrConfig)
+		if len(k.ID) > MaxHashKeyIDLen {
+			return nil, fmt.Errorf("%w: hash key ID longer than %d bytes", ErrConfig, MaxHashKeyIDLen)
 		}
 		if _, dup := ring[k.ID]; dup {
 			return nil, fmt.Errorf("%w: duplicate hash key ID %q", ErrConfig, k.ID)

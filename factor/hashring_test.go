@@ -71,7 +71,7 @@ func TestHasherRingStamps(t *testing.T) {
 	for _, bad := range [][]factor.HashKey{
 		{newKey, newKey},
 		{{ID: "a", Secret: make([]byte, 31)}},
-		{{ID: string(make([]byte, 256)), Secret: make([]byte, 32)}},
+		{{ID: string(make([]byte, factor.MaxHashKeyIDLen+1)), Secret: make([]byte, 32)}},
 	} {
 		if _, err := factor.NewHasherRing(bad[0], bad[1:]...); err == nil {
 			t.Fatalf("NewHasherRing accepted %d keys with a bad one", len(bad))
