@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// Config configures a [Verifier]. Store, Factors, Sealer and HashKey are
-// required; every other field is safe when zero.
+// Config configures a [Verifier]. Store, Factors, Sealer and HashKey (or
+// HashKeys) are required; every other field is safe when zero.
 type Config struct {
 	// Store keeps all state. Required.
 	Store Store
@@ -17,8 +17,13 @@ type Config struct {
 	// Sealer encrypts secrets at rest (see [Keyring]). Required.
 	Sealer Sealer
 	// HashKey keys the hashes of codes and tokens: at least 32 random
-	// bytes, kept outside the database. Required.
+	// bytes, kept outside the database. Required unless HashKeys is set.
 	HashKey []byte
+	// HashKeys replaces HashKey with a ring that rotates: new hashes use
+	// the first key, stored hashes name their key, and every key listed
+	// still checks them. To rotate away from HashKey, list the new key
+	// first and the old one with the empty ID. Default none.
+	HashKeys []HashKey
 	// Limits are the failure counters' rules. Zero fields take the
 	// defaults documented on [Limits].
 	Limits Limits
@@ -55,7 +60,7 @@ func New(cfg Config) (*Verifier, error) {
 	if len(cfg.Factors) == 0 {
 		return nil, fmt.Errorf("%w: at least one Factor is required", ErrConfig)
 	}
-	h, err := NewHasher(cfg.HashKey)
+	h, err := hasherFor(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -80,7 +80,11 @@
 //     keys with IDs (see [Keyring]); the associated data binds each
 //     ciphertext to its user and factor. A seed opened with an old key is
 //     re-sealed with the newest. Codes are stored as keyed HMAC-SHA256
-//     hashes ([Hasher]) under a key kept outside the database.
+//     hashes ([Hasher]) under a key kept outside the database. Hash keys
+//     have IDs too (Config.HashKeys): a stored hash names its key, so the
+//     key rotates without invalidating backup codes, refresh tokens or
+//     remembered devices; [Verifier.Reseal] re-seals every stored secret
+//     so an old sealing key can be retired.
 //   - Nothing secret in events. An [Event] carries identifiers and the
 //     sentinel's text, never a code, seed or response.
 //   - Server time only, from Config.Now; no API takes a client time.

@@ -28,9 +28,14 @@ const (
 	MaxInput = 64
 )
 
+// Stored Data: version 1 is the version byte, the salt and the hashes,
+// made under a hash key with the empty ID; version 2 (keyed) adds, after
+// the version byte, the length and bytes of the ID of the hash key the set
+// was made with, so the set keeps verifying after the key rotates.
 const (
 	domain  = "mfa/backupcodes/v1" // Hasher domain of code hashes
 	version = 1
+	keyed   = 2
 	saltLen = 16
 	hashLen = 32
 	header  = 1 + saltLen
@@ -103,9 +108,18 @@ func (f *Factor) Enroll(_ context.Context, in factor.EnrollInput) (factor.Enroll
 	if in.Hasher == nil {
 		return factor.Enrolled{}, errNoHasher
 	}
-	data := make([]byte, header+f.count*hashLen)
+	id := in.Hasher.KeyID()
+	off := 0
+	if id != "" {
+		off = 1 + len(id)
+	}
+	data := make([]byte, off+header+f.count*hashLen)
 	data[0] = version
-	salt := data[1:header]
+	if id != "" {
+		data[0], data[1] = keyed, byte(len(id))
+		copy(data[2:], id)
+	}
+	salt := data[off+1 : off+header]
 	if _, err := io.ReadFull(in.Rand, salt); err != nil {
 		return factor.Enrolled{}, fmt.Errorf("mfa: backupcodes: random source: %w", err)
 	}
@@ -128,7 +142,7 @@ func (f *Factor) Enroll(_ context.Context, in factor.EnrollInput) (factor.Enroll
 		}
 		seen[code] = true
 		h := in.Hasher.Sum(domain, salt, code[:])
-		copy(data[header+i*hashLen:], h[:])
+		copy(data[off+header+i*hashLen:], h[:])
 		list[i] = string(code[:4]) + "-" + string(code[4:8]) + "-" + string(code[8:])
 	}
 	return factor.Enrolled{
@@ -148,6 +162,7 @@ var (
 	errReplayed  = fmt.Errorf("%w: backupcodes: code used before", factor.ErrReplayed)
 	errCorrupt   = fmt.Errorf("%w: backupcodes: corrupt stored data", factor.ErrSealed)
 	errNoHasher  = fmt.Errorf("%w: backupcodes: no Hasher", factor.ErrConfig)
+	errNoKey     = fmt.Errorf("%w: backupcodes: the set's hash key is not in the ring", factor.ErrSealed)
 )
 
 // Shared by every Match so a verification allocates nothing of its own;
@@ -171,9 +186,10 @@ var (
 // codes. Match.AMR and Match.Notes are shared between calls and must not be
 // modified.
 func (f *Factor) Verify(_ context.Context, in factor.VerifyInput) (factor.Match, error) {
-	data, used := in.Factor.Data, in.Factor.Counter
-	n, ok := size(in.Factor)
-	if !ok {
+	used := in.Factor.Counter
+	id, data, ok := split(in.Factor.Data)
+	n, ok2 := size(data, used)
+	if !ok || !ok2 {
 		return factor.Match{}, errCorrupt
 	}
 	code, ok := normalize(in.Response)
@@ -183,13 +199,16 @@ func (f *Factor) Verify(_ context.Context, in factor.VerifyInput) (factor.Match,
 	if in.Hasher == nil {
 		return factor.Match{}, errNoHasher
 	}
-	h := in.Hasher.Sum(domain, data[1:header], code[:])
+	h, ok := in.Hasher.SumKey(id, domain, data[:saltLen], code[:])
+	if !ok {
+		return factor.Match{}, errNoKey
+	}
 
 	// Compare with every hash, no early exit; select the index by mask.
 	// Codes in a set are distinct, so at most one matches.
 	var found, idx int
 	for i := 0; i < n; i++ {
-		eq := subtle.ConstantTimeCompare(h[:], data[header+i*hashLen:header+(i+1)*hashLen])
+		eq := subtle.ConstantTimeCompare(h[:], data[saltLen+i*hashLen:saltLen+(i+1)*hashLen])
 		mask := -eq
 		idx = idx&^mask | i&mask
 		found |= eq
@@ -218,22 +237,35 @@ func (f *Factor) Verify(_ context.Context, in factor.VerifyInput) (factor.Match,
 // Remaining implements [mfa.Remainer]: the codes of the set not yet used,
 // or -1 when the stored record is malformed.
 func (f *Factor) Remaining(rec store.Factor) int {
-	n, ok := size(rec)
-	if !ok {
+	_, data, ok := split(rec.Data)
+	n, ok2 := size(data, rec.Counter)
+	if !ok || !ok2 {
 		return -1
 	}
 	return n - bits.OnesCount64(uint64(rec.Counter))
 }
 
+// split returns the hash key ID of a stored set and its data from the
+// salt on, and false when the header is malformed.
+func split(data []byte) (string, []byte, bool) {
+	switch {
+	case len(data) >= 1 && data[0] == version:
+		return "", data[1:], true
+	case len(data) >= 2 && data[0] == keyed && data[1] != 0 && len(data) >= 2+int(data[1]):
+		n := int(data[1])
+		return string(data[2 : 2+n]), data[2+n:], true
+	}
+	return "", nil, false
+}
+
 // size returns the number of codes in a stored set, and false when the
 // record is malformed: a bad version or length, or a used-code bitmap with
 // bits beyond the set.
-func size(rec store.Factor) (int, bool) {
-	data, used := rec.Data, rec.Counter
-	if len(data) < header+hashLen || (len(data)-header)%hashLen != 0 || data[0] != version {
+func size(data []byte, used int64) (int, bool) {
+	if len(data) < saltLen+hashLen || (len(data)-saltLen)%hashLen != 0 {
 		return 0, false
 	}
-	n := (len(data) - header) / hashLen
+	n := (len(data) - saltLen) / hashLen
 	if n > MaxCount || used < 0 || used>>n != 0 {
 		return 0, false
 	}

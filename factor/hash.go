@@ -12,11 +12,19 @@ import (
 // Hasher computes keyed hashes (HMAC-SHA256) of codes and tokens, so the
 // store holds nothing an attacker with a copy of the database can test
 // guesses against without the key. The key lives outside the database.
+//
+// A Hasher holds one key or, built by [NewHasherRing], several: Sum and
+// Stamp use the primary key; [Hasher.Match] and [Hasher.StampLike] use
+// whichever key a stored hash names, so the key rotates (see hashring.go).
 type Hasher struct {
 	key []byte
 	// keyed is an HMAC with the key already absorbed; each Sum works on a
 	// clone of it, so the key's blocks are hashed once, not per call.
 	keyed hash.Cloner
+	// id is the primary key's ID ("" for a Hasher from NewHasher); ring
+	// holds every key by ID, the primary included.
+	id   string
+	ring map[string]*Hasher
 }
 
 // MinHashKeyLen is the shortest key NewHasher accepts (256 bits).
@@ -30,6 +38,7 @@ func NewHasher(key []byte) (*Hasher, error) {
 	}
 	h := &Hasher{key: append([]byte(nil), key...)}
 	h.keyed, _ = hmac.New(sha256.New, h.key).(hash.Cloner)
+	h.ring = map[string]*Hasher{"": h}
 	return h, nil
 }
 

@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"crypto/hmac"
 	"errors"
 	"fmt"
 	"time"
@@ -20,8 +19,7 @@ type DeviceInfo struct {
 }
 
 func (m *Manager) deviceHash(userID, id string, secret []byte) []byte {
-	h := m.hasher.Sum(domainDevice, []byte(userID), []byte(id), secret)
-	return h[:]
+	return m.hasher.Stamp(domainDevice, []byte(userID), []byte(id), secret)
 }
 
 // maxNameLen bounds a device name.
@@ -90,7 +88,7 @@ func (m *Manager) CheckDevice(ctx context.Context, userID, token string) error {
 	}
 	// The user is inside the hash: another user's device never matches,
 	// and the comparison below is the only test.
-	if !hmac.Equal(d.Hash, m.deviceHash(userID, id, secret)) || d.UserID != userID {
+	if !m.hasher.Match(d.Hash, domainDevice, []byte(userID), []byte(id), secret) || d.UserID != userID {
 		return refuse(ErrDevice, "")
 	}
 	return nil

@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"time"
 
@@ -84,7 +83,7 @@ func (m *Manager) RevokeToken(ctx context.Context, refreshToken string) error {
 	if err != nil {
 		return wrap(ErrStore, err)
 	}
-	if subtle.ConstantTimeCompare(s.Refresh, m.refreshHash(sid, secret)) != 1 {
+	if !m.hasher.Match(s.Refresh, domainRefresh, []byte(sid), secret) {
 		return refuse(ErrInvalidToken, "refresh token not current")
 	}
 	if s.Revoked {

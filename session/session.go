@@ -94,9 +94,21 @@ func (m *Manager) newSecret(id string) (string, []byte, error) {
 	return id + "." + b64.EncodeToString(secret), secret, nil
 }
 
+// refreshHash is the stamp stored for a new refresh token: the keyed hash
+// under the primary hash key, naming the key.
 func (m *Manager) refreshHash(sid string, secret []byte) []byte {
-	h := m.hasher.Sum(domainRefresh, []byte(sid), secret)
-	return h[:]
+	return m.hasher.Stamp(domainRefresh, []byte(sid), secret)
+}
+
+// refreshLike is the stamp of a presented token under the key the stored
+// one names, so a token issued before the hash key rotated still refreshes
+// (and is then replaced by one under the new key). A stored stamp naming
+// no key of the ring gives the primary's, which matches nothing.
+func (m *Manager) refreshLike(stored []byte, sid string, secret []byte) []byte {
+	if h, ok := m.hasher.StampLike(stored, domainRefresh, []byte(sid), secret); ok {
+		return h
+	}
+	return m.refreshHash(sid, secret)
 }
 
 // checkResult validates a verification result for user at now.
@@ -201,7 +213,6 @@ func (m *Manager) load(ctx context.Context, refreshToken string, now time.Time) 
 	if err != nil {
 		return store.Session{}, nil, nil, err
 	}
-	hash := m.refreshHash(sid, secret)
 	s, err := m.store.GetSession(ctx, sid)
 	if errors.Is(err, store.ErrNotFound) {
 		return s, nil, nil, refuse(ErrRevoked, "unknown session")
@@ -219,7 +230,7 @@ func (m *Manager) load(ctx context.Context, refreshToken string, now time.Time) 
 	if !now.Before(s.IdleExpires) || !now.Before(earliest(s.Expires, st.Until)) {
 		return s, nil, nil, refuse(ErrExpired, "session")
 	}
-	return s, st, hash, nil
+	return s, st, m.refreshLike(s.Refresh, sid, secret), nil
 }
 
 // rotate swaps the refresh token; reuse of a retired one revokes the

@@ -13,4 +13,7 @@ var (
 	// ErrReused: a refresh token that was already rotated was presented again;
 	// the session has been revoked as part of the same operation.
 	ErrReused = errors.New("mfa: store: refresh token reused")
+	// ErrInvalid: an argument the backend cannot use, such as a scan
+	// cursor it did not make (see [Resealable]).
+	ErrInvalid = errors.New("mfa: store: invalid argument")
 )

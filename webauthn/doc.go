@@ -62,6 +62,9 @@
 // The user handle (user.id) is a keyed hash of the user ID (32 bytes,
 // opaque, no personal data), or the handle of the user's existing
 // credentials, so every credential of a user carries the same handle.
+// The handle is computed once, under the primary hash key, and then kept
+// in each credential record: rotating the hash key (mfa.Config.HashKeys)
+// never changes the handle of a user who has a passkey.
 //
 // # Security
 //

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,7 +56,19 @@ type Options struct {
 // DefaultPrefix is the table-name prefix when Options.Prefix is empty.
 const DefaultPrefix = "mfa_"
 
-var prefixRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,31}$`)
+// validPrefix reports whether p matches ^[a-z_][a-z0-9_]{0,31}$ (a loop,
+// not a regexp: compiling one costs every process's start-up).
+func validPrefix(p string) bool {
+	if len(p) == 0 || len(p) > 32 || p[0] >= '0' && p[0] <= '9' {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
 
 // Store keeps every concern of package store, and is a [store.Sweeper],
 // over a *sql.DB. It is safe
@@ -102,7 +113,7 @@ func NewWithOptions(db *sql.DB, d Dialect, o Options) (*Store, error) {
 	if o.Prefix == "" {
 		o.Prefix = DefaultPrefix
 	}
-	if !prefixRE.MatchString(o.Prefix) {
+	if !validPrefix(o.Prefix) {
 		return nil, fmt.Errorf("mfa: sqlstore: table prefix %q: want lower-case letters, digits and '_', at most 32 bytes, not starting with a digit", o.Prefix)
 	}
 	return &Store{db: db, d: d, prefix: o.Prefix}, nil

@@ -15,7 +15,7 @@ func TestPlan(t *testing.T) {
 		v    any
 		want string
 	}{
-		{"every concern", m, "Factors Counters Challenges Sessions Devices FactorsCounters Concurrency Sweep Recovery"},
+		{"every concern", m, "Factors Counters Challenges Sessions Devices FactorsCounters Concurrency Sweep Recovery Reseal"},
 		{"recovery only", struct{ store.Recovery }{m}, "Recovery"},
 		{"split", store.Split{Factors: m, Counters: m, Challenges: m}, "Factors Counters Challenges FactorsCounters Concurrency"},
 		{"factors only", struct{ store.Factors }{m}, "Factors Concurrency"},
@@ -27,6 +27,11 @@ func TestPlan(t *testing.T) {
 		}{m, m}, "Sessions Devices Concurrency"},
 		{"devices only", struct{ store.Devices }{m}, "Devices"},
 		{"sweeper only", struct{ store.Sweeper }{m}, "Sweep"},
+		{"resealable without factors", struct{ store.Resealable }{m}, ""},
+		{"factors and resealable", struct {
+			store.Factors
+			store.Resealable
+		}{m, m}, "Factors Concurrency Reseal"},
 		{"nothing", struct{}{}, ""},
 	}
 	for _, tt := range tests {

@@ -27,6 +27,8 @@
 //	                 Counters, Sessions and Devices the value keeps
 //	Recovery         store.Recovery, its races (approve against deny, one
 //	                 redemption) included
+//	Reseal           store.Resealable with Factors: a paged walk reaches
+//	                 every factor, SwapSecret is a compare-and-set
 //
 // A value that implements none of these fails the test.
 //
@@ -93,6 +95,7 @@ var groups = []group{
 	}, testConcurrency},
 	{"Sweep", is[store.Sweeper], testSweep},
 	{"Recovery", is[store.Recovery], func(t *testing.T, v any) { testRecovery(t, v.(store.Recovery)) }},
+	{"Reseal", is[resealable], testReseal},
 }
 
 // plan returns the groups that run on v.

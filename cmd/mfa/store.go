@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib" // sql.Open("pgx", ...)
+	"github.com/redis/go-redis/v9"
+	_ "modernc.org/sqlite" // sql.Open("sqlite", ...), pure Go
+
+	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/store/redisstore"
+	"github.com/mfakit/mfa/store/sqlstore"
+)
+
+// quiet drops go-redis's own log lines; errors reach the operator through
+// the command's message.
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
+func init() { redis.SetLogger(quiet{}) }
+
+// storeFlags are the flags naming the store, defaulting to the
+// environment.
+type storeFlags struct {
+	url, prefix *string
+}
+
+func addStoreFlags(fs *flag.FlagSet, e env) storeFlags {
+	return storeFlags{
+		url:    fs.String("store", e("MFA_STORE_URL"), "the store: sqlite:PATH, postgres://..., mysql://USER@tcp(HOST)/DB or redis://... (env MFA_STORE_URL)"),
+		prefix: fs.String("prefix", e("MFA_STORE_PREFIX"), "table prefix (SQL) or key prefix (Redis); empty for the library's default (env MFA_STORE_PREFIX)"),
+	}
+}
+
+// opened is an open store: SQL (sql set) or Redis.
+type opened struct {
+	store mfa.Store
+	sql   *sqlstore.Store
+	where string
+	close func() error
+}
+
+// errUsage marks an error in what the operator typed (exit code 2).
+var errUsage = errors.New("usage")
+
+// openStore opens the store a command names, checking the URL before any
+// connection. create allows a missing SQLite file to be made (migrate).
+// Errors never show a password.
+func openStore(ctx context.Context, f storeFlags, create bool) (*opened, error) {
+	spec, prefix := *f.url, *f.prefix
+	switch {
+	case spec == "":
+		return nil, fmt.Errorf("%w: no store: set -store or MFA_STORE_URL", errUsage)
+	case strings.HasPrefix(spec, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(spec, "sqlite:"), "//")
+		if path == "" || strings.ContainsAny(path, "?#") {
+			return nil, fmt.Errorf("%w: sqlite:PATH wants a file path", errUsage)
+		}
+		mode := "rw"
+		if create {
+			mode = "rwc"
+		}
+		dsn := "file:" + path + "?mode=" + mode + "&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"
+		return openSQL(ctx, "sqlite", dsn, sqlstore.SQLite, prefix, "SQLite "+path)
+	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
+		cfg, err := pgx.ParseConfig(spec) // its errors redact the password
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", errUsage, err)
+		}
+		return openSQL(ctx, "pgx", spec, sqlstore.Postgres, prefix, fmt.Sprintf("PostgreSQL %s:%d/%s", cfg.Host, cfg.Port, cfg.Database))
+	case strings.HasPrefix(spec, "mysql://"):
+		cfg, err := mysql.ParseDSN(strings.TrimPrefix(spec, "mysql://"))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", errUsage, err)
+		}
+		cfg.ParseTime = true
+		return openSQL(ctx, "mysql", cfg.FormatDSN(), sqlstore.MySQL, prefix, "MySQL "+cfg.Addr+"/"+cfg.DBName)
+	case strings.HasPrefix(spec, "redis://"), strings.HasPrefix(spec, "rediss://"):
+		opts, err := redis.ParseURL(spec)
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			err = ue.Err // without the URL, which may hold a password
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", errUsage, err)
+		}
+		opts.MaxRetries = 1
+		client := redis.NewClient(opts)
+		st, err := redisstore.New(client, redisstore.Options{Prefix: prefix})
+		if err != nil {
+			client.Close()
+			return nil, fmt.Errorf("%w: %w", errUsage, err)
+		}
+		if err := client.Ping(ctx).Err(); err != nil {
+			client.Close()
+			return nil, fmt.Errorf("%s: %w", "Redis "+opts.Addr, err)
+		}
+		return &opened{store: st, where: "Redis " + opts.Addr, close: client.Close}, nil
+	}
+	return nil, fmt.Errorf("%w: unknown store URL scheme: want sqlite:, postgres://, mysql:// or redis://", errUsage)
+}
+
+func openSQL(ctx context.Context, driver, dsn string, d sqlstore.Dialect, prefix, where string) (*opened, error) {
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errUsage, err)
+	}
+	db.SetMaxOpenConns(4)
+	st, err := sqlstore.NewWithOptions(db, d, sqlstore.Options{Prefix: prefix})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%w: %w", errUsage, err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	return &opened{store: st, sql: st, where: where, close: db.Close}, nil
+}
+
+// errSchema marks a store whose schema is not this tool's (exit code 3).
+var errSchema = errors.New("schema")
+
+// ready checks that a SQL store is at exactly this tool's schema version;
+// Redis has no schema.
+func (o *opened) ready(ctx context.Context) error {
+	if o.sql == nil {
+		return nil
+	}
+	cur, err := o.sql.CurrentSchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	switch want := o.sql.SchemaVersion(); {
+	case cur > want:
+		return fmt.Errorf("%w: %s is at schema version %d, newer than this tool's %d: use a newer mfa", errSchema, o.where, cur, want)
+	case cur < want:
+		return fmt.Errorf("%w: %s is at schema version %d, this tool needs %d: run mfa migrate first", errSchema, o.where, cur, want)
+	}
+	return nil
+}
+
+// exitFor maps an error to the exit code a script sees.
+func exitFor(err error) int {
+	switch {
+	case errors.Is(err, errUsage), errors.Is(err, mfa.ErrConfig), errors.Is(err, mfa.ErrInvalidInput):
+		return exitUsage
+	case errors.Is(err, errSchema), errors.Is(err, sqlstore.ErrSchemaTooNew):
+		return exitSchema
+	}
+	return exitFailed
+}
+
+// message is err's text without the errUsage and errSchema markers.
+func message(err error) string {
+	s := err.Error()
+	for _, p := range []string{"usage: ", "schema: "} {
+		s = strings.TrimPrefix(s, p)
+	}
+	return s
+}
