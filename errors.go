@@ -3,7 +3,6 @@ package mfa
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/mfakit/mfa/factor"
 )
@@ -34,7 +33,7 @@ var (
 	ErrReplayed = factor.ErrReplayed
 	// ErrRateLimited: too many recent failures; see [RateLimitError] for
 	// when to retry.
-	ErrRateLimited = errors.New("mfa: rate limited")
+	ErrRateLimited = factor.ErrRateLimited
 	// ErrLocked: the consecutive-failure cap was reached; only an
 	// operator's [Verifier.Unlock] admits attempts again.
 	ErrLocked = errors.New("mfa: second factor locked")
@@ -96,17 +95,9 @@ var sentinels = [...]struct {
 	{ErrInternal, false},
 }
 
-// RateLimitError is returned when attempts are refused by a delay. It wraps
-// ErrRateLimited.
-type RateLimitError struct {
-	RetryAfter time.Time // the earliest instant an attempt is admitted again
-}
-
-func (e *RateLimitError) Error() string {
-	return fmt.Sprintf("mfa: rate limited until %s", e.RetryAfter.UTC().Format(time.RFC3339))
-}
-
-func (e *RateLimitError) Unwrap() error { return ErrRateLimited }
+// RateLimitError is returned when attempts are refused by a delay, or
+// issuing by a cap. It wraps ErrRateLimited.
+type RateLimitError = factor.RateLimitError
 
 // wrap joins a sentinel and its cause so errors.Is matches both.
 func wrap(sentinel, cause error) error {

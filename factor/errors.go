@@ -1,6 +1,10 @@
 package factor
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 // Sentinel errors a factor wraps. Package mfa exports the same values
 // under the same names, so an application matches them with errors.Is
@@ -31,4 +35,21 @@ var (
 	ErrStore = errors.New("mfa: store failure")
 	// ErrConfig: a Config is invalid.
 	ErrConfig = errors.New("mfa: invalid config")
+	// ErrRateLimited: too many recent attempts or sends; see
+	// [RateLimitError] for when to retry.
+	ErrRateLimited = errors.New("mfa: rate limited")
 )
+
+// RateLimitError is returned when attempts (or sends) are refused until a
+// time. It wraps ErrRateLimited; a factor that caps what it sends returns
+// one (wrapped in its own sentinel if it likes) and the Verifier passes it
+// on.
+type RateLimitError struct {
+	RetryAfter time.Time // the earliest instant an attempt is admitted again
+}
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("mfa: rate limited until %s", e.RetryAfter.UTC().Format(time.RFC3339))
+}
+
+func (e *RateLimitError) Unwrap() error { return ErrRateLimited }

@@ -140,8 +140,11 @@ func (f *Factor) admit(ctx context.Context, userID string, now time.Time) error 
 		if err != nil {
 			return fmt.Errorf("%w: %w", factor.ErrStore, err)
 		}
-		if blocked, _, _ := fc.Rule.Blocked(s, now); blocked {
-			return ErrPaused
+		if blocked, _, until := fc.Rule.Blocked(s, now); blocked {
+			if until.IsZero() {
+				until = s.Expires
+			}
+			return fmt.Errorf("%w: %w", ErrPaused, &factor.RateLimitError{RetryAfter: until})
 		}
 	}
 	if f.cfg.PerHour < 0 {
@@ -157,7 +160,9 @@ func (f *Factor) admit(ctx context.Context, userID string, now time.Time) error 
 		return fmt.Errorf("%w: %w", factor.ErrStore, err)
 	}
 	if !hit.Admitted {
-		return ErrTooMany
+		// The count restarts with the next fixed hour.
+		next := time.Unix((now.Unix()/3600+1)*3600, 0).UTC()
+		return fmt.Errorf("%w: %w", ErrTooMany, &factor.RateLimitError{RetryAfter: next})
 	}
 	return nil
 }
