@@ -23,6 +23,9 @@ type Result struct {
 	Time time.Time
 	// Remaining is the number of backup codes left; -1 for other kinds.
 	Remaining int
+	// Restricted: the factor is a restricted authenticator under NIST SP
+	// 800-63B (an SMS code): at most AAL2, and a policy may want more.
+	Restricted bool
 }
 
 // VerifyRequest asks to check one response.
@@ -328,6 +331,7 @@ func (v *Verifier) succeed(ctx context.Context, a *attempt, m factor.Match, typ 
 	return &Result{
 		UserID: a.rec.UserID, FactorID: a.rec.ID, Kind: ev.Kind,
 		AMR: slices.Clone(m.AMR), AAL: m.AAL, Time: a.now, Remaining: m.Remaining,
+		Restricted: v.restricted(ev.Kind),
 	}, nil
 }
 

@@ -74,3 +74,11 @@ type Remainer interface {
 type Unguessable interface {
 	Unguessable()
 }
+
+// Restricted is implemented by kinds NIST SP 800-63B calls restricted
+// authenticators (SMS codes, over a network that cannot be relied on to
+// reach only the user's device). The Verifier marks their results
+// Restricted, and refuses them when configured to.
+type Restricted interface {
+	Restricted()
+}
