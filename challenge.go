@@ -122,11 +122,7 @@ func (v *Verifier) Challenge(ctx context.Context, req ChallengeRequest) (*Issued
 			}
 		}
 	}
-	if req.Replaces != "" {
-		if err := v.replace(ctx, req.Replaces, &is); err != nil {
-			return nil, err
-		}
-	}
+	is.replaces = req.Replaces
 	return v.makeChallenge(ctx, is)
 }
 

@@ -38,8 +38,9 @@ type issuance struct {
 	secret    []byte         // rec's opened secret
 	existing  []store.Factor // the user's factors of kind, when rec is nil
 	binding   string
-	enrolling bool // a pending factor's enrolment challenge
-	resend    bool // replaces an earlier challenge
+	enrolling bool   // a pending factor's enrolment challenge
+	replaces  string // the ID of the challenge this one replaces
+	resend    bool   // replaces names a challenge that was still live
 	ev        Event
 	// base are the issuance counters already counted; a refusal by the
 	// factor's caps takes their counts back.
@@ -94,10 +95,18 @@ func (v *Verifier) makeChallenge(ctx context.Context, is issuance) (*IssuedChall
 	now := is.ev.Time
 	in := factor.ChallengeInput{
 		UserID: is.userID, Factor: is.rec, Secret: is.secret, Existing: is.existing,
-		Now: now, Rand: v.rand, Hasher: v.hasher, Enrolling: is.enrolling, Resend: is.resend,
+		Now: now, Rand: v.rand, Hasher: v.hasher, Enrolling: is.enrolling,
 	}
 	if err := v.admitCaps(ctx, is, in); err != nil {
 		return nil, err
+	}
+	// The earlier code dies only once the new one is admitted, so a
+	// resend refused by a cap leaves it working.
+	if is.replaces != "" {
+		if err := v.replace(ctx, is.replaces, &is); err != nil {
+			return nil, err
+		}
+		in.Resend = is.resend
 	}
 	iss, err := c.Challenge(ctx, in)
 	if err != nil {
