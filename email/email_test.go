@@ -193,7 +193,9 @@ func TestBadResponses(t *testing.T) {
 		{"60 kB code", func(ch *mfa.IssuedChallenge, _ string) error {
 			return verify("alice", fid, ch.ID, "b", strings.Repeat("1", 60<<10))
 		}, mfa.ErrMalformedResponse},
-		{"1 MB code", func(ch *mfa.IssuedChallenge, _ string) error { return verify("alice", fid, ch.ID, "b", strings.Repeat("1", 1<<20)) }, mfa.ErrMalformedResponse},
+		{"1 MB code", func(ch *mfa.IssuedChallenge, _ string) error {
+			return verify("alice", fid, ch.ID, "b", strings.Repeat("1", 1<<20))
+		}, mfa.ErrMalformedResponse},
 		{"another binding", func(ch *mfa.IssuedChallenge, code string) error { return verify("alice", fid, ch.ID, "other", code) }, mfa.ErrChallengeMismatch},
 		{"another factor", func(ch *mfa.IssuedChallenge, code string) error { return verify("alice", fid2, ch.ID, "b", code) }, mfa.ErrChallengeMismatch},
 		{"another user", func(ch *mfa.IssuedChallenge, code string) error { return verify("bob", bid, ch.ID, "b", code) }, mfa.ErrChallengeMismatch},

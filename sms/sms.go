@@ -129,12 +129,12 @@ func parse(s, defaultRegion string, regions map[string]bool) (sentcode.Destinati
 	bad := func(why string) (sentcode.Destination, error) {
 		return sentcode.Destination{}, fmt.Errorf("%w: phone number %s", factor.ErrInvalidInput, why)
 	}
+	if strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return bad("holds a control character")
+	}
 	s = strings.TrimSpace(s)
 	if s == "" || len(s) > maxNumber {
 		return bad("empty or too long")
-	}
-	if strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-		return bad("holds a control character")
 	}
 	region := defaultRegion
 	if strings.HasPrefix(s, "+") {
