@@ -185,7 +185,7 @@ func (f *Factor) Enroll(_ context.Context, in factor.EnrollInput) (factor.Enroll
 	if err != nil {
 		return factor.Enrolled{}, err
 	}
-	b, err := json.Marshal(secret{Address: d.Address, Masked: d.Masked, Region: d.Region})
+	b, err := json.Marshal(secret(d))
 	if err != nil {
 		return factor.Enrolled{}, fmt.Errorf("%w: %w", factor.ErrInvalidInput, err)
 	}
