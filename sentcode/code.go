@@ -24,6 +24,9 @@ func Normalize(s string) (string, error) {
 	if len(s) > maxInput {
 		return "", fmt.Errorf("%w: code too long", factor.ErrMalformedResponse)
 	}
+	if plain(s) {
+		return s, nil // the common case: nothing to normalise
+	}
 	var b strings.Builder
 	for _, r := range s {
 		switch {
@@ -37,6 +40,16 @@ func Normalize(s string) (string, error) {
 		}
 	}
 	return b.String(), nil
+}
+
+// plain reports whether s is ASCII digits only.
+func plain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // digitValue is the value of a Unicode decimal digit: every run of
