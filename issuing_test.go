@@ -248,6 +248,18 @@ func TestEnrollByChallenge(t *testing.T) {
 	if lo.Failures != 0 {
 		t.Fatalf("a confirmation without a challenge cost the user %d failures", lo.Failures)
 	}
+	// Another factor's enrolment challenge does not confirm this one, and
+	// costs alice nothing.
+	other, err := e.v.BeginEnrollment(ctx, mfa.EnrollRequest{UserID: "alice", Kind: kindSend, Destination: "b@example.com", IP: "192.0.2.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := confirm(other.ChallengeID, f.code); !errors.Is(err, mfa.ErrChallengeMismatch) {
+		t.Fatalf("another factor's enrolment challenge: %v", err)
+	}
+	if lo, _ := e.v.Lockout(ctx, "alice"); lo.Failures != 0 {
+		t.Fatalf("a mismatched challenge cost the user %d failures", lo.Failures)
+	}
 	// A resent enrolment code replaces the first.
 	e.clk.Add(time.Second)
 	again, err := e.v.Challenge(ctx, mfa.ChallengeRequest{UserID: "alice", FactorID: en.FactorID, Replaces: en.ChallengeID})
@@ -261,8 +273,10 @@ func TestEnrollByChallenge(t *testing.T) {
 		t.Fatal(err)
 	}
 	list, _ := e.v.Factors(ctx, "alice")
-	if len(list) != 1 || !list[0].Active {
-		t.Fatalf("factors %+v", list)
+	for _, fi := range list {
+		if fi.Active != (fi.ID == en.FactorID) {
+			t.Fatalf("factors %+v: want only %s active", list, en.FactorID)
+		}
 	}
 }
 

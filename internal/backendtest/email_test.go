@@ -352,3 +352,43 @@ func openShared(t *testing.T, kind string) (mfa.Store, string, string) {
 }
 
 func sqlOpenErr(driver, dsn string) (*sql.DB, error) { return sql.Open(driver, dsn) }
+
+// TestEmailNothingReadableAtRest enrols an address on every backend,
+// sends a code and leaves it unanswered (its challenge stays stored), then
+// reads everything the backend holds: neither the address, its local
+// part, its domain nor the code is there in clear.
+func TestEmailNothingReadableAtRest(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			o := b.open(t)
+			clk := newClock()
+			box := &outbox{}
+			v := emailVerifier(t, o.concerns, clk, box)
+			ctx := context.Background()
+			const user = "rest-email"
+			local := randName("who")
+			domain := randName("d") + ".example"
+			en, err := v.BeginEnrollment(ctx, mfa.EnrollRequest{UserID: user, Kind: email.Kind, Destination: local + "@" + domain})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := v.ConfirmEnrollment(ctx, mfa.ConfirmRequest{UserID: user, FactorID: en.FactorID, ChallengeID: en.ChallengeID, Response: box.last()}); err != nil {
+				t.Fatal(err)
+			}
+			clk.Add(time.Minute)
+			if _, err := v.Challenge(ctx, mfa.ChallengeRequest{UserID: user, FactorID: en.FactorID, Binding: "b"}); err != nil {
+				t.Fatal(err)
+			}
+			needles := map[string]string{"local part": local, "domain": domain, "code": box.last()}
+			for _, bl := range o.dump(t, []string{user}) {
+				for name, n := range needles {
+					if strings.Contains(string(bl.data), n) {
+						t.Errorf("%s found at rest in %s", name, bl.where)
+					}
+				}
+			}
+		})
+	}
+}
