@@ -2,7 +2,7 @@ module github.com/mfakit/mfa/examples
 
 go 1.26.0
 
-require github.com/mfakit/mfa v0.0.0-00010101000000-000000000000
+require github.com/mfakit/mfa v0.0.0
 
 replace github.com/mfakit/mfa => ..
 
@@ -45,6 +45,7 @@ require (
 	github.com/pquerna/otp v1.5.0 // indirect
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
 	github.com/tinylib/msgp v1.6.4 // indirect
+	github.com/wneessen/go-mail v0.8.1 // indirect
 	github.com/x448/float16 v0.8.4 // indirect
 	go.uber.org/atomic v1.12.0 // indirect
 	golang.org/x/net v0.60.0 // indirect
@@ -55,3 +56,7 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 )
+
+replace github.com/mfakit/mfa/smtpsender => ../smtpsender
+
+require github.com/mfakit/mfa/smtpsender v0.0.0-00010101000000-000000000000

@@ -12,14 +12,16 @@ import (
 
 // notices are the fixed texts a redirect can ask for with ?notice=.
 var notices = map[string]string{
-	"signed-out":  "You are signed out.",
-	"removed":     "The factor was removed.",
-	"totp-added":  "Your authenticator app is set up.",
-	"key-added":   "Your security key or passkey is registered.",
-	"key-aal2":    "Your security key or passkey is registered. AAL2: the key gave no attestation that chains to a configured trust anchor.",
-	"key-aal3":    "Your security key or passkey is registered. AAL3: its attestation chains to a configured trust anchor.",
-	"key-step-up": "Confirmed. Now add your security key or passkey.",
-	"backup-used": "You signed in with a backup code. Each code works once; replace the set when you run low.",
+	"signed-out":    "You are signed out.",
+	"removed":       "The factor was removed.",
+	"totp-added":    "Your authenticator app is set up.",
+	"key-added":     "Your security key or passkey is registered.",
+	"key-aal2":      "Your security key or passkey is registered. AAL2: the key gave no attestation that chains to a configured trust anchor.",
+	"key-aal3":      "Your security key or passkey is registered. AAL3: its attestation chains to a configured trust anchor.",
+	"key-step-up":   "Confirmed. Now add your security key or passkey.",
+	"email-added":   "Email codes are set up. They count as AAL1: an authenticator app or a key is stronger.",
+	"email-step-up": "Confirmed. Now enter your email address again.",
+	"backup-used":   "You signed in with a backup code. Each code works once; replace the set when you run low.",
 }
 
 // noticeText is the notice a redirect asked for: only fixed texts.

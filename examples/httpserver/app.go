@@ -11,11 +11,14 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/mfakit/mfa"
 	"github.com/mfakit/mfa/backupcodes"
+	"github.com/mfakit/mfa/email"
+	"github.com/mfakit/mfa/sentcode"
 	"github.com/mfakit/mfa/session"
 	"github.com/mfakit/mfa/totp"
 	"golang.org/x/crypto/bcrypt"
@@ -77,6 +80,9 @@ type appConfig struct {
 	// attestationRoots: keys whose attestation chains to one of these
 	// reach AAL3; nil: every key reaches AAL2 at most.
 	attestationRoots *x509.CertPool
+	// sender delivers emailed codes; nil: a console sender that prints
+	// them to stdout (development only: the code is the secret).
+	sender sentcode.Sender
 }
 
 // newApp wires the Verifier (TOTP, backup codes), the session Manager and
@@ -111,7 +117,15 @@ func newApp(cfg appConfig) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	factors := []mfa.Factor{tf, codes}
+	sender := cfg.sender
+	if sender == nil {
+		sender = sentcode.NewConsole(os.Stdout)
+	}
+	emailCodes, err := email.New(email.Config{Sender: sender, Issuer: "mfa example"})
+	if err != nil {
+		return nil, err
+	}
+	factors := []mfa.Factor{tf, codes, emailCodes}
 	if wa, err := newWebAuthn(cfg.url, cfg.attestationRoots); err != nil {
 		cfg.log.Warn("security keys and passkeys are off: WebAuthn needs https or http://localhost", "url", cfg.url, "err", err)
 	} else {
@@ -199,6 +213,9 @@ func (a *app) routes() *http.ServeMux {
 	// signing in for the first time, who has no factor yet.
 	mux.Handle("POST /totp/begin", a.enrolment(a.totpBegin))
 	mux.Handle("POST /totp/confirm", a.enrolment(a.totpConfirm))
+	mux.Handle("POST /email/begin", a.enrolment(a.emailBegin))
+	mux.Handle("POST /email/confirm", a.enrolment(a.emailConfirm))
+	mux.HandleFunc("POST /signin/email", a.signinEmail)
 	mux.Handle("POST /factors/remove", a.recent("remove", a.remove))
 	mux.Handle("POST /backup-codes/regenerate", a.recent("regenerate", a.codesRegenerate))
 	mux.Handle("POST /backup-codes/new", a.signedIn(a.codesNew))

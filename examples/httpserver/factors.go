@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/email"
 	"github.com/mfakit/mfa/session"
 )
 
@@ -21,6 +22,7 @@ type factorSet struct {
 	codes    bool   // an active backup code set
 	codesID  string // its ID
 	keys     bool   // an active security key or passkey
+	emailID  string // an active email factor
 	anyReady bool   // any active factor
 }
 
@@ -42,6 +44,8 @@ func (a *app) factorsOf(ctx context.Context, userID string) (factorSet, error) {
 			set.codes, set.codesID = true, f.ID
 		case mfa.KindWebAuthn:
 			set.keys = true
+		case email.Kind:
+			set.emailID = f.ID
 		}
 	}
 	return set, nil

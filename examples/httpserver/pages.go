@@ -59,6 +59,9 @@ type (
 		HasTOTP  bool
 		HasCodes bool
 		HasKey   bool // a security key or passkey (webauthn.go)
+		// EmailID is the user's email factor offered at this sign-in;
+		// EmailChallenge the code sent to it, to EmailTo (masked).
+		EmailID, EmailChallenge, EmailTo string
 	}
 	codePage struct {
 		base
@@ -105,7 +108,7 @@ type (
 	}
 )
 
-var pageNames = []string{"error", "landing", "signup", "signin", "setup", "code", "stepup", "enroll", "codes", "account"}
+var pageNames = []string{"error", "landing", "signup", "signin", "setup", "code", "stepup", "enroll", "codes", "account", "email"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
