@@ -98,13 +98,22 @@ func (v *Verifier) Challenge(ctx context.Context, req ChallengeRequest) (*Issued
 		default:
 			return nil, ErrNotEnrolled
 		}
-		is.rec = &r
-		secret, _, err := v.open(ctx, r)
+		secret, stale, err := v.open(ctx, r)
 		if err != nil {
 			return nil, err
 		}
 		defer clear(secret)
-		is.secret = secret
+		if stale {
+			// Opened with an old key: sealed again under the current one
+			// here, as a ChallengeOnly kind's Verify never opens it.
+			if err := v.reseal(ctx, &r, secret); err != nil {
+				return nil, err
+			}
+			if err := v.save(ctx, r); err != nil {
+				return nil, err
+			}
+		}
+		is.rec, is.secret = &r, secret
 	}
 	if _, ok := v.factors[kind].(factor.Challenger); !ok {
 		return nil, v.noChallenges(kind)

@@ -320,3 +320,44 @@ func TestRestricted(t *testing.T) {
 		t.Fatalf("RefuseRestricted enrolment: %v", err)
 	}
 }
+
+// blindSend is a sendFactor whose Verify needs only the challenge.
+type blindSend struct{ *sendFactor }
+
+func (blindSend) ChallengeOnly() {}
+
+// A ChallengeOnly kind's secret is not opened to verify, and is re-sealed
+// under the current key when a challenge opens it.
+func TestChallengeOnlyReseal(t *testing.T) {
+	ctx := context.Background()
+	f := &sendFactor{perDest: 100, cooldown: time.Second, code: "111111"}
+	e := sendEnv(t, blindSend{f})
+	fid := enrollSend(t, e, f, "alice", "a@example.com")
+	k2, err := mfa.NewKeyring(testKey("k2", 2), testKey("k1", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := e.cfg
+	cfg.Sealer = k2
+	v2, err := mfa.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := v2.Challenge(ctx, mfa.ChallengeRequest{UserID: "alice", FactorID: fid, Binding: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := e.st.GetFactor(ctx, "alice", fid)
+	if err != nil || string(rec.Secret[2:4]) != "k2" {
+		t.Fatalf("secret after a challenge under k2: key %q, %v", rec.Secret[2:4], err)
+	}
+	// Verify does not open the secret: a store whose sealed secret no
+	// longer opens still verifies the code of a live challenge.
+	rec.Secret = []byte("not a ciphertext")
+	if err := e.st.UpdateFactor(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v2.Verify(ctx, mfa.VerifyRequest{UserID: "alice", FactorID: fid, ChallengeID: ch.ID, Binding: "b", Response: f.code}); err != nil {
+		t.Fatalf("verify of a ChallengeOnly kind: %v", err)
+	}
+}

@@ -232,9 +232,13 @@ type proof struct {
 // commits the accepted value with a compare-and-set that also clears the
 // user and factor counters. On success a.rec holds the committed record.
 func (v *Verifier) prove(ctx context.Context, a *attempt, response string, ch *store.Challenge) (proof, error) {
-	secret, stale, err := v.open(ctx, a.rec)
-	if err != nil {
-		return proof{}, v.fail(ctx, a.ev, err)
+	var secret []byte
+	var stale bool
+	var err error
+	if _, blind := a.factor.(factor.ChallengeOnly); !blind {
+		if secret, stale, err = v.open(ctx, a.rec); err != nil {
+			return proof{}, v.fail(ctx, a.ev, err)
+		}
 	}
 	in := factor.VerifyInput{Factor: a.rec, Secret: secret, Response: response, Challenge: ch, Now: a.now, Hasher: v.hasher}
 	m, err := v.check(ctx, a.factor, in, a.ev)

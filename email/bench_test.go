@@ -16,7 +16,7 @@ import (
 
 // BenchmarkVerify compares, on memstore, a successful Verifier.Verify of
 // an emailed code (take the challenge, count, hash and compare, commit)
-// with one of a backup code. Issuing the challenge, and regenerating the
+// with one of a backup code. Issuing the challenges, and regenerating the
 // backup codes when a set runs out, are outside the timer; caps are off.
 func BenchmarkVerify(b *testing.B) {
 	ctx := context.Background()
@@ -45,16 +45,28 @@ func BenchmarkVerify(b *testing.B) {
 	if _, err := v.ConfirmEnrollment(ctx, mfa.ConfirmRequest{UserID: "u", FactorID: en.FactorID, ChallengeID: en.ChallengeID, Response: last.Code}); err != nil {
 		b.Fatal(err)
 	}
+	// Challenges are issued a thousand at a time with the timer stopped,
+	// as the backup codes below are regenerated: stopping the timer for
+	// every iteration would cost more than what is measured.
+	type issued struct{ id, code string }
+	var queue []issued
 	b.Run("email code", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			b.StopTimer()
-			ch, err := v.Challenge(ctx, mfa.ChallengeRequest{UserID: "u", FactorID: en.FactorID, Binding: "b"})
-			if err != nil {
-				b.Fatal(err)
+			if len(queue) == 0 {
+				b.StopTimer()
+				for range 1000 {
+					ch, err := v.Challenge(ctx, mfa.ChallengeRequest{UserID: "u", FactorID: en.FactorID, Binding: "b"})
+					if err != nil {
+						b.Fatal(err)
+					}
+					queue = append(queue, issued{ch.ID, last.Code})
+				}
+				b.StartTimer()
 			}
-			b.StartTimer()
-			if _, err := v.Verify(ctx, mfa.VerifyRequest{UserID: "u", FactorID: en.FactorID, ChallengeID: ch.ID, Binding: "b", Response: last.Code}); err != nil {
+			c := queue[0]
+			queue = queue[1:]
+			if _, err := v.Verify(ctx, mfa.VerifyRequest{UserID: "u", FactorID: en.FactorID, ChallengeID: c.id, Binding: "b", Response: c.code}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -35,6 +35,8 @@
 //   - [IssueCapper]: a Challenger whose challenges cost per destination
 //     (a sent code, a push) declares extra issuance caps, per destination,
 //     per country, a resend cool-down, counted before it is called.
+//   - [ChallengeOnly]: its Verify reads only the challenge, so the secret
+//     is not opened to verify (a sent code).
 //   - [Restricted]: a restricted authenticator under NIST SP 800-63B (SMS):
 //     its results say so and an application may refuse it.
 //

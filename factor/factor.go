@@ -82,3 +82,14 @@ type Unguessable interface {
 type Restricted interface {
 	Restricted()
 }
+
+// ChallengeOnly is implemented by [Challenger] kinds whose Verify reads
+// only the taken challenge (a sent code, whose hash the challenge holds),
+// never the factor's secret: the Verifier then does not open the secret
+// to verify (VerifyInput.Secret is nil), which saves a decryption per
+// attempt and keeps the secret (a destination) closed where it is not
+// needed. Such a secret is re-sealed under a new key where it is opened:
+// at Challenge, when the factor sends.
+type ChallengeOnly interface {
+	ChallengeOnly()
+}

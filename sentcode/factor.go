@@ -263,6 +263,10 @@ func (f *Factor) Challenge(ctx context.Context, in factor.ChallengeInput) (facto
 	}, nil
 }
 
+// ChallengeOnly implements factor.ChallengeOnly: Verify needs the
+// challenge alone, so the destination stays sealed while a code is checked.
+func (*Factor) ChallengeOnly() {}
+
 // Verify implements factor.Factor: the response against the taken
 // challenge's code, in constant time.
 func (f *Factor) Verify(_ context.Context, in factor.VerifyInput) (factor.Match, error) {
