@@ -20,6 +20,7 @@ var notices = map[string]string{
 	"key-aal3":      "Your security key or passkey is registered. AAL3: its attestation chains to a configured trust anchor.",
 	"key-step-up":   "Confirmed. Now add your security key or passkey.",
 	"email-added":   "Email codes are set up. They count as AAL1: an authenticator app or a key is stronger.",
+	"sms-added":     "SMS codes are set up. SMS is a restricted authenticator: AAL2 at most.",
 	"email-step-up": "Confirmed. Now enter your email address again.",
 	"backup-used":   "You signed in with a backup code. Each code works once; replace the set when you run low.",
 }
@@ -54,7 +55,7 @@ func (a *app) signedOutHome(w http.ResponseWriter, r *http.Request, d *session.D
 		redirect(w, r, "/signin/code")
 		return
 	}
-	a.render(w, http.StatusOK, "setup", setupPage{base: base{Title: "Set up two-step sign-in", User: u.Name, Notice: notice}, AddKey: a.keys})
+	a.render(w, http.StatusOK, "setup", setupPage{base: base{Title: "Set up two-step sign-in", User: u.Name, Notice: notice}, AddKey: a.keys, AddSMS: a.sms})
 }
 
 // account is home with a session.
@@ -74,6 +75,7 @@ func (a *app) account(w http.ResponseWriter, r *http.Request) {
 		HasTOTP:  set.totp,
 		HasCodes: set.codes,
 		AddKey:   a.keys,
+		AddSMS:   a.sms,
 		AuthTime: authTime,
 		FreshFor: a.freshFor,
 		Fresh:    a.now().Sub(authTime) <= a.freshFor,

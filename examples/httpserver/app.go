@@ -20,6 +20,7 @@ import (
 	"github.com/mfakit/mfa/email"
 	"github.com/mfakit/mfa/sentcode"
 	"github.com/mfakit/mfa/session"
+	"github.com/mfakit/mfa/sms"
 	"github.com/mfakit/mfa/totp"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -48,6 +49,8 @@ type app struct {
 	dummyHash func() []byte
 	// keys: security keys and passkeys are offered (webauthn.go).
 	keys bool
+	// sms: SMS codes are offered (a sender is configured).
+	sms bool
 	// secureCookies: the app's URL is https, so its own cookies are
 	// Secure, like the session Manager's.
 	secureCookies bool
@@ -83,6 +86,8 @@ type appConfig struct {
 	// sender delivers emailed codes; nil: a console sender that prints
 	// them to stdout (development only: the code is the secret).
 	sender sentcode.Sender
+	// smsSender, when set, turns SMS codes on and delivers them.
+	smsSender sentcode.Sender
 }
 
 // newApp wires the Verifier (TOTP, backup codes), the session Manager and
@@ -126,6 +131,13 @@ func newApp(cfg appConfig) (*app, error) {
 		return nil, err
 	}
 	factors := []mfa.Factor{tf, codes, emailCodes}
+	if cfg.smsSender != nil {
+		smsCodes, err := sms.New(sms.Config{Sender: cfg.smsSender, Issuer: "mfa example"})
+		if err != nil {
+			return nil, err
+		}
+		factors, a.sms = append(factors, smsCodes), true
+	}
 	if wa, err := newWebAuthn(cfg.url, cfg.attestationRoots); err != nil {
 		cfg.log.Warn("security keys and passkeys are off: WebAuthn needs https or http://localhost", "url", cfg.url, "err", err)
 	} else {
@@ -214,7 +226,10 @@ func (a *app) routes() *http.ServeMux {
 	mux.Handle("POST /totp/begin", a.enrolment(a.totpBegin))
 	mux.Handle("POST /totp/confirm", a.enrolment(a.totpConfirm))
 	mux.Handle("POST /email/begin", a.enrolment(a.emailBegin))
-	mux.Handle("POST /email/confirm", a.enrolment(a.emailConfirm))
+	mux.Handle("POST /email/confirm", a.enrolment(a.sentConfirm))
+	mux.Handle("POST /sms/begin", a.enrolment(a.smsBegin))
+	mux.Handle("POST /sms/confirm", a.enrolment(a.sentConfirm))
+	mux.HandleFunc("POST /signin/sms", a.signinSMS)
 	mux.HandleFunc("POST /signin/email", a.signinEmail)
 	mux.Handle("POST /factors/remove", a.recent("remove", a.remove))
 	mux.Handle("POST /backup-codes/regenerate", a.recent("regenerate", a.codesRegenerate))

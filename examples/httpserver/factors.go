@@ -13,6 +13,7 @@ import (
 	"github.com/mfakit/mfa"
 	"github.com/mfakit/mfa/email"
 	"github.com/mfakit/mfa/session"
+	"github.com/mfakit/mfa/sms"
 )
 
 // factorSet is a user's factors as the pages need them.
@@ -23,6 +24,7 @@ type factorSet struct {
 	codesID  string // its ID
 	keys     bool   // an active security key or passkey
 	emailID  string // an active email factor
+	smsID    string // an active SMS factor
 	anyReady bool   // any active factor
 }
 
@@ -46,6 +48,8 @@ func (a *app) factorsOf(ctx context.Context, userID string) (factorSet, error) {
 			set.keys = true
 		case email.Kind:
 			set.emailID = f.ID
+		case sms.Kind:
+			set.smsID = f.ID
 		}
 	}
 	return set, nil

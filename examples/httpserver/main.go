@@ -144,6 +144,7 @@ type cliOptions struct {
 	keys  string // the keys file; "" for fresh keys (memory only)
 	url   string // where browsers reach the app; "" for the listening address
 	smtp  string // SMTP URL for emailed codes; "" prints them instead
+	sms   string // "console": offer SMS codes, printed; "": no SMS
 }
 
 func parseFlags(args []string, out io.Writer) (cliOptions, error) {
@@ -155,6 +156,7 @@ func parseFlags(args []string, out io.Writer) (cliOptions, error) {
 	flags.StringVar(&o.store, "store", "", "`URL` of the state instead of -db: memory, postgres://..., mysql://user:pass@tcp(host:port)/db or redis://...")
 	flags.StringVar(&o.keys, "keys", "", "keys `file`, created (mode 0600) if missing (default mfa-example.keys next to -db; none with -store memory)")
 	flags.StringVar(&o.smtp, "smtp", "", "SMTP `URL` for emailed codes: smtp://user:pass@host:587?from=addr (STARTTLS), smtps://... or smtp+plain://127.0.0.1:1025?from=addr (default: print them to stdout)")
+	flags.StringVar(&o.sms, "sms", "", "`console` offers SMS codes and prints them to stdout (a real deployment plugs package snssender in; default: no SMS)")
 	flags.StringVar(&o.url, "url", "", "public `URL` of the app, the issuer of its tokens (default http://localhost:PORT); https:// makes cookies Secure")
 	if err := flags.Parse(args); err != nil {
 		return o, err
@@ -176,6 +178,9 @@ func parseFlags(args []string, out io.Writer) (cliOptions, error) {
 		if _, err := smtpSender(o.smtp); err != nil {
 			return o, fmt.Errorf("-smtp: %w", err)
 		}
+	}
+	if o.sms != "" && o.sms != "console" {
+		return o, fmt.Errorf("-sms %q: the only sender this example offers is console", o.sms)
 	}
 	if o.keys == "" && o.store != "memory" {
 		dir := "."
@@ -212,7 +217,11 @@ func openApp(ctx context.Context, o cliOptions, appURL string, log *slog.Logger)
 			return nil, "", nil, err
 		}
 	}
-	a, err = newApp(appConfig{keys: k, store: st.store, users: st.users, url: appURL, log: log, sender: sender})
+	var smsSender sentcode.Sender // nil: no SMS codes
+	if o.sms == "console" {
+		smsSender = sentcode.NewConsole(os.Stdout)
+	}
+	a, err = newApp(appConfig{keys: k, store: st.store, users: st.users, url: appURL, log: log, sender: sender, smsSender: smsSender})
 	if err != nil {
 		st.close()
 		return nil, "", nil, err

@@ -49,6 +49,7 @@ type (
 	setupPage struct {
 		base
 		AddKey bool // offer a security key or passkey
+		AddSMS bool // offer SMS codes
 	}
 	// codeForm is the pair of forms asking for a TOTP or a backup code,
 	// at sign-in and at step-up.
@@ -62,6 +63,7 @@ type (
 		// EmailID is the user's email factor offered at this sign-in;
 		// EmailChallenge the code sent to it, to EmailTo (masked).
 		EmailID, EmailChallenge, EmailTo string
+		SMSID, SMSChallenge, SMSTo       string // the same for SMS
 	}
 	codePage struct {
 		base
@@ -91,6 +93,7 @@ type (
 		HasTOTP  bool
 		HasCodes bool
 		AddKey   bool // offer a security key or passkey
+		AddSMS   bool // offer SMS codes
 		AuthTime time.Time
 		FreshFor time.Duration
 		Fresh    bool

@@ -13,6 +13,7 @@ import (
 	"github.com/mfakit/mfa"
 	"github.com/mfakit/mfa/email"
 	"github.com/mfakit/mfa/session"
+	"github.com/mfakit/mfa/sms"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -161,6 +162,9 @@ func (a *app) renderCodeWith(w http.ResponseWriter, r *http.Request, status int,
 	if set.emailID != "" && pc.OffersKind(email.Kind) {
 		form.EmailID = set.emailID
 	}
+	if a.sms && set.smsID != "" && pc.OffersKind(sms.Kind) {
+		form.SMSID = set.smsID
+	}
 	if edit != nil {
 		edit(&form)
 	}
@@ -203,7 +207,7 @@ func (a *app) code(w http.ResponseWriter, r *http.Request) {
 // accepted, and the verification is bound to it.
 func (a *app) verify(r *http.Request, userID string, pc *session.PendingClaims) (mfa.Kind, *mfa.Result, error) {
 	kind := mfa.Kind(r.PostFormValue("kind"))
-	if kind != mfa.KindTOTP && kind != mfa.KindBackupCodes && kind != email.Kind && (kind != mfa.KindWebAuthn || !a.keys) {
+	if kind != mfa.KindTOTP && kind != mfa.KindBackupCodes && kind != email.Kind && (kind != sms.Kind || !a.sms) && (kind != mfa.KindWebAuthn || !a.keys) {
 		return kind, nil, fmt.Errorf("%w: unknown kind", mfa.ErrInvalidInput)
 	}
 	var binding string
@@ -225,7 +229,7 @@ func (a *app) verify(r *http.Request, userID string, pc *session.PendingClaims) 
 	if kind == mfa.KindWebAuthn {
 		keyVerifyRequest(r, &req)
 	}
-	if kind == email.Kind {
+	if kind == email.Kind || kind == sms.Kind {
 		req.FactorID, req.ChallengeID = r.PostFormValue("factor_id"), r.PostFormValue("challenge_id")
 	}
 	res, err := a.verifier.Verify(r.Context(), req)
