@@ -47,6 +47,11 @@ type Config struct {
 	Hooks []Hook
 	// Guard runs before every verification and may deny it. Default none.
 	Guard Guard
+	// RefuseRestricted refuses restricted authenticators (SMS codes, see
+	// [factor.Restricted]): no challenge is issued and no enrolment
+	// begins for them (ErrUnsupportedKind). Default false: they are
+	// allowed, their results say Restricted.
+	RefuseRestricted bool
 }
 
 // New validates cfg and returns a Verifier.
@@ -73,19 +78,20 @@ func New(cfg Config) (*Verifier, error) {
 		return nil, err
 	}
 	v := &Verifier{
-		store:        cfg.Store,
-		factors:      make(map[Kind]Factor, len(cfg.Factors)),
-		sealer:       cfg.Sealer,
-		hasher:       h,
-		limits:       limits,
-		issue:        issue,
-		challengeTTL: orDefault(cfg.ChallengeTTL, 5*time.Minute),
-		enrollTTL:    orDefault(cfg.EnrollTTL, 15*time.Minute),
-		freshFor:     orDefault(cfg.FreshFor, 10*time.Minute),
-		now:          cfg.Now,
-		rand:         cfg.Rand,
-		hooks:        append([]Hook(nil), cfg.Hooks...),
-		guard:        cfg.Guard,
+		store:            cfg.Store,
+		factors:          make(map[Kind]Factor, len(cfg.Factors)),
+		sealer:           cfg.Sealer,
+		hasher:           h,
+		limits:           limits,
+		issue:            issue,
+		challengeTTL:     orDefault(cfg.ChallengeTTL, 5*time.Minute),
+		enrollTTL:        orDefault(cfg.EnrollTTL, 15*time.Minute),
+		freshFor:         orDefault(cfg.FreshFor, 10*time.Minute),
+		now:              cfg.Now,
+		rand:             cfg.Rand,
+		hooks:            append([]Hook(nil), cfg.Hooks...),
+		guard:            cfg.Guard,
+		refuseRestricted: cfg.RefuseRestricted,
 	}
 	for _, f := range cfg.Factors {
 		if f == nil || f.Kind() == "" {

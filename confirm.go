@@ -14,9 +14,11 @@ import (
 
 // ConfirmRequest confirms a pending enrolment with a first proof.
 type ConfirmRequest struct {
-	UserID      string
-	FactorID    string // the pending factor (kinds without a Registrar)
-	ChallengeID string // the enrolment challenge (Registrar kinds)
+	UserID   string
+	FactorID string // the pending factor (kinds without a Registrar)
+	// ChallengeID is the enrolment challenge: alone for Registrar kinds
+	// (WebAuthn); with FactorID for kinds confirmed by a sent code.
+	ChallengeID string
 	Response    string
 	Name        string // Registrar kinds: the new factor's name
 	IP          string
@@ -32,7 +34,7 @@ type ConfirmRequest struct {
 // they hold it (a first TOTP code, a WebAuthn attestation). It is counted
 // and limited exactly like Verify.
 func (v *Verifier) ConfirmEnrollment(ctx context.Context, req ConfirmRequest) (*Result, error) {
-	if req.ChallengeID != "" {
+	if req.ChallengeID != "" && req.FactorID == "" {
 		return v.register(ctx, req)
 	}
 	return v.confirm(ctx, req)
@@ -42,16 +44,35 @@ func (v *Verifier) ConfirmEnrollment(ctx context.Context, req ConfirmRequest) (*
 // checked exactly as Verify, then activated in the same update that
 // re-seals a secret opened with an old key.
 func (v *Verifier) confirm(ctx context.Context, req ConfirmRequest) (*Result, error) {
-	vr := VerifyRequest{UserID: req.UserID, FactorID: req.FactorID, Response: req.Response, IP: req.IP}
+	vr := VerifyRequest{UserID: req.UserID, FactorID: req.FactorID, Response: req.Response, IP: req.IP, ChallengeID: req.ChallengeID}
 	if err := checkRequest(vr); err != nil {
 		return nil, err
 	}
 	if req.UserID == "" || req.FactorID == "" {
 		return nil, fmt.Errorf("%w: user and factor IDs are required", ErrInvalidInput)
 	}
-	a, err := v.admit(ctx, vr, v.counters(vr, "", false), Attempt{UserID: req.UserID, FactorID: req.FactorID, IP: req.IP, Confirm: true})
+	// A code sent to a new destination: its challenge is taken before
+	// anything is counted against the user, as in Verify.
+	ch, err := v.enrolmentChallenge(ctx, vr)
 	if err != nil {
 		return nil, err
+	}
+	a, err := v.admit(ctx, vr, v.counters(vr, "", false), Attempt{UserID: req.UserID, FactorID: req.FactorID, IP: req.IP, Confirm: true})
+	if err != nil {
+		if ch != nil && refused(err) {
+			err = v.putBack(ctx, *ch, err)
+		}
+		return nil, err
+	}
+	if err := v.recount(ctx, a, vr, false); err != nil {
+		return nil, err
+	}
+	_, challenged := a.factor.(factor.Challenger)
+	switch {
+	case a.rec.Status == store.StatusPending && challenged && ch == nil:
+		return nil, v.fail(ctx, a.ev, fmt.Errorf("%w: a challenge ID is required", ErrExpired))
+	case ch != nil && ch.Kind != a.rec.Kind:
+		return nil, v.fail(ctx, a.ev, ErrChallengeMismatch)
 	}
 	switch {
 	case a.rec.Status != store.StatusPending:
@@ -67,7 +88,7 @@ func (v *Verifier) confirm(ctx context.Context, req ConfirmRequest) (*Result, er
 	if err := v.stillFresh(ctx, req.UserID, req.FactorID, a.rec.Created, req.AuthTime, a.now); err != nil {
 		return nil, v.fail(ctx, a.ev, err)
 	}
-	p, err := v.prove(ctx, a, req.Response, nil)
+	p, err := v.prove(ctx, a, req.Response, ch)
 	if err != nil {
 		return nil, err
 	}
@@ -87,6 +108,23 @@ func (v *Verifier) confirm(ctx context.Context, req ConfirmRequest) (*Result, er
 		return nil, v.fail(ctx, a.ev, err)
 	}
 	return v.succeed(ctx, a, p.match, EventEnrollConfirmed)
+}
+
+// enrolmentChallenge takes the enrolment challenge a confirmation names,
+// if any: it must be this user's, for this factor, under the enrolment
+// binding. Anything else is charged to the client IP alone.
+func (v *Verifier) enrolmentChallenge(ctx context.Context, vr VerifyRequest) (*store.Challenge, error) {
+	if vr.ChallengeID == "" {
+		return nil, nil
+	}
+	c, err := v.takeChallenge(ctx, vr.ChallengeID, v.now())
+	if err == nil && (c.Binding != enrollBinding || c.UserID != vr.UserID || c.FactorID != vr.FactorID) {
+		err = ErrChallengeMismatch
+	}
+	if err != nil {
+		return nil, v.failByIP(ctx, vr, err)
+	}
+	return &c, nil
 }
 
 // receiptDomain keys the hash under which a confirmation's proof is kept,

@@ -2,7 +2,7 @@
 // state between requests (AWS Lambda, Cloud Run, pods that come and go).
 //
 // Configure a [Verifier] with the factors you offer (packages totp,
-// backupcodes, webauthn) and a [Store] you own (store/memstore,
+// backupcodes, webauthn, email; sms in its own module) and a [Store] you own (store/memstore,
 // store/sqlstore, store/redisstore), then call it from your handlers:
 //
 //	v, err := mfa.New(mfa.Config{
@@ -62,6 +62,13 @@
 //     in all within fixed windows ([IssueLimits]) before they are made, so
 //     nobody can fill the store with challenges or, for kinds that send
 //     codes, run up the bill.
+//   - Kinds that send codes (email, SMS) declare caps of their own per
+//     destination, per country and a resend cool-down
+//     ([factor.IssueCapper]), counted in the store before anything is
+//     sent; a resend ([ChallengeRequest.Replaces]) takes the earlier code
+//     out of use and leaves failure counts alone; a sender's failure
+//     stores nothing. SMS is a restricted authenticator: its results say
+//     [Result].Restricted, and Config.RefuseRestricted refuses it.
 //   - Identifiers are checked before the store sees them: valid UTF-8, no
 //     control characters, at most 256 bytes; anything else is
 //     ErrInvalidInput on every backend alike.

@@ -20,6 +20,14 @@ type EnrollRequest struct {
 	// Account is the user's name as an authenticator app shows it.
 	// Default: UserID.
 	Account string
+	// Destination is where a sending kind (email, SMS codes) delivers
+	// codes: an email address, a phone number. The kind parses it and a
+	// code is sent to it at once; the factor is active once that code is
+	// confirmed. At most 256 bytes, no control characters.
+	Destination string
+	// IP is the client's address, for the issuance caps of a kind that
+	// sends a code at enrolment. Optional.
+	IP string
 	// AuthTime is when the user last passed a second factor (from a
 	// [Result] or a session's auth_time). A user who already has an active
 	// factor must have passed one within Config.FreshFor to add another; a
@@ -51,12 +59,15 @@ func (v *Verifier) BeginEnrollment(ctx context.Context, req EnrollRequest) (*Enr
 	if req.UserID == "" {
 		return nil, fmt.Errorf("%w: a user ID is required", ErrInvalidInput)
 	}
-	if err := checkIDs(req.UserID, req.Name, req.Account, string(req.Kind)); err != nil {
+	if err := checkIDs(req.UserID, req.Name, req.Account, string(req.Kind), req.Destination, req.IP); err != nil {
 		return nil, err
 	}
 	f, ok := v.factors[req.Kind]
 	if !ok {
 		return nil, ErrUnsupportedKind
+	}
+	if err := v.refusedKind(req.Kind); err != nil {
+		return nil, err
 	}
 	if req.Account == "" {
 		req.Account = req.UserID
@@ -83,7 +94,7 @@ func (v *Verifier) BeginEnrollment(ctx context.Context, req EnrollRequest) (*Enr
 		return nil, err
 	}
 	en, err := f.Enroll(ctx, factor.EnrollInput{
-		UserID: req.UserID, FactorID: id, Account: req.Account,
+		UserID: req.UserID, FactorID: id, Account: req.Account, Destination: req.Destination,
 		Now: now, Rand: v.rand, Hasher: v.hasher, Existing: existing,
 	})
 	if err != nil {
@@ -117,6 +128,11 @@ func (v *Verifier) BeginEnrollment(ctx context.Context, req EnrollRequest) (*Enr
 		if !en.Active {
 			out.Expires = now.Add(v.enrollTTL)
 		}
+		if en.ConfirmByChallenge && !en.Active {
+			if err := v.sendEnrollment(ctx, req, id, en, now, out); err != nil {
+				return nil, v.takeBack(ctx, req.UserID, id, err)
+			}
+		}
 	}
 	typ := EventEnrollBegun
 	if en.Active {
@@ -141,6 +157,33 @@ func (v *Verifier) takeBack(ctx context.Context, userID, factorID string, err er
 		return errors.Join(err, wrap(ErrStore, derr))
 	}
 	return err
+}
+
+// sendEnrollment issues the challenge that confirms a new pending factor
+// (a code sent to the new destination), counted against the same caps as
+// a sign-in's, and puts its ID and Show into out.
+func (v *Verifier) sendEnrollment(ctx context.Context, req EnrollRequest, id string, en factor.Enrolled, now time.Time, out *Enrollment) error {
+	if !v.confirmsByChallenge(req.Kind) {
+		return fmt.Errorf("%w: kind %q cannot confirm by a challenge", ErrInternal, req.Kind)
+	}
+	rec, err := v.store.GetFactor(ctx, req.UserID, id)
+	if err != nil {
+		return wrap(ErrStore, err)
+	}
+	ev := Event{Time: now, UserID: req.UserID, FactorID: id, Kind: req.Kind, IP: req.IP, Remaining: -1}
+	base, _ := v.issueCounters(req.UserID, req.IP, now)
+	iss, err := v.makeChallenge(ctx, issuance{
+		userID: req.UserID, kind: req.Kind, rec: &rec, secret: en.Secret,
+		binding: enrollBinding, enrolling: true, ev: ev, base: base, withBase: true,
+	})
+	if err != nil {
+		return err
+	}
+	out.ChallengeID = iss.ID
+	if out.Show == nil {
+		out.Show = iss.Show
+	}
+	return nil
 }
 
 // enrollBinding marks enrolment challenges so they can never be presented

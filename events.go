@@ -70,7 +70,8 @@ func SlogHook(l *slog.Logger) Hook {
 	return func(ctx context.Context, e Event) error {
 		level := slog.LevelInfo
 		switch e.Type {
-		case EventVerifyFailed, EventReplayRefused, EventRateLimited, EventLocked, EventSignCountRegressed:
+		case EventVerifyFailed, EventReplayRefused, EventRateLimited, EventLocked, EventSignCountRegressed,
+			EventIssueCapped, EventIssueFailed:
 			level = slog.LevelWarn
 		}
 		attrs := []slog.Attr{

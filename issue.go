@@ -77,23 +77,25 @@ func (v *Verifier) issueCounters(userID, ip string, now time.Time) ([]store.Coun
 }
 
 // admitIssue counts one challenge about to be issued, before the factor
-// makes it (and perhaps sends it). A refusal is a [RateLimitError] whose
-// RetryAfter is the end of the window.
-func (v *Verifier) admitIssue(ctx context.Context, ev Event) error {
+// makes it (and perhaps sends it), and loads the factor load names in the
+// same store call. A refusal is a [RateLimitError] whose RetryAfter is the
+// end of the window. It returns the counters it counted, so a later
+// refusal can take the count back.
+func (v *Verifier) admitIssue(ctx context.Context, ev Event, load store.FactorRef) ([]store.Counter, store.HitResult, error) {
 	cs, end := v.issueCounters(ev.UserID, ev.IP, ev.Time)
-	if len(cs) == 0 {
-		return nil
+	if len(cs) == 0 && load.ID == "" {
+		return nil, store.HitResult{Admitted: true}, nil
 	}
-	hit, err := v.store.Hit(ctx, store.HitRequest{Now: ev.Time, Counters: cs})
+	hit, err := v.hit(ctx, ev.Time, cs, load)
 	if err != nil {
-		return wrap(ErrStore, err)
+		return nil, hit, err
 	}
 	if hit.Admitted {
-		return nil
+		return cs, hit, nil
 	}
 	hit.Locked = false // an issuance cap never locks: the next window admits
 	if hit.RetryAfter.IsZero() || hit.RetryAfter.After(end) {
 		hit.RetryAfter = end
 	}
-	return v.refuse(ctx, ev, hit)
+	return nil, hit, v.refuse(ctx, ev, hit)
 }

@@ -14,7 +14,8 @@ for pair in \
   "PostgreSQL:MFA_TEST_POSTGRES_DSN" \
   "MySQL/MariaDB:MFA_TEST_MYSQL_DSN" \
   "Redis:MFA_TEST_REDIS_URL" \
-  "local-kms (KMS sealer):MFA_TEST_KMS_ENDPOINT"; do
+  "local-kms (KMS sealer):MFA_TEST_KMS_ENDPOINT" \
+  "SMTP (maildev):MFA_TEST_SMTP_URL"; do
   name=${pair%%:*} var=${pair#*:}
   if [ -z "${!var:-}" ]; then
     echo "skip: $name tests, set $var to run them"

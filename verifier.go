@@ -39,6 +39,8 @@ type Verifier struct {
 	rand         io.Reader
 	hooks        []Hook
 	guard        Guard
+	// refuseRestricted: no challenge or enrolment for restricted kinds.
+	refuseRestricted bool
 }
 
 // Hasher returns the Verifier's keyed hasher, for packages (sessions,

@@ -23,6 +23,9 @@ type Result struct {
 	Time time.Time
 	// Remaining is the number of backup codes left; -1 for other kinds.
 	Remaining int
+	// Restricted: the factor is a restricted authenticator under NIST SP
+	// 800-63B (an SMS code): at most AAL2, and a policy may want more.
+	Restricted bool
 }
 
 // VerifyRequest asks to check one response.
@@ -229,9 +232,13 @@ type proof struct {
 // commits the accepted value with a compare-and-set that also clears the
 // user and factor counters. On success a.rec holds the committed record.
 func (v *Verifier) prove(ctx context.Context, a *attempt, response string, ch *store.Challenge) (proof, error) {
-	secret, stale, err := v.open(ctx, a.rec)
-	if err != nil {
-		return proof{}, v.fail(ctx, a.ev, err)
+	var secret []byte
+	var stale bool
+	var err error
+	if _, blind := a.factor.(factor.ChallengeOnly); !blind {
+		if secret, stale, err = v.open(ctx, a.rec); err != nil {
+			return proof{}, v.fail(ctx, a.ev, err)
+		}
 	}
 	in := factor.VerifyInput{Factor: a.rec, Secret: secret, Response: response, Challenge: ch, Now: a.now, Hasher: v.hasher}
 	m, err := v.check(ctx, a.factor, in, a.ev)
@@ -328,6 +335,7 @@ func (v *Verifier) succeed(ctx context.Context, a *attempt, m factor.Match, typ 
 	return &Result{
 		UserID: a.rec.UserID, FactorID: a.rec.ID, Kind: ev.Kind,
 		AMR: slices.Clone(m.AMR), AAL: m.AAL, Time: a.now, Remaining: m.Remaining,
+		Restricted: v.restricted(ev.Kind),
 	}, nil
 }
 

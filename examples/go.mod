@@ -2,7 +2,7 @@ module github.com/mfakit/mfa/examples
 
 go 1.26.0
 
-require github.com/mfakit/mfa v0.0.0-00010101000000-000000000000
+require github.com/mfakit/mfa v0.0.0
 
 replace github.com/mfakit/mfa => ..
 
@@ -42,16 +42,19 @@ require (
 	github.com/jackc/puddle/v2 v2.2.3 // indirect
 	github.com/mattn/go-isatty v0.0.24 // indirect
 	github.com/ncruces/go-strftime v1.1.0 // indirect
+	github.com/nyaruka/phonenumbers v1.8.1 // indirect
 	github.com/philhofer/fwd v1.2.0 // indirect
 	github.com/pquerna/otp v1.5.0 // indirect
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
 	github.com/tinylib/msgp v1.6.4 // indirect
+	github.com/wneessen/go-mail v0.8.1 // indirect
 	github.com/x448/float16 v0.8.4 // indirect
 	go.uber.org/atomic v1.12.0 // indirect
 	golang.org/x/net v0.60.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
+	google.golang.org/protobuf v1.36.11 // indirect
 	modernc.org/libc v1.79.0 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
@@ -60,3 +63,11 @@ require (
 replace github.com/mfakit/mfa/push/webpush => ../push/webpush
 
 require github.com/mfakit/mfa/push/webpush v0.0.0-00010101000000-000000000000
+
+replace github.com/mfakit/mfa/smtpsender => ../smtpsender
+
+require github.com/mfakit/mfa/smtpsender v0.0.0-00010101000000-000000000000
+
+replace github.com/mfakit/mfa/sms => ../sms
+
+require github.com/mfakit/mfa/sms v0.0.0-00010101000000-000000000000

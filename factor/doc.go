@@ -32,6 +32,13 @@
 //   - [Unguessable]: its response is a signature by a key on the user's
 //     device, so a failure is not a guess and does not feed the user's
 //     lockout (WebAuthn, push).
+//   - [IssueCapper]: a Challenger whose challenges cost per destination
+//     (a sent code, a push) declares extra issuance caps, per destination,
+//     per country, a resend cool-down, counted before it is called.
+//   - [ChallengeOnly]: its Verify reads only the challenge, so the secret
+//     is not opened to verify (a sent code).
+//   - [Restricted]: a restricted authenticator under NIST SP 800-63B (SMS):
+//     its results say so and an application may refuse it.
 //
 // The Verifier checks for them at run time; a factor without one simply
 // lacks that ability, and the Verifier answers ErrUnsupportedKind where a

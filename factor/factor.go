@@ -74,3 +74,22 @@ type Remainer interface {
 type Unguessable interface {
 	Unguessable()
 }
+
+// Restricted is implemented by kinds NIST SP 800-63B calls restricted
+// authenticators (SMS codes, over a network that cannot be relied on to
+// reach only the user's device). The Verifier marks their results
+// Restricted, and refuses them when configured to.
+type Restricted interface {
+	Restricted()
+}
+
+// ChallengeOnly is implemented by [Challenger] kinds whose Verify reads
+// only the taken challenge (a sent code, whose hash the challenge holds),
+// never the factor's secret: the Verifier then does not open the secret
+// to verify (VerifyInput.Secret is nil), which saves a decryption per
+// attempt and keeps the secret (a destination) closed where it is not
+// needed. Such a secret is re-sealed under a new key where it is opened:
+// at Challenge, when the factor sends.
+type ChallengeOnly interface {
+	ChallengeOnly()
+}

@@ -12,9 +12,13 @@ type EnrollInput struct {
 	UserID   string
 	FactorID string // chosen by the Verifier
 	Account  string // the user's name as an authenticator app shows it
-	Now      time.Time
-	Rand     io.Reader
-	Hasher   *Hasher
+	// Destination is where a sending kind delivers codes (an email
+	// address, a phone number), as the client typed it; empty for other
+	// kinds.
+	Destination string
+	Now         time.Time
+	Rand        io.Reader
+	Hasher      *Hasher
 	// Existing are the user's other factors of this kind (for exclusion
 	// lists); their secrets are not included.
 	Existing []store.Factor
@@ -38,6 +42,11 @@ type Enrolled struct {
 	// store enforces it: unless the kind sets Lookup, the Verifier sets it
 	// to the user ID, which the store keeps unique per kind.
 	OnePerUser bool
+	// ConfirmByChallenge: the pending factor is confirmed by answering a
+	// challenge issued to it (a code sent to the new destination), which
+	// BeginEnrollment issues at once under the enrolment binding, and
+	// which the kind's [Challenger] makes as for a sign-in.
+	ConfirmByChallenge bool
 	// Challenge, when non-nil, makes enrolment a challenge and response
 	// (see [Registrar]); it is stored, not a factor.
 	Challenge []byte
@@ -90,6 +99,12 @@ type ChallengeInput struct {
 	Now      time.Time
 	Rand     io.Reader
 	Hasher   *Hasher
+	// Enrolling: the challenge confirms a pending factor's enrolment (see
+	// [Enrolled.ConfirmByChallenge]) rather than a sign-in.
+	Enrolling bool
+	// Resend: the challenge replaces an earlier one of the same factor,
+	// whose code has just been taken out of use.
+	Resend bool
 }
 
 // Issued is a challenge a Challenger made.

@@ -12,14 +12,17 @@ import (
 
 // notices are the fixed texts a redirect can ask for with ?notice=.
 var notices = map[string]string{
-	"signed-out":  "You are signed out.",
-	"removed":     "The factor was removed.",
-	"totp-added":  "Your authenticator app is set up.",
-	"key-added":   "Your security key or passkey is registered.",
-	"key-aal2":    "Your security key or passkey is registered. AAL2: the key gave no attestation that chains to a configured trust anchor.",
-	"key-aal3":    "Your security key or passkey is registered. AAL3: its attestation chains to a configured trust anchor.",
-	"key-step-up": "Confirmed. Now add your security key or passkey.",
-	"backup-used": "You signed in with a backup code. Each code works once; replace the set when you run low.",
+	"signed-out":    "You are signed out.",
+	"removed":       "The factor was removed.",
+	"totp-added":    "Your authenticator app is set up.",
+	"key-added":     "Your security key or passkey is registered.",
+	"key-aal2":      "Your security key or passkey is registered. AAL2: the key gave no attestation that chains to a configured trust anchor.",
+	"key-aal3":      "Your security key or passkey is registered. AAL3: its attestation chains to a configured trust anchor.",
+	"key-step-up":   "Confirmed. Now add your security key or passkey.",
+	"email-added":   "Email codes are set up. They count as AAL1: an authenticator app or a key is stronger.",
+	"sms-added":     "SMS codes are set up. SMS is a restricted authenticator: AAL2 at most.",
+	"email-step-up": "Confirmed. Now enter your email address again.",
+	"backup-used":   "You signed in with a backup code. Each code works once; replace the set when you run low.",
 }
 
 // noticeText is the notice a redirect asked for: only fixed texts.
@@ -52,7 +55,7 @@ func (a *app) signedOutHome(w http.ResponseWriter, r *http.Request, d *session.D
 		redirect(w, r, "/signin/code")
 		return
 	}
-	a.render(w, http.StatusOK, "setup", setupPage{base: base{Title: "Set up two-step sign-in", User: u.Name, Notice: notice}, AddKey: a.keys})
+	a.render(w, http.StatusOK, "setup", setupPage{base: base{Title: "Set up two-step sign-in", User: u.Name, Notice: notice}, AddKey: a.keys, AddSMS: a.sms})
 }
 
 // account is home with a session.
@@ -72,6 +75,7 @@ func (a *app) account(w http.ResponseWriter, r *http.Request) {
 		HasTOTP:  set.totp,
 		HasCodes: set.codes,
 		AddKey:   a.keys,
+		AddSMS:   a.sms,
 		AuthTime: authTime,
 		FreshFor: a.freshFor,
 		Fresh:    a.now().Sub(authTime) <= a.freshFor,

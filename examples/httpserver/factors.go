@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/email"
 	"github.com/mfakit/mfa/push"
 	"github.com/mfakit/mfa/session"
+	"github.com/mfakit/mfa/sms"
 )
 
 // factorSet is a user's factors as the pages need them.
@@ -23,6 +25,8 @@ type factorSet struct {
 	codesID  string // its ID
 	keys     bool   // an active security key or passkey
 	push     bool   // an active paired device
+	emailID  string // an active email factor
+	smsID    string // an active SMS factor
 	anyReady bool   // any active factor
 }
 
@@ -46,6 +50,10 @@ func (a *app) factorsOf(ctx context.Context, userID string) (factorSet, error) {
 			set.keys = true
 		case push.Kind:
 			set.push = true
+		case email.Kind:
+			set.emailID = f.ID
+		case sms.Kind:
+			set.smsID = f.ID
 		}
 	}
 	return set, nil

@@ -118,7 +118,9 @@ import (
 	"time"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/sentcode"
 	"github.com/mfakit/mfa/session"
+	"github.com/mfakit/mfa/smtpsender"
 )
 
 func main() {
@@ -142,6 +144,8 @@ type cliOptions struct {
 	keys  string // the keys file; "" for fresh keys (memory only)
 	url   string // where browsers reach the app; "" for the listening address
 	admin string // the username of the operator who reviews recoveries
+	smtp  string // SMTP URL for emailed codes; "" prints them instead
+	sms   string // "console": offer SMS codes, printed; "": no SMS
 }
 
 func parseFlags(args []string, out io.Writer) (cliOptions, error) {
@@ -152,6 +156,8 @@ func parseFlags(args []string, out io.Writer) (cliOptions, error) {
 	flags.StringVar(&o.db, "db", "mfa-example.db", "SQLite `file` holding users, factors and sessions (unless -store)")
 	flags.StringVar(&o.store, "store", "", "`URL` of the state instead of -db: memory, postgres://..., mysql://user:pass@tcp(host:port)/db or redis://...")
 	flags.StringVar(&o.keys, "keys", "", "keys `file`, created (mode 0600) if missing (default mfa-example.keys next to -db; none with -store memory)")
+	flags.StringVar(&o.smtp, "smtp", "", "SMTP `URL` for emailed codes: smtp://user:pass@host:587?from=addr (STARTTLS), smtps://... or smtp+plain://127.0.0.1:1025?from=addr (default: print them to stdout)")
+	flags.StringVar(&o.sms, "sms", "", "`console` offers SMS codes and prints them to stdout (a real deployment plugs package snssender in; default: no SMS)")
 	flags.StringVar(&o.url, "url", "", "public `URL` of the app, the issuer of its tokens (default http://localhost:PORT); https:// makes cookies Secure")
 	flags.StringVar(&o.admin, "admin", "", "`username` of the operator who reviews account recoveries at /admin (signed in at AAL2)")
 	if err := flags.Parse(args); err != nil {
@@ -169,6 +175,14 @@ func parseFlags(args []string, out io.Writer) (cliOptions, error) {
 		if u, err := url.Parse(o.url); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return o, fmt.Errorf("-url %q: want http://host[:port] or https://host[:port]", o.url)
 		}
+	}
+	if o.smtp != "" {
+		if _, err := smtpSender(o.smtp); err != nil {
+			return o, fmt.Errorf("-smtp: %w", err)
+		}
+	}
+	if o.sms != "" && o.sms != "console" {
+		return o, fmt.Errorf("-sms %q: the only sender this example offers is console", o.sms)
 	}
 	if o.keys == "" && o.store != "memory" {
 		dir := "."
@@ -198,7 +212,18 @@ func openApp(ctx context.Context, o cliOptions, appURL string, log *slog.Logger)
 	if err != nil {
 		return nil, "", nil, err
 	}
-	a, err = newApp(appConfig{keys: k, store: st.store, users: st.users, url: appURL, log: log, admin: o.admin})
+	var sender sentcode.Sender // nil: the console sender
+	if o.smtp != "" {
+		if sender, err = smtpSender(o.smtp); err != nil {
+			st.close()
+			return nil, "", nil, err
+		}
+	}
+	var smsSender sentcode.Sender // nil: no SMS codes
+	if o.sms == "console" {
+		smsSender = sentcode.NewConsole(os.Stdout)
+	}
+	a, err = newApp(appConfig{keys: k, store: st.store, users: st.users, url: appURL, log: log, admin: o.admin, sender: sender, smsSender: smsSender})
 	if err != nil {
 		st.close()
 		return nil, "", nil, err
@@ -301,4 +326,13 @@ func newKeys() (keys, error) {
 	var err error
 	k.signing, err = session.GenerateEd25519Key(id, nil)
 	return k, err
+}
+
+// smtpSender is the Sender of emailed codes that an -smtp URL names.
+func smtpSender(raw string) (sentcode.Sender, error) {
+	cfg, err := smtpsender.FromURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	return smtpsender.New(cfg)
 }

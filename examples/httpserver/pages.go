@@ -49,6 +49,7 @@ type (
 	setupPage struct {
 		base
 		AddKey bool // offer a security key or passkey
+		AddSMS bool // offer SMS codes
 	}
 	// codeForm is the pair of forms asking for a TOTP or a backup code,
 	// at sign-in and at step-up.
@@ -60,6 +61,10 @@ type (
 		HasCodes bool
 		HasKey   bool // a security key or passkey (webauthn.go)
 		HasPush  bool // a paired device (push.go); sign-in only
+		// EmailID is the user's email factor offered at this sign-in;
+		// EmailChallenge the code sent to it, to EmailTo (masked).
+		EmailID, EmailChallenge, EmailTo string
+		SMSID, SMSChallenge, SMSTo       string // the same for SMS
 	}
 	codePage struct {
 		base
@@ -89,6 +94,7 @@ type (
 		HasTOTP  bool
 		HasCodes bool
 		AddKey   bool // offer a security key or passkey
+		AddSMS   bool // offer SMS codes
 		AuthTime time.Time
 		FreshFor time.Duration
 		Fresh    bool
@@ -106,7 +112,7 @@ type (
 	}
 )
 
-var pageNames = []string{"error", "landing", "signup", "signin", "setup", "code", "stepup", "enroll", "codes", "account", "pair", "pushwait", "device"}
+var pageNames = []string{"error", "landing", "signup", "signin", "setup", "code", "stepup", "enroll", "codes", "account", "pair", "pushwait", "device", "email"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{

@@ -11,8 +11,10 @@ import (
 	"unicode"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/email"
 	"github.com/mfakit/mfa/push"
 	"github.com/mfakit/mfa/session"
+	"github.com/mfakit/mfa/sms"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -139,6 +141,12 @@ func (a *app) codeForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) renderCode(w http.ResponseWriter, r *http.Request, status int, pc *session.PendingClaims, u user, msg string) {
+	a.renderCodeWith(w, r, status, pc, u, msg, nil)
+}
+
+// renderCodeWith is renderCode with a last change to the forms (the
+// challenge of an emailed code).
+func (a *app) renderCodeWith(w http.ResponseWriter, r *http.Request, status int, pc *session.PendingClaims, u user, msg string, edit func(*codeForm)) {
 	set, err := a.factorsOf(r.Context(), u.ID)
 	if err != nil {
 		a.internal(w, r, err)
@@ -148,14 +156,21 @@ func (a *app) renderCode(w http.ResponseWriter, r *http.Request, status int, pc 
 		redirect(w, r, "/")
 		return
 	}
-	a.render(w, status, "code", codePage{
-		base: base{Title: "Enter a code", User: u.Name, Error: msg},
-		Form: codeForm{Post: "/signin/code",
-			HasTOTP:  set.totp && pc.OffersKind(mfa.KindTOTP),
-			HasCodes: set.codes && pc.OffersKind(mfa.KindBackupCodes),
-			HasKey:   set.keys && pc.OffersKind(mfa.KindWebAuthn),
-			HasPush:  set.push && pc.OffersKind(push.Kind)},
-	})
+	form := codeForm{Post: "/signin/code",
+		HasTOTP:  set.totp && pc.OffersKind(mfa.KindTOTP),
+		HasCodes: set.codes && pc.OffersKind(mfa.KindBackupCodes),
+		HasKey:   set.keys && pc.OffersKind(mfa.KindWebAuthn),
+		HasPush:  set.push && pc.OffersKind(push.Kind)}
+	if set.emailID != "" && pc.OffersKind(email.Kind) {
+		form.EmailID = set.emailID
+	}
+	if a.sms && set.smsID != "" && pc.OffersKind(sms.Kind) {
+		form.SMSID = set.smsID
+	}
+	if edit != nil {
+		edit(&form)
+	}
+	a.render(w, status, "code", codePage{base: base{Title: "Enter a code", User: u.Name, Error: msg}, Form: form})
 }
 
 // code checks the second factor of a sign-in and starts the session.
@@ -194,7 +209,7 @@ func (a *app) code(w http.ResponseWriter, r *http.Request) {
 // accepted, and the verification is bound to it.
 func (a *app) verify(r *http.Request, userID string, pc *session.PendingClaims) (mfa.Kind, *mfa.Result, error) {
 	kind := mfa.Kind(r.PostFormValue("kind"))
-	if kind != mfa.KindTOTP && kind != mfa.KindBackupCodes && (kind != mfa.KindWebAuthn || !a.keys) {
+	if kind != mfa.KindTOTP && kind != mfa.KindBackupCodes && kind != email.Kind && (kind != sms.Kind || !a.sms) && (kind != mfa.KindWebAuthn || !a.keys) {
 		return kind, nil, fmt.Errorf("%w: unknown kind", mfa.ErrInvalidInput)
 	}
 	var binding string
@@ -215,6 +230,9 @@ func (a *app) verify(r *http.Request, userID string, pc *session.PendingClaims) 
 	}
 	if kind == mfa.KindWebAuthn {
 		keyVerifyRequest(r, &req)
+	}
+	if kind == email.Kind || kind == sms.Kind {
+		req.FactorID, req.ChallengeID = r.PostFormValue("factor_id"), r.PostFormValue("challenge_id")
 	}
 	res, err := a.verifier.Verify(r.Context(), req)
 	return kind, res, err

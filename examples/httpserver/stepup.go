@@ -19,6 +19,7 @@ var stepUpActions = map[string]string{
 	"add-totp":   "add an authenticator app",
 	"add-key":    "add a security key or passkey",
 	"pair":       "pair a device",
+	"add-email":  "add email codes",
 }
 
 // askStepUp shows the code forms; once a code passes, stepUp redoes the
@@ -114,5 +115,7 @@ func (a *app) stepUp(w http.ResponseWriter, r *http.Request) {
 		a.beginPair(w, r, u, res.Time)
 	case "add-key": // the page's script asks for the key's options again
 		redirect(w, r, "/?notice=key-step-up")
+	case "add-email": // the address was not kept: the form asks again
+		redirect(w, r, "/?notice=email-step-up")
 	}
 }
