@@ -30,7 +30,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
-	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	otptotp "github.com/pquerna/otp/totp"
 	"github.com/redis/go-redis/v9"
 	_ "modernc.org/sqlite"
@@ -76,6 +77,9 @@ type opened struct {
 	// commands counts the commands sent to the server, when the backend's
 	// driver can tell (Redis); nil otherwise.
 	commands *atomic.Int64
+	// wire counts round trips on the network, when the store was opened
+	// through a counting proxy; nil otherwise.
+	wire *wire
 }
 
 type backend struct {
@@ -280,7 +284,13 @@ func openSQLite(tb testing.TB) opened {
 	return opened{concerns: s, dump: dump}
 }
 
-func openPostgres(tb testing.TB) opened {
+func openPostgres(tb testing.TB) opened { return postgresStore(tb, false) }
+
+// postgresStore opens a store in a fresh schema; with viaWire its
+// connections pass through a round-trip counting proxy (opened.wire), and
+// the driver's liveness ping before reusing a connection idle for a second
+// is off, so the count is the store's alone.
+func postgresStore(tb testing.TB, viaWire bool) opened {
 	dsn := os.Getenv(envPostgres)
 	if dsn == "" {
 		skipUnset(tb, envPostgres, "a PostgreSQL URL (postgres://...)")
@@ -303,16 +313,31 @@ func openPostgres(tb testing.TB) opened {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	db := sqlOpen(tb, "pgx", u.String())
+	var w *wire
+	if viaWire {
+		w = newWire(tb, u.Host)
+		u.Host = w.Addr()
+	}
+	cfg, err := pgx.ParseConfig(u.String())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db := stdlib.OpenDB(*cfg, stdlib.OptionShouldPing(func(context.Context, stdlib.ShouldPingParams) bool { return !viaWire }))
+	db.SetMaxOpenConns(16)
+	tb.Cleanup(func() { db.Close() })
 	s := migrated(tb, db, sqlstore.Postgres)
 	dump := func(tb testing.TB, _ []string) []blob {
 		tables := listTables(tb, db, "SELECT table_name FROM information_schema.tables WHERE table_schema = $1", schema)
 		return tableDump(tb, db, tables, func(s string) string { return schema + `."` + s + `"` })
 	}
-	return opened{concerns: s, dump: dump}
+	return opened{concerns: s, dump: dump, wire: w}
 }
 
-func openMySQL(tb testing.TB) opened {
+func openMySQL(tb testing.TB) opened { return mysqlStore(tb, false) }
+
+// mysqlStore opens a store in a fresh database; with viaWire its
+// connections pass through a round-trip counting proxy (opened.wire).
+func mysqlStore(tb testing.TB, viaWire bool) opened {
 	dsn := os.Getenv(envMySQL)
 	if dsn == "" {
 		skipUnset(tb, envMySQL, "a MySQL DSN (user@tcp(host:3306)/db?parseTime=true)")
@@ -333,13 +358,18 @@ func openMySQL(tb testing.TB) opened {
 		}
 	})
 	cfg.DBName = name
+	var w *wire
+	if viaWire {
+		w = newWire(tb, cfg.Addr)
+		cfg.Addr = w.Addr()
+	}
 	db := sqlOpen(tb, "mysql", cfg.FormatDSN())
 	s := migrated(tb, db, sqlstore.MySQL)
 	dump := func(tb testing.TB, _ []string) []blob {
 		tables := listTables(tb, db, "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", name)
 		return tableDump(tb, db, tables, func(s string) string { return "`" + s + "`" })
 	}
-	return opened{concerns: s, dump: dump}
+	return opened{concerns: s, dump: dump, wire: w}
 }
 
 // commandCounter is a go-redis hook that counts commands sent.
@@ -361,7 +391,11 @@ func (c commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redi
 	}
 }
 
-func openRedis(tb testing.TB) opened {
+func openRedis(tb testing.TB) opened { return redisStore(tb, false) }
+
+// redisStore opens a store under a fresh key prefix; with viaWire its
+// connections pass through a round-trip counting proxy (opened.wire).
+func redisStore(tb testing.TB, viaWire bool) opened {
 	u := os.Getenv(envRedis)
 	if u == "" {
 		skipUnset(tb, envRedis, "a Redis URL (redis://host:6379/0)")
@@ -373,6 +407,15 @@ func openRedis(tb testing.TB) opened {
 	c := redis.NewClient(opt)
 	tb.Cleanup(func() { c.Close() })
 	ping(tb, envRedis, func(ctx context.Context) error { return c.Ping(ctx).Err() })
+	client := c // the store's; c also cleans up and dumps
+	var w *wire
+	if viaWire {
+		w = newWire(tb, opt.Addr)
+		o := *opt
+		o.Addr = w.Addr()
+		client = redis.NewClient(&o)
+		tb.Cleanup(func() { client.Close() })
+	}
 	prefix := randName("mfa_bt_") + ":"
 	keys := func(tb testing.TB) []string {
 		ctx := context.Background()
@@ -393,12 +436,12 @@ func openRedis(tb testing.TB) opened {
 			}
 		}
 	})
-	s, err := redisstore.New(c, redisstore.Options{Prefix: prefix})
+	s, err := redisstore.New(client, redisstore.Options{Prefix: prefix})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	var n atomic.Int64
-	c.AddHook(commandCounter{&n})
+	client.AddHook(commandCounter{&n})
 	dump := func(tb testing.TB, _ []string) []blob {
 		ctx := context.Background()
 		var out []blob
@@ -450,7 +493,7 @@ func openRedis(tb testing.TB) opened {
 		}
 		return out
 	}
-	return opened{concerns: s, dump: dump, commands: &n}
+	return opened{concerns: s, dump: dump, commands: &n, wire: w}
 }
 
 // newClock returns the Verifier's injected clock, at the start of a step.

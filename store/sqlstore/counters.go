@@ -10,20 +10,15 @@ import (
 	"github.com/mfakit/mfa/store"
 )
 
-// Hit implements [store.Counters] in one transaction: the counter rows are
-// locked, the decision is made in Go with [store.Rule.Blocked] and
-// [store.Rule.Apply] exactly as every backend makes it, the new states are
-// written, and the factor named by req.Load is read, before the commit. A
-// refused attempt rolls back and writes nothing.
+// Hit implements [store.Counters]: the counter rows are locked, the
+// decision is made with the rules of [store.Rule.Blocked] and
+// [store.Rule.Apply] exactly as every backend makes it, the new states
+// are written, and the factor named by req.Load is read. A refused attempt
+// writes nothing.
 //
-// Locking a counter that has no row yet needs a row to lock, so on
-// PostgreSQL and MySQL the transaction first inserts a placeholder (zero
-// failures) for each missing key. Placeholders never outlive the
-// transaction: a refused attempt rolls them back and an admitted one
-// overwrites them. On PostgreSQL the insert and the locking read are one
-// statement (INSERT ... ON CONFLICT DO UPDATE ... RETURNING, joined with
-// the factor). An admitted attempt costs four requests on PostgreSQL
-// (BEGIN, lock and read, write, COMMIT) and five on MySQL and SQLite.
+// On PostgreSQL and MySQL all of it is one call of the {p}hit routine
+// (see hitRoutine), one round trip. On SQLite it is one BEGIN IMMEDIATE
+// transaction that decides in Go.
 func (s *Store) Hit(ctx context.Context, req store.HitRequest) (store.HitResult, error) {
 	for _, c := range req.Counters {
 		if err := checkSizes(field{"counter key", len(c.Key.String()), maxKey}); err != nil {
