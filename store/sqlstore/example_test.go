@@ -77,7 +77,7 @@ func Example() {
 		panic(err)
 	}
 	// Output:
-	// schema version 2
+	// schema version 3
 	// enrolled: true
 	// verified: true
 	// replay refused: true
