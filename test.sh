@@ -13,7 +13,8 @@ skipped=0
 for pair in \
   "PostgreSQL:MFA_TEST_POSTGRES_DSN" \
   "MySQL/MariaDB:MFA_TEST_MYSQL_DSN" \
-  "Redis:MFA_TEST_REDIS_URL"; do
+  "Redis:MFA_TEST_REDIS_URL" \
+  "Redis Cluster:MFA_TEST_REDIS_CLUSTER"; do
   name=${pair%%:*} var=${pair#*:}
   if [ -z "${!var:-}" ]; then
     echo "skip: $name tests, set $var to run them"

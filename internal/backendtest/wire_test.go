@@ -17,17 +17,23 @@ type wire struct {
 	ln     net.Listener
 	target string
 	trips  atomic.Int64
+	// stages, when set, is told of each request and answer instead.
+	stages *stages
 	wg     sync.WaitGroup
 }
 
 // newWire starts a proxy to target (host:port) and stops it when tb ends.
-func newWire(tb testing.TB, target string) *wire {
+func newWire(tb testing.TB, target string) *wire { return newWireTo(tb, target, nil) }
+
+// newWireTo is newWire reporting to st, shared by the proxies of every
+// node of a cluster.
+func newWireTo(tb testing.TB, target string, st *stages) *wire {
 	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	w := &wire{ln: ln, target: target}
+	w := &wire{ln: ln, target: target, stages: st}
 	w.wg.Add(1)
 	go w.accept()
 	tb.Cleanup(func() {
@@ -37,11 +43,59 @@ func newWire(tb testing.TB, target string) *wire {
 	return w
 }
 
+// stages counts round trips across the connections to several servers as
+// the client waits for them: requests sent while another is still
+// unanswered (a cluster client's pipeline to two nodes at once) share one
+// round trip.
+type stages struct {
+	mu      sync.Mutex
+	waiting int
+	n       int64
+}
+
+func (s *stages) request() {
+	s.mu.Lock()
+	if s.waiting == 0 {
+		s.n++
+	}
+	s.waiting++
+	s.mu.Unlock()
+}
+
+func (s *stages) answer() {
+	s.mu.Lock()
+	s.waiting--
+	s.mu.Unlock()
+}
+
+// Take returns the round trips counted since the last Take.
+func (s *stages) Take() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.n
+	s.n = 0
+	return n
+}
+
 // Addr is the proxy's host:port, to dial instead of the server's.
 func (w *wire) Addr() string { return w.ln.Addr().String() }
 
 // Take returns the round trips counted since the last Take.
 func (w *wire) Take() int64 { return w.trips.Swap(0) }
+
+func (w *wire) request() {
+	if w.stages != nil {
+		w.stages.request()
+		return
+	}
+	w.trips.Add(1)
+}
+
+func (w *wire) answer() {
+	if w.stages != nil {
+		w.stages.answer()
+	}
+}
 
 func (w *wire) accept() {
 	defer w.wg.Done()
@@ -79,7 +133,7 @@ func (w *wire) accept() {
 			pipe(s, c, func() {
 				dirMu.Lock()
 				if serverLast {
-					w.trips.Add(1)
+					w.request()
 					serverLast = false
 				}
 				dirMu.Unlock()
@@ -92,6 +146,9 @@ func (w *wire) accept() {
 			// client's next request is always seen after it.
 			pipe(c, s, func() {
 				dirMu.Lock()
+				if !serverLast {
+					w.answer()
+				}
 				serverLast = true
 				dirMu.Unlock()
 			})
