@@ -91,7 +91,9 @@
 //
 // Expired rows stay until [Store.Sweep] deletes them: run it from a
 // scheduled job (a cron Lambda, a Cloud Scheduler call). Nothing in this
-// package starts a goroutine.
+// package starts a goroutine. Every expiry column is indexed and Sweep
+// deletes in batches of Options.SweepBatch rows, so it never holds a
+// lock for long; on SQLite a verification waits for one batch at most.
 //
 // Schema version 2 drops the marks table of version 1, whose concern had
 // no caller. Version 3 adds an index on every expiry column and, on
