@@ -22,6 +22,8 @@
 //   - [Challenges]: short-lived single-use challenges.
 //   - [Sessions]: refresh-token families.
 //   - [Devices]: remembered devices.
+//   - [Recovery]: account recovery cases and the compare-and-set on
+//     their state ([Recovery.MoveCase]) that makes a grant single use.
 //   - [Sweeper] (optional): removal of expired records on demand.
 //
 // Someone writing a backend implements the concerns it keeps and runs

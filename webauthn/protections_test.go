@@ -271,3 +271,26 @@ func TestFailClosed(t *testing.T) {
 		}
 	})
 }
+
+// TestFailuresSpareTheUsersLockout: failed assertions, which cannot be
+// guesses, count against the key and the IP but never against the
+// user's consecutive-failure counter that guards the code factors.
+func TestFailuresSpareTheUsersLockout(t *testing.T) {
+	e := newEnv(t)
+	a := testkit.NewAuthenticator(origin, 0)
+	fid := e.register(t, "alice", a)
+	for i := range 5 {
+		chID, opts := e.challenge(t, "alice", fid, "p")
+		if _, err := e.verify("alice", chID, "p", a.Get(opts, testkit.TamperSignature())); !errors.Is(err, mfa.ErrWrongCode) {
+			t.Fatalf("failure %d: %v", i+1, err)
+		}
+	}
+	ctx := context.Background()
+	if l, err := e.v.Lockout(ctx, "alice"); err != nil || l.Failures != 0 {
+		t.Fatalf("user counter after 5 failed assertions: %+v, %v", l, err)
+	}
+	st, err := e.st.CounterState(ctx, store.CounterKey{Scope: store.ScopeFactor, UserID: "alice", FactorID: fid})
+	if err != nil || st.Failures != 5 {
+		t.Fatalf("factor counter: %+v, %v; want 5 failures", st, err)
+	}
+}

@@ -16,7 +16,10 @@ import (
 
 	"github.com/mfakit/mfa"
 	"github.com/mfakit/mfa/backupcodes"
+	"github.com/mfakit/mfa/push"
+	"github.com/mfakit/mfa/recovery"
 	"github.com/mfakit/mfa/session"
+	"github.com/mfakit/mfa/store"
 	"github.com/mfakit/mfa/totp"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -48,6 +51,15 @@ type app struct {
 	// secureCookies: the app's URL is https, so its own cookies are
 	// Secure, like the session Manager's.
 	secureCookies bool
+	// recovery opens and reviews recovery cases (recovery.go); admin is
+	// the username of the operator who reviews them.
+	recovery *recovery.Manager
+	admin    string
+	// push is the push factor (push.go); url is where browsers reach the
+	// app, for the pairing link.
+	push     *push.Factor
+	vapidKey string // the Web Push public key devices subscribe with
+	url      string
 }
 
 // freshFor is how recent a second-factor check must be before a factor is
@@ -61,6 +73,7 @@ const freshFor = 10 * time.Minute
 type appStore interface {
 	mfa.Store
 	session.Store
+	store.Recovery
 }
 
 // appConfig is what newApp wires together.
@@ -77,6 +90,8 @@ type appConfig struct {
 	// attestationRoots: keys whose attestation chains to one of these
 	// reach AAL3; nil: every key reaches AAL2 at most.
 	attestationRoots *x509.CertPool
+	// admin is the username of the operator who reviews recoveries.
+	admin string
 }
 
 // newApp wires the Verifier (TOTP, backup codes), the session Manager and
@@ -88,6 +103,7 @@ func newApp(cfg appConfig) (*app, error) {
 		bcryptCost: bcrypt.DefaultCost,
 		now:        time.Now,
 		log:        cfg.log,
+		admin:      cfg.admin,
 	}
 	// Made on first use, so that a test can lower bcryptCost first.
 	a.dummyHash = sync.OnceValue(func() []byte {
@@ -111,7 +127,11 @@ func newApp(cfg appConfig) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	factors := []mfa.Factor{tf, codes}
+	if a.push, a.vapidKey, err = newPush(cfg.store, cfg.keys.hash, now, cfg.log); err != nil {
+		return nil, err
+	}
+	a.url = cfg.url
+	factors := []mfa.Factor{tf, codes, a.push}
 	if wa, err := newWebAuthn(cfg.url, cfg.attestationRoots); err != nil {
 		cfg.log.Warn("security keys and passkeys are off: WebAuthn needs https or http://localhost", "url", cfg.url, "err", err)
 	} else {
@@ -124,9 +144,13 @@ func newApp(cfg appConfig) (*app, error) {
 		HashKey:  cfg.keys.hash,
 		FreshFor: a.freshFor,
 		Now:      now,
-		Hooks:    []mfa.Hook{mfa.SlogHook(cfg.log)},
+		// A sign-in with a factor cancels the user's open recoveries.
+		Hooks: []mfa.Hook{mfa.SlogHook(cfg.log), func(ctx context.Context, e mfa.Event) error { return a.recovery.Hook()(ctx, e) }},
 	})
 	if err != nil {
+		return nil, err
+	}
+	if a.recovery, err = newRecovery(a, cfg.store); err != nil {
 		return nil, err
 	}
 	signing, err := session.NewKeySet(cfg.keys.signing)
@@ -181,7 +205,7 @@ func (a *app) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	// Home: the account page when signed in, else the landing page or
 	// the next step of a sign-in in progress.
-	mux.Handle("GET /{$}", a.sessions.Require(session.AutoRefresh(), session.CheckRevocation(),
+	mux.Handle("GET /{$}", a.sessions.Require(session.AutoRefresh(), session.CheckRevocation(), session.MinAAL(mfa.AAL2),
 		session.OnDenied(a.signedOutHome))(http.HandlerFunc(a.account)))
 
 	// Password, then second factor.
@@ -204,6 +228,8 @@ func (a *app) routes() *http.ServeMux {
 	mux.Handle("POST /backup-codes/new", a.signedIn(a.codesNew))
 	mux.Handle("POST /step-up", a.signedIn(a.stepUp))
 	a.webauthnRoutes(mux)
+	a.recoveryRoutes(mux)
+	a.pushRoutes(mux)
 
 	// Tokens for other services, and a JSON API taking the Bearer form.
 	mux.Handle("GET /.well-known/jwks.json", a.sessions.JWKS())

@@ -33,7 +33,7 @@ func (a *app) enrolment(h func(http.ResponseWriter, *http.Request, user, *sessio
 			h(w, r, u, c)
 		}
 	}
-	return a.sessions.Require(session.AutoRefresh(), session.CheckRevocation(), session.OnDenied(
+	return a.sessions.Require(session.AutoRefresh(), session.CheckRevocation(), session.MinAAL(mfa.AAL2), session.OnDenied(
 		func(w http.ResponseWriter, r *http.Request, d *session.Denial) {
 			_, u, ok := a.pendingUser(r)
 			if !ok || d.Status == http.StatusServiceUnavailable {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/push"
 	"github.com/mfakit/mfa/session"
 )
 
@@ -21,6 +22,7 @@ type factorSet struct {
 	codes    bool   // an active backup code set
 	codesID  string // its ID
 	keys     bool   // an active security key or passkey
+	push     bool   // an active paired device
 	anyReady bool   // any active factor
 }
 
@@ -42,6 +44,8 @@ func (a *app) factorsOf(ctx context.Context, userID string) (factorSet, error) {
 			set.codes, set.codesID = true, f.ID
 		case mfa.KindWebAuthn:
 			set.keys = true
+		case push.Kind:
+			set.push = true
 		}
 	}
 	return set, nil

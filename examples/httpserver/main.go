@@ -141,6 +141,7 @@ type cliOptions struct {
 	store string // "memory", or a postgres://, mysql:// or redis:// URL
 	keys  string // the keys file; "" for fresh keys (memory only)
 	url   string // where browsers reach the app; "" for the listening address
+	admin string // the username of the operator who reviews recoveries
 }
 
 func parseFlags(args []string, out io.Writer) (cliOptions, error) {
@@ -152,6 +153,7 @@ func parseFlags(args []string, out io.Writer) (cliOptions, error) {
 	flags.StringVar(&o.store, "store", "", "`URL` of the state instead of -db: memory, postgres://..., mysql://user:pass@tcp(host:port)/db or redis://...")
 	flags.StringVar(&o.keys, "keys", "", "keys `file`, created (mode 0600) if missing (default mfa-example.keys next to -db; none with -store memory)")
 	flags.StringVar(&o.url, "url", "", "public `URL` of the app, the issuer of its tokens (default http://localhost:PORT); https:// makes cookies Secure")
+	flags.StringVar(&o.admin, "admin", "", "`username` of the operator who reviews account recoveries at /admin (signed in at AAL2)")
 	if err := flags.Parse(args); err != nil {
 		return o, err
 	}
@@ -196,7 +198,7 @@ func openApp(ctx context.Context, o cliOptions, appURL string, log *slog.Logger)
 	if err != nil {
 		return nil, "", nil, err
 	}
-	a, err = newApp(appConfig{keys: k, store: st.store, users: st.users, url: appURL, log: log})
+	a, err = newApp(appConfig{keys: k, store: st.store, users: st.users, url: appURL, log: log, admin: o.admin})
 	if err != nil {
 		st.close()
 		return nil, "", nil, err

@@ -59,6 +59,7 @@ type (
 		HasTOTP  bool
 		HasCodes bool
 		HasKey   bool // a security key or passkey (webauthn.go)
+		HasPush  bool // a paired device (push.go); sign-in only
 	}
 	codePage struct {
 		base
@@ -105,7 +106,7 @@ type (
 	}
 )
 
-var pageNames = []string{"error", "landing", "signup", "signin", "setup", "code", "stepup", "enroll", "codes", "account"}
+var pageNames = []string{"error", "landing", "signup", "signin", "setup", "code", "stepup", "enroll", "codes", "account", "pair", "pushwait", "device"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{

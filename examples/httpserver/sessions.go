@@ -44,7 +44,8 @@ func (a *app) pendingUser(r *http.Request) (*session.PendingClaims, user, bool) 
 // refresh cookie to get one with; a session that was revoked is refused at
 // once. Anyone else is sent home (denied). opts add requirements.
 func (a *app) signedIn(h http.HandlerFunc, opts ...session.Option) http.Handler {
-	base := []session.Option{session.AutoRefresh(), session.CheckRevocation(), session.OnDenied(a.denied)}
+	// MinAAL(AAL2): a recovery session (AAL1) reaches none of these.
+	base := []session.Option{session.AutoRefresh(), session.CheckRevocation(), session.MinAAL(mfa.AAL2), session.OnDenied(a.denied)}
 	return a.sessions.Require(append(base, opts...)...)(h)
 }
 

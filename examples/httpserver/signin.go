@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/push"
 	"github.com/mfakit/mfa/session"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -152,7 +153,8 @@ func (a *app) renderCode(w http.ResponseWriter, r *http.Request, status int, pc 
 		Form: codeForm{Post: "/signin/code",
 			HasTOTP:  set.totp && pc.OffersKind(mfa.KindTOTP),
 			HasCodes: set.codes && pc.OffersKind(mfa.KindBackupCodes),
-			HasKey:   set.keys && pc.OffersKind(mfa.KindWebAuthn)},
+			HasKey:   set.keys && pc.OffersKind(mfa.KindWebAuthn),
+			HasPush:  set.push && pc.OffersKind(push.Kind)},
 	})
 }
 

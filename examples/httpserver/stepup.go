@@ -18,6 +18,7 @@ var stepUpActions = map[string]string{
 	"new-codes":  "create backup codes",
 	"add-totp":   "add an authenticator app",
 	"add-key":    "add a security key or passkey",
+	"pair":       "pair a device",
 }
 
 // askStepUp shows the code forms; once a code passes, stepUp redoes the
@@ -109,6 +110,8 @@ func (a *app) stepUp(w http.ResponseWriter, r *http.Request) {
 		}
 	case "add-totp":
 		a.beginTOTP(w, r, u, res.Time)
+	case "pair":
+		a.beginPair(w, r, u, res.Time)
 	case "add-key": // the page's script asks for the key's options again
 		redirect(w, r, "/?notice=key-step-up")
 	}

@@ -45,6 +45,7 @@ type Store struct {
 	challenges map[string]store.Challenge
 	sessions   map[string]*session
 	devices    map[string]store.Device
+	cases      map[string]store.RecoveryCase // recovery.go
 }
 
 var (
@@ -54,6 +55,7 @@ var (
 	_ store.Sessions   = (*Store)(nil)
 	_ store.Devices    = (*Store)(nil)
 	_ store.Sweeper    = (*Store)(nil)
+	_ store.Recovery   = (*Store)(nil)
 )
 
 type lookupKey struct{ kind, lookup string }
@@ -72,6 +74,7 @@ func New() *Store {
 		challenges: make(map[string]store.Challenge),
 		sessions:   make(map[string]*session),
 		devices:    make(map[string]store.Device),
+		cases:      make(map[string]store.RecoveryCase),
 	}
 }
 

@@ -69,6 +69,8 @@
 //     refresh-token reuse detection forgets the families it knew.
 //   - Factors, if kept here, are lost outright: users lose their second
 //     factor.
+//   - Recovery cases, if kept here, are lost with their audit history;
+//     they share one hash slot (tag {rc}) and get no TTL.
 //
 // So keep enrolled factors (and remembered devices, which users expect to
 // last) in a durable database and the short-lived state in Redis:

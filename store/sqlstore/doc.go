@@ -84,6 +84,7 @@
 //	sessions         refresh-token families
 //	retired_refresh  refresh hashes rotated away, for reuse detection
 //	devices          remembered devices
+//	recovery_cases   recovery cases (audit records: never swept)
 //	schema_version   applied migrations
 //
 // Times are BIGINT microseconds since the Unix epoch, UTC (the zero time
@@ -99,7 +100,9 @@
 // no caller. Version 3 adds an index on every expiry column and, on
 // PostgreSQL and MySQL, the routines {p}hit and {p}rotate ({p}advance too
 // on MySQL); the database user running Migrate needs the right to create
-// them (CREATE ROUTINE on MySQL).
+// them (CREATE ROUTINE on MySQL). Version 4 adds recovery_cases. Migrate
+// applies every version a database has not recorded, so migration
+// numbers may leave a gap.
 //
 // Connection pools: set db.SetMaxOpenConns below the server's connection
 // limit. With MySQL, interpolateParams=true in the DSN saves a round trip

@@ -77,7 +77,7 @@ func Example() {
 		panic(err)
 	}
 	// Output:
-	// schema version 3
+	// schema version 4
 	// enrolled: true
 	// verified: true
 	// replay refused: true

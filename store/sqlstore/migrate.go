@@ -81,21 +81,25 @@ func (s *Store) migrations() ([]migration, error) {
 		ms = append(ms, m)
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	// Numbers start at 1 and never repeat. A gap is allowed (work on two
+	// branches numbers its migrations apart); apply runs every migration
+	// the database has not recorded, so a gap filled later still runs.
 	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("mfa: sqlstore: migrations are not numbered 1, 2, ...: %s", m.name)
+		if m.version < 1 || (i > 0 && m.version == ms[i-1].version) {
+			return nil, fmt.Errorf("mfa: sqlstore: migration numbers must be unique and start at 1: %s", m.name)
 		}
 	}
 	return ms, nil
 }
 
-// SchemaVersion is the schema version this code migrates to.
+// SchemaVersion is the schema version this code migrates to: the highest
+// migration number it knows.
 func (s *Store) SchemaVersion() int {
 	ms, err := s.migrations()
-	if err != nil {
+	if err != nil || len(ms) == 0 {
 		return 0
 	}
-	return len(ms)
+	return ms[len(ms)-1].version
 }
 
 // Migrate brings the database's schema up to the version this code knows,
@@ -172,14 +176,17 @@ func (s *Store) apply(ctx context.Context, q querier, ms []migration) error {
 	if _, err := q.ExecContext(ctx, s.sql("CREATE TABLE IF NOT EXISTS {p}schema_version (version INTEGER NOT NULL PRIMARY KEY, applied_us BIGINT NOT NULL)")); err != nil {
 		return err
 	}
-	var cur int
-	if err := q.QueryRowContext(ctx, s.sql("SELECT COALESCE(MAX(version), 0) FROM {p}schema_version")).Scan(&cur); err != nil {
+	done, cur, err := s.applied(ctx, q)
+	if err != nil {
 		return err
 	}
-	if cur > len(ms) {
-		return fmt.Errorf("%w: the database is at version %d, this code knows up to %d (table %sschema_version)", ErrSchemaTooNew, cur, len(ms), s.prefix)
+	if last := ms[len(ms)-1].version; cur > last {
+		return fmt.Errorf("%w: the database is at version %d, this code knows up to %d (table %sschema_version)", ErrSchemaTooNew, cur, last, s.prefix)
 	}
-	for _, m := range ms[cur:] {
+	for _, m := range ms {
+		if done[m.version] {
+			continue
+		}
 		for _, st := range m.statements {
 			if _, err := q.ExecContext(ctx, st); err != nil && !s.indexExists(st, err) {
 				return fmt.Errorf("migration %s: %w", m.name, err)
@@ -198,4 +205,23 @@ func (s *Store) apply(ctx context.Context, q querier, ms []migration) error {
 func (s *Store) indexExists(statement string, err error) bool {
 	n, ok := mysqlNumber(err)
 	return s.d == MySQL && ok && n == mysqlDupKeyName && strings.HasPrefix(statement, "CREATE INDEX ")
+}
+
+// applied returns the migration numbers recorded in schema_version and
+// the highest of them.
+func (s *Store) applied(ctx context.Context, q querier) (map[int]bool, int, error) {
+	rows, err := q.QueryContext(ctx, s.sql("SELECT version FROM {p}schema_version"))
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	done, cur := map[int]bool{}, 0
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, 0, err
+		}
+		done[v], cur = true, max(cur, v)
+	}
+	return done, cur, rows.Err()
 }

@@ -93,6 +93,7 @@ var (
 	_ store.Sessions   = (*Store)(nil)
 	_ store.Devices    = (*Store)(nil)
 	_ store.Sweeper    = (*Store)(nil)
+	_ store.Recovery   = (*Store)(nil)
 )
 
 // New returns a Store on db with the default options. It does not touch

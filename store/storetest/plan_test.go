@@ -15,7 +15,8 @@ func TestPlan(t *testing.T) {
 		v    any
 		want string
 	}{
-		{"every concern", m, "Factors Counters Challenges Sessions Devices FactorsCounters Concurrency Sweep"},
+		{"every concern", m, "Factors Counters Challenges Sessions Devices FactorsCounters Concurrency Sweep Recovery"},
+		{"recovery only", struct{ store.Recovery }{m}, "Recovery"},
 		{"split", store.Split{Factors: m, Counters: m, Challenges: m}, "Factors Counters Challenges FactorsCounters Concurrency"},
 		{"factors only", struct{ store.Factors }{m}, "Factors Concurrency"},
 		{"counters only", struct{ store.Counters }{m}, "Counters Concurrency"},
@@ -50,5 +51,8 @@ func TestPartial(t *testing.T) {
 	})
 	t.Run("Challenges", func(t *testing.T) {
 		Run(t, func(*testing.T) any { return struct{ store.Challenges }{memstore.New()} })
+	})
+	t.Run("Recovery", func(t *testing.T) {
+		Run(t, func(*testing.T) any { return struct{ store.Recovery }{memstore.New()} })
 	})
 }

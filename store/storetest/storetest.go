@@ -25,6 +25,8 @@
 //	                 HitFree and HitExact on Counters
 //	Sweep            store.Sweeper, expiring records of each of Challenges,
 //	                 Counters, Sessions and Devices the value keeps
+//	Recovery         store.Recovery, its races (approve against deny, one
+//	                 redemption) included
 //
 // A value that implements none of these fails the test.
 //
@@ -90,6 +92,7 @@ var groups = []group{
 		return is[store.Factors](v) || is[store.Counters](v) || is[store.Challenges](v) || is[store.Sessions](v)
 	}, testConcurrency},
 	{"Sweep", is[store.Sweeper], testSweep},
+	{"Recovery", is[store.Recovery], func(t *testing.T, v any) { testRecovery(t, v.(store.Recovery)) }},
 }
 
 // plan returns the groups that run on v.
@@ -118,7 +121,7 @@ func Run(t *testing.T, open func(t *testing.T) any) {
 	}
 	gs := plan(v)
 	if len(gs) == 0 {
-		t.Fatalf("storetest: %T implements none of store.Factors, store.Counters, store.Challenges, store.Sessions, store.Devices, store.Sweeper", v)
+		t.Fatalf("storetest: %T implements none of store.Factors, store.Counters, store.Challenges, store.Sessions, store.Devices, store.Sweeper, store.Recovery", v)
 	}
 	for _, g := range gs {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,0 +1,155 @@
+package backendtest_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"io"
+	"net/url"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/mfakit/mfa/push"
+	"github.com/mfakit/mfa/store/redisstore"
+	"github.com/mfakit/mfa/store/sqlstore"
+)
+
+func sqlOpenErr(driver, dsn string) (*sql.DB, error) {
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(8)
+	return db, db.Ping()
+}
+
+// TestPushAcrossProcesses: 1,000 identical answers from 4 OS processes,
+// each with its own connections, against one PostgreSQL schema and one
+// Redis key prefix: exactly one is recorded.
+func TestPushAcrossProcesses(t *testing.T) {
+	if os.Getenv(envPushHelper) != "" {
+		t.Skip("in a helper process")
+	}
+	const procs, racers = 4, 250
+	t.Run("postgres", func(t *testing.T) {
+		dsn := os.Getenv(envPostgres)
+		if dsn == "" {
+			skipUnset(t, envPostgres, "a PostgreSQL URL (postgres://...)")
+		}
+		admin := sqlOpen(t, "pgx", dsn)
+		ping(t, envPostgres, admin.PingContext)
+		schema := randName("mfa_bt_push_")
+		if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE") })
+		u, err := url.Parse(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		s := migrated(t, sqlOpen(t, "pgx", u.String()), sqlstore.Postgres)
+		runPushProcesses(t, s, "postgres", u.String(), "", procs, racers)
+	})
+	t.Run("redis", func(t *testing.T) {
+		ru := os.Getenv(envRedis)
+		if ru == "" {
+			skipUnset(t, envRedis, "a Redis URL (redis://host:6379/0)")
+		}
+		opt, err := redis.ParseURL(ru)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := redis.NewClient(opt)
+		t.Cleanup(func() { c.Close() })
+		ping(t, envRedis, func(ctx context.Context) error { return c.Ping(ctx).Err() })
+		prefix := randName("mfa_bt_push_") + ":"
+		t.Cleanup(func() {
+			ctx := context.Background()
+			iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+			for iter.Next(ctx) {
+				c.Del(ctx, iter.Val())
+			}
+		})
+		s, err := redisstore.New(c, redisstore.Options{Prefix: prefix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runPushProcesses(t, s, "redis", ru, prefix, procs, racers)
+	})
+}
+
+func runPushProcesses(t *testing.T, s concerns, kind, source, prefix string, procs, racers int) {
+	clk := newClock()
+	pf := newPush(t, s, clk.Now)
+	v := pushVerifier(t, s, pf, clk)
+	d, _, _, p := pushed(t, v, randName("u"), clk)
+	body := d.Answer(t, p.RequestID, p.Number, push.Approve, clk.Now().Unix())
+	type proc struct {
+		cmd    *exec.Cmd
+		stdin  io.WriteCloser
+		stdout *bufio.Scanner
+		stderr *bytes.Buffer
+	}
+	ps := make([]*proc, procs)
+	for i := range ps {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestPushHelperProcess$", "-test.count=1")
+		cmd.Env = append(os.Environ(), envPushHelper+"="+kind, envPushSource+"="+source, envPushPrefix+"="+prefix,
+			envPushBody+"="+base64.StdEncoding.EncodeToString(body), envPushNow+"="+clk.Now().Format(time.RFC3339Nano),
+			envPushRacers+"="+strconv.Itoa(racers))
+		pr := &proc{cmd: cmd, stderr: new(bytes.Buffer)}
+		cmd.Stderr = pr.stderr
+		var err error
+		if pr.stdin, err = cmd.StdinPipe(); err != nil {
+			t.Fatal(err)
+		}
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pr.stdout = bufio.NewScanner(out)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		ps[i] = pr
+	}
+	for i, pr := range ps {
+		if !pr.stdout.Scan() || pr.stdout.Text() != "ready" {
+			_ = pr.cmd.Wait()
+			t.Fatalf("process %d did not get ready: %q\n%s", i, pr.stdout.Text(), pr.stderr)
+		}
+	}
+	for _, pr := range ps {
+		if _, err := io.WriteString(pr.stdin, "go\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var total int64
+	for i, pr := range ps {
+		got := int64(-1)
+		for pr.stdout.Scan() {
+			if line, ok := strings.CutPrefix(pr.stdout.Text(), pushResultLine); ok {
+				got, _ = strconv.ParseInt(line, 10, 64)
+			}
+		}
+		if err := pr.cmd.Wait(); err != nil || got < 0 {
+			t.Fatalf("process %d: %v\n%s", i, err, pr.stderr)
+		}
+		total += got
+	}
+	t.Logf("%d identical answers from %d processes: %d recorded", procs*racers, procs, total)
+	if total != 1 {
+		t.Fatalf("%d answers recorded, want 1", total)
+	}
+}
