@@ -15,7 +15,8 @@ for pair in \
   "MySQL/MariaDB:MFA_TEST_MYSQL_DSN" \
   "Redis:MFA_TEST_REDIS_URL" \
   "local-kms (KMS sealer):MFA_TEST_KMS_ENDPOINT" \
-  "SMTP (maildev):MFA_TEST_SMTP_URL"; do
+  "SMTP (maildev):MFA_TEST_SMTP_URL" \
+  "Redis Cluster:MFA_TEST_REDIS_CLUSTER"; do
   name=${pair%%:*} var=${pair#*:}
   if [ -z "${!var:-}" ]; then
     echo "skip: $name tests, set $var to run them"

@@ -3,7 +3,8 @@
 // instances of a stateless service: failure counters, challenges,
 // refresh-token families and remembered devices. It implements every
 // concern, factors included, and passes the conformance suite
-// (store/storetest) on a single Redis and on a sharded client.
+// (store/storetest) on a single Redis, on a sharded client and on a real
+// three-master Redis Cluster (TestStoreCluster, which CI runs).
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 //	s, err := redisstore.New(rdb, redisstore.Options{})
@@ -159,10 +160,15 @@
 //
 // A TOTP verification through the Verifier is two store calls, each one
 // script and one round trip: Hit (which loads the factor) and Advance
-// (which clears the counters). A rate-limited attempt is one Hit, one
-// round trip. TestRoundTrips in internal/backendtest asserts both,
-// counting the commands the client sends. The time of a verification is
-// mostly those two round trips.
+// (which clears the counters). A wrong code or a rate-limited attempt is
+// one Hit, one round trip; a refresh one. On a Redis Cluster, a request
+// that names the client IP costs more: Hit is two round trips (decide,
+// then count, each sent to both slots' nodes at once) and Advance two
+// (the compare-and-set, then forgiving the IP counter), so a success is
+// four, a wrong code two, a refused attempt and a refresh one each.
+// TestWireRoundTrips in internal/backendtest counts them on the network
+// through a proxy and asserts them. The time of a verification is mostly
+// those round trips.
 //
 // Measured times of the full Verifier path on Redis and, for comparison,
 // on the other backends (BenchmarkVerifyTOTP in internal/backendtest) are

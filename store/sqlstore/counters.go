@@ -10,25 +10,27 @@ import (
 	"github.com/mfakit/mfa/store"
 )
 
-// Hit implements [store.Counters] in one transaction: the counter rows are
-// locked, the decision is made in Go with [store.Rule.Blocked] and
-// [store.Rule.Apply] exactly as every backend makes it, the new states are
-// written, and the factor named by req.Load is read, before the commit. A
-// refused attempt rolls back and writes nothing.
+// Hit implements [store.Counters]: the counter rows are locked, the
+// decision is made with the rules of [store.Rule.Blocked] and
+// [store.Rule.Apply] exactly as every backend makes it, the new states
+// are written, and the factor named by req.Load is read. A refused attempt
+// writes nothing.
 //
-// Locking a counter that has no row yet needs a row to lock, so on
-// PostgreSQL and MySQL the transaction first inserts a placeholder (zero
-// failures) for each missing key. Placeholders never outlive the
-// transaction: a refused attempt rolls them back and an admitted one
-// overwrites them. On PostgreSQL the insert and the locking read are one
-// statement (INSERT ... ON CONFLICT DO UPDATE ... RETURNING, joined with
-// the factor). An admitted attempt costs four requests on PostgreSQL
-// (BEGIN, lock and read, write, COMMIT) and five on MySQL and SQLite.
+// On PostgreSQL and MySQL all of it is one call of the {p}hit routine
+// (see hitRoutine), one round trip. On SQLite it is one BEGIN IMMEDIATE
+// transaction that decides in Go.
 func (s *Store) Hit(ctx context.Context, req store.HitRequest) (store.HitResult, error) {
 	for _, c := range req.Counters {
 		if err := checkSizes(field{"counter key", len(c.Key.String()), maxKey}); err != nil {
 			return store.HitResult{}, err
 		}
+	}
+	if s.d != SQLite {
+		res, err := s.hitRoutine(ctx, req)
+		if err != nil {
+			return store.HitResult{}, wrapErr("hit", err)
+		}
+		return res, nil
 	}
 	keys := counterKeys(keysOf(req.Counters))
 	var res store.HitResult
@@ -249,4 +251,72 @@ func (s *Store) CounterState(ctx context.Context, key store.CounterKey) (store.C
 	}
 	st.Until, st.Expires = fromMicros(until), fromMicros(expires)
 	return st, nil
+}
+
+// hitRoutine is Hit on PostgreSQL and MySQL: one call of the {p}hit
+// routine (migration 3), which locks, decides, writes and, on MySQL, reads
+// the factor; on PostgreSQL the same statement joins the factor. One
+// statement, one round trip.
+func (s *Store) hitRoutine(ctx context.Context, req store.HitRequest) (store.HitResult, error) {
+	counters := hitJSON(req.Counters)
+	var (
+		query string
+		args  []any
+	)
+	if s.d == Postgres {
+		query = s.sql("SELECT h.admitted, h.locked, h.retry_us, " + prefixed("f.", factorCols) +
+			" FROM {p}hit(?::jsonb, ?) h LEFT JOIN {p}factors f ON h.admitted AND f.user_id = ? AND f.id = ?")
+		args = []any{string(counters), nanos(req.Now), req.Load.UserID, req.Load.ID}
+	} else {
+		var err error
+		query, err = mysqlCall(s.prefix+"hit", counters, nanos(req.Now), req.Load.UserID, req.Load.ID)
+		if err != nil {
+			return store.HitResult{}, err
+		}
+	}
+	var res store.HitResult
+	err := s.retry(ctx, func() error {
+		res = store.HitResult{}
+		var (
+			retry int64
+			nf    nullFactor
+		)
+		dest := append([]any{&res.Admitted, &res.Locked, &retry}, nf.dest()...)
+		if err := s.queryOne(ctx, query, args, dest...); err != nil {
+			return err
+		}
+		if retry != 0 {
+			res.RetryAfter = fromMicros(retry)
+		}
+		if res.Admitted && req.Load.ID != "" {
+			res.Factor, res.Found = nf.factor()
+		}
+		return nil
+	})
+	return res, err
+}
+
+// queryOne runs a query that returns one row (a routine's outcome) and
+// scans it, reading the whole response so the connection is clean.
+func (s *Store) queryOne(ctx context.Context, query string, args []any, dest ...any) error {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return errors.New("the routine returned no row")
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	for rows.Next() {
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	return rows.Err()
 }

@@ -19,19 +19,37 @@
 // Every operation the store contract calls atomic is one statement or one
 // transaction, so N instances behave as one:
 //
-//   - [Store.Hit] locks the counter rows (an upsert that takes the row
-//     locks on PostgreSQL and MySQL, inserting a placeholder for a new
-//     counter; BEGIN IMMEDIATE's database lock on SQLite), decides with
+//   - [Store.Hit] locks the counter rows (inserting a zero placeholder for
+//     a new counter, so there is a row to lock), decides with the rules of
 //     [store.Rule.Blocked] and [store.Rule.Apply], writes the new counts
-//     and loads the factor before it commits. Of 200 concurrent guesses
-//     against a limit of 5, at most 5 are admitted, across processes too.
+//     and loads the factor. On PostgreSQL and MySQL this is one call of a
+//     routine that migration 3 installs ({p}hit: a PL/pgSQL function, a
+//     MySQL procedure running its own transaction), which applies the
+//     rules in SQL exactly as the Go code does, comparing times in
+//     nanoseconds; a refusal writes nothing (the placeholders are deleted
+//     or rolled back). On SQLite it is a BEGIN IMMEDIATE transaction that
+//     decides in Go. Of 200 concurrent guesses against a limit of 5, at
+//     most 5 are admitted, across processes too.
 //   - [Store.Advance] is a compare-and-set of the factor's counter (the
 //     last accepted TOTP step, the used backup codes) committed together
-//     with the reset of the failure counters: one code, one success.
+//     with the reset and forgiving of the failure counters: one code, one
+//     success.
 //   - [Store.TakeChallenge] is DELETE ... RETURNING (a locked read and a
-//     delete on MySQL), [Store.RotateRefresh] a locked read and write that
-//     revokes the session, in the same transaction, when a retired refresh
-//     hash comes back.
+//     delete on MySQL), [Store.RotateRefresh] a locked read and write
+//     (the {p}rotate routine on PostgreSQL and MySQL) that revokes the
+//     session, in the same transaction, when a retired refresh hash comes
+//     back. The routine compares refresh hashes by value: they are keyed
+//     hashes, so the time a comparison takes tells an attacker nothing.
+//
+// On MySQL the calls of these routines are sent as text with their values
+// written into it, so that each is one request whatever the DSN says
+// about interpolateParams. That is safe because of what a value can
+// become: integers are written by strconv, every string and byte slice
+// becomes a hexadecimal literal X'...' of the characters 0-9 and a-f only,
+// which no character set, SQL mode or quoting rule can turn into anything
+// but its bytes, and any other type is refused (see literal.go). Counter
+// keys reach the routines hex-encoded inside a JSON array, for the same
+// reason.
 //
 // Transactions run at READ COMMITTED. A transaction the database aborts
 // for contention (PostgreSQL 40001/40P01, MySQL 1213/1205, SQLITE_BUSY) is
@@ -74,15 +92,21 @@
 //
 // Expired rows stay until [Store.Sweep] deletes them: run it from a
 // scheduled job (a cron Lambda, a Cloud Scheduler call). Nothing in this
-// package starts a goroutine.
+// package starts a goroutine. Every expiry column is indexed and Sweep
+// deletes in batches of Options.SweepBatch rows, so it never holds a
+// lock for long; on SQLite a verification waits for one batch at most.
 //
 // Schema version 2 drops the marks table of version 1, whose concern had
-// no caller. Version 4 adds recovery_cases. Migrate applies every version
-// a database has not recorded, so migration numbers may leave a gap.
+// no caller. Version 3 adds an index on every expiry column and, on
+// PostgreSQL and MySQL, the routines {p}hit and {p}rotate ({p}advance too
+// on MySQL); the database user running Migrate needs the right to create
+// them (CREATE ROUTINE on MySQL). Version 4 adds recovery_cases. Migrate
+// applies every version a database has not recorded, so migration
+// numbers may leave a gap.
 //
 // Connection pools: set db.SetMaxOpenConns below the server's connection
 // limit. With MySQL, interpolateParams=true in the DSN saves a round trip
-// per statement. SQLite needs a file database (":memory:" is one database
+// per statement off the hot path. SQLite needs a file database (":memory:" is one database
 // per connection) opened with a busy timeout, and WAL is recommended:
 //
 //	file:/var/lib/app/mfa.db?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)
@@ -94,21 +118,21 @@
 // # Performance
 //
 // A TOTP verification is two store calls, [Store.Hit] and [Store.Advance];
-// a rate-limited refusal is one Hit. What each sends through the driver,
-// per dialect, is counted by TestStatements, which fails if the hot path
-// gains a request; BENCHMARKS.md at the repository root gives the counts.
+// a wrong code or a rate-limited refusal is one Hit; a refresh is one
+// [Store.RotateRefresh]. On PostgreSQL and MySQL each of these is one
+// statement, one network round trip: Hit and RotateRefresh call a routine
+// of migration 3, and Advance is one statement with data-modifying CTEs
+// on PostgreSQL and one procedure CALL on MySQL. TestStatements counts the
+// requests each sends through the driver and TestWireRoundTrips (in
+// internal/backendtest) the round trips on the network, through a
+// counting proxy; both fail if the hot path gains one. Each success still
+// commits twice, so on a server with synchronous commit (the default
+// everywhere) the disk's flush latency dominates its time.
 //
-// On PostgreSQL Hit is BEGIN, one statement that locks the counters and
-// loads the factor, one that writes the counters, and COMMIT; Advance is a
-// single statement (compare-and-set and reset), then one that forgives the
-// IP counter its attempt ([store.Advance].Forgive), which PostgreSQL runs
-// just after the commit. On MySQL and SQLite the forgiving is part of
-// Advance's transaction. On MySQL each BEGIN also sends SET TRANSACTION
-// ISOLATION LEVEL, and without interpolateParams each statement with
-// arguments is a prepare and an execute, so interpolateParams=true saves
-// requests. Each success commits at least twice, so on a server with
-// synchronous commit (the default everywhere) the disk's flush latency
-// dominates the time of a verification.
+// pgx's database/sql driver pings a connection idle for more than a
+// second before reusing it, an extra round trip; stdlib.OptionShouldPing
+// turns that off for a pool that is busy anyway. SQLite is in process:
+// its Hit is a BEGIN IMMEDIATE transaction of a few statements.
 //
 // BENCHMARKS.md also gives measured times of the full Verifier path on
 // every backend (BenchmarkVerifyTOTP in internal/backendtest), with the

@@ -119,6 +119,7 @@ const (
 	mysqlDupEntryWithKey    = 1586
 	mysqlLockWaitTimeout    = 1205
 	mysqlDeadlock           = 1213
+	mysqlDupKeyName         = 1061
 	pgUniqueViolation       = "23505"
 	pgSerializationFailure  = "40001"
 	pgDeadlockDetected      = "40P01"

@@ -176,86 +176,101 @@ func affectedOne(res sql.Result, op string) error {
 }
 
 // Advance implements [store.Factors]: the compare-and-set of the counter,
-// the new LastUsed and Data, and the reset of the failure counters commit
-// together or not at all.
+// the new LastUsed and Data, the reset of the failure counters and the
+// forgiving of req.Forgive commit together or not at all.
 //
 // On PostgreSQL it is one statement: an UPDATE ... WHERE counter = From
 // (which, at READ COMMITTED, waits for a concurrent winner and re-checks
-// the row it committed) and a DELETE of the counters that runs only if the
-// UPDATE matched. Elsewhere it is one transaction: the same UPDATE, then
-// the DELETE. MySQL re-checks the WHERE of a row it waited for too, but
-// reports a row the UPDATE left unchanged (To == From) as not affected, so
-// when nothing is reported the transaction locks the row, reads the
-// counter and, if it does equal From, writes again under the lock.
-//
-// The counters in req.Forgive are forgiven in the same transaction on
-// MySQL and SQLite, and just after the commit on PostgreSQL, as the
-// contract allows: a forgive lost to a crash leaves one failure too many
-// on an IP counter, the safe side, and a separate statement cannot wait on
-// a counter row while holding another that a concurrent Hit needs.
+// the row it committed), and a DELETE of the reset counters and an UPDATE
+// of the forgiven ones that run only if the first UPDATE matched. On MySQL
+// it is one CALL of the {p}advance procedure (migration 3), which locks
+// the factor row, compares, and writes in one transaction. On SQLite it is
+// one transaction of the same steps. Each is one round trip on the
+// network.
 func (s *Store) Advance(ctx context.Context, req store.Advance) error {
 	keys := counterKeys(req.Reset)
-	if s.d == Postgres {
-		if err := s.advancePostgres(ctx, req, keys); err != nil {
-			return err
-		}
-		// Forgiving is advisory (one failure less on an IP counter), so
-		// on PostgreSQL it follows the one-statement commit.
-		return wrapErr("forgive counters after success", s.forgiveAlone(ctx, req.Now, req.Forgive))
+	var (
+		outcome int
+		err     error
+	)
+	switch s.d {
+	case Postgres:
+		outcome, err = s.advancePostgres(ctx, req, keys)
+	case MySQL:
+		outcome, err = s.advanceMySQL(ctx, req, keys)
+	default:
+		outcome, err = s.advanceSQLite(ctx, req, keys)
 	}
+	switch {
+	case err != nil:
+		return wrapErr("advance", err)
+	case outcome < 0:
+		return fmt.Errorf("mfa: sqlstore: advance: %w", store.ErrNotFound)
+	case outcome == 0:
+		return fmt.Errorf("mfa: sqlstore: advance: %w", store.ErrConflict)
+	}
+	return nil
+}
+
+// advance outcomes: done, lost compare, no such factor.
+const (
+	advanced      = 1
+	advanceLost   = 0
+	advanceNoSuch = -1
+)
+
+func (s *Store) advanceSQLite(ctx context.Context, req store.Advance, keys []any) (int, error) {
 	set, args := "counter = ?, last_used_us = ?", []any{req.To, micros(req.Now)}
 	if req.Data != nil {
 		set, args = set+", data = ?", append(args, req.Data)
 	}
-	update := "UPDATE {p}factors SET " + set + " WHERE user_id = ? AND id = ?"
-	args = append(args, req.UserID, req.FactorID)
-	var conflict bool
+	var outcome int
 	err := s.tx(ctx, func(q querier) error {
-		conflict = false
-		res, err := q.ExecContext(ctx, s.sql(update+" AND counter = ?"), append(args, req.From)...)
+		// The transaction holds SQLite's write lock: the UPDATE's count
+		// of matched rows tells a success, and only a miss reads again.
+		res, err := q.ExecContext(ctx, s.sql("UPDATE {p}factors SET "+set+" WHERE user_id = ? AND id = ? AND counter = ?"), append(args, req.UserID, req.FactorID, req.From)...)
 		if err != nil {
 			return err
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			var cur int64
-			err := q.QueryRowContext(ctx, s.sql("SELECT counter FROM {p}factors WHERE user_id = ? AND id = ?{lock}"), req.UserID, req.FactorID).Scan(&cur)
-			if errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("mfa: sqlstore: advance: %w", store.ErrNotFound)
-			}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			if err != nil {
 				return err
 			}
-			if conflict = cur != req.From; conflict {
-				return errRollback
+			outcome = advanceLost
+			if err := s.factorExists(ctx, q, req.UserID, req.FactorID, "advance"); err != nil {
+				if !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+				outcome = advanceNoSuch
 			}
-			if _, err := q.ExecContext(ctx, s.sql(update), args...); err != nil {
-				return err
-			}
+			return errRollback
 		}
 		if len(keys) > 0 {
 			if _, err := q.ExecContext(ctx, s.sql("DELETE FROM {p}counters WHERE counter_key IN ("+marks(len(keys))+")"), keys...); err != nil {
 				return err
 			}
 		}
+		outcome = advanced
 		return s.forgive(ctx, q, req.Now, req.Forgive)
 	})
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		return wrapErr("advance", err)
-	}
-	if conflict {
-		return fmt.Errorf("mfa: sqlstore: advance: %w", store.ErrConflict)
-	}
-	return nil
+	return outcome, err
 }
 
-func (s *Store) advancePostgres(ctx context.Context, req store.Advance, keys []any) error {
+func (s *Store) advanceMySQL(ctx context.Context, req store.Advance, keys []any) (int, error) {
+	query, err := mysqlCall(s.prefix+"advance", req.UserID, req.FactorID, req.From, req.To, micros(req.Now),
+		req.Data != nil, req.Data, resetJSON(keys), forgiveJSON(req.Forgive, keys))
+	if err != nil {
+		return 0, err
+	}
+	var outcome int
+	err = s.retry(ctx, func() error { return s.queryOne(ctx, query, nil, &outcome) })
+	return outcome, err
+}
+
+// advancePostgres is one statement. The forgiven counters exclude those
+// the success resets (deleted in the same statement), and each is
+// forgiven with [store.Rule.Forgive] in SQL, as forgiveOne does.
+func (s *Store) advancePostgres(ctx context.Context, req store.Advance, keys []any) (int, error) {
 	set, args := "counter = ?, last_used_us = ?", []any{req.To, micros(req.Now)}
 	if req.Data != nil {
 		set, args = set+", data = ?", append(args, req.Data)
@@ -266,22 +281,20 @@ func (s *Store) advancePostgres(ctx context.Context, req store.Advance, keys []a
 		q += ", d AS (DELETE FROM {p}counters WHERE counter_key IN (" + marks(len(keys)) + ") AND EXISTS (SELECT 1 FROM u))"
 		args = append(args, keys...)
 	}
-	q += " SELECT COUNT(*) FROM u"
-	var n int
+	if fj := forgiveJSON(req.Forgive, keys); fj != "[]" {
+		q += ", g AS (UPDATE {p}counters c SET" +
+			" until_us = CASE WHEN c.failures - 1 < (e->>1)::integer THEN 0 ELSE c.until_us END, failures = c.failures - 1" +
+			" FROM jsonb_array_elements(?::jsonb) e WHERE c.counter_key = convert_from(decode(e->>0, 'hex'), 'UTF8')" +
+			" AND c.failures > 0 AND (c.expires_us = 0 OR c.expires_us > ?) AND EXISTS (SELECT 1 FROM u))"
+		args = append(args, string(fj), micros(req.Now))
+	}
+	q += " SELECT CASE WHEN EXISTS (SELECT 1 FROM u) THEN 1 WHEN EXISTS (SELECT 1 FROM {p}factors WHERE user_id = ? AND id = ?) THEN 0 ELSE -1 END"
+	args = append(args, req.UserID, req.FactorID)
+	var outcome int
 	err := s.retry(ctx, func() error {
-		return s.db.QueryRowContext(ctx, s.sql(q), args...).Scan(&n)
+		return s.db.QueryRowContext(ctx, s.sql(q), args...).Scan(&outcome)
 	})
-	if err != nil {
-		return wrapErr("advance", err)
-	}
-	if n > 0 {
-		return nil
-	}
-	// Nothing matched: tell a missing factor from a lost compare.
-	if err := s.factorExists(ctx, s.db, req.UserID, req.FactorID, "advance"); err != nil {
-		return err
-	}
-	return fmt.Errorf("mfa: sqlstore: advance: %w", store.ErrConflict)
+	return outcome, err
 }
 
 // counterKeys returns the distinct canonical forms of keys, sorted, as

@@ -47,18 +47,37 @@ func (s *Store) migrations() ([]migration, error) {
 		if err != nil {
 			return nil, err
 		}
+		m := migration{version: v, name: e.Name()}
+		add := func(text string) {
+			for st := range strings.SplitSeq(text, ";\n") {
+				if st = strings.TrimSpace(st); st != "" {
+					m.statements = append(m.statements, s.sql(strings.TrimSuffix(st, ";")))
+				}
+			}
+		}
+		// A routine's body holds semicolons, so a routine is one statement
+		// between a line "--{" and a line "--}".
 		var lines []string
+		inBlock := false
 		for l := range strings.Lines(string(b)) {
-			if !strings.HasPrefix(strings.TrimSpace(l), "--") {
+			switch t := strings.TrimSpace(l); {
+			case t == "--{":
+				add(strings.Join(lines, ""))
+				lines, inBlock = nil, true
+			case t == "--}":
+				if st := strings.TrimSuffix(strings.TrimSpace(strings.Join(lines, "")), ";"); st != "" {
+					m.statements = append(m.statements, s.sql(st))
+				}
+				lines, inBlock = nil, false
+			case strings.HasPrefix(t, "--"):
+			default:
 				lines = append(lines, l)
 			}
 		}
-		m := migration{version: v, name: e.Name()}
-		for st := range strings.SplitSeq(strings.Join(lines, ""), ";\n") {
-			if st = strings.TrimSpace(st); st != "" {
-				m.statements = append(m.statements, s.sql(strings.TrimSuffix(st, ";")))
-			}
+		if inBlock {
+			return nil, fmt.Errorf("mfa: sqlstore: migration %s: a block opened with --{ is not closed", e.Name())
 		}
+		add(strings.Join(lines, ""))
 		ms = append(ms, m)
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
@@ -169,7 +188,7 @@ func (s *Store) apply(ctx context.Context, q querier, ms []migration) error {
 			continue
 		}
 		for _, st := range m.statements {
-			if _, err := q.ExecContext(ctx, st); err != nil {
+			if _, err := q.ExecContext(ctx, st); err != nil && !s.indexExists(st, err) {
 				return fmt.Errorf("migration %s: %w", m.name, err)
 			}
 		}
@@ -178,6 +197,14 @@ func (s *Store) apply(ctx context.Context, q querier, ms []migration) error {
 		}
 	}
 	return nil
+}
+
+// indexExists reports a MySQL CREATE INDEX that failed because a cut-short
+// run of the same migration already made the index (MySQL has no CREATE
+// INDEX IF NOT EXISTS and its DDL is not transactional).
+func (s *Store) indexExists(statement string, err error) bool {
+	n, ok := mysqlNumber(err)
+	return s.d == MySQL && ok && n == mysqlDupKeyName && strings.HasPrefix(statement, "CREATE INDEX ")
 }
 
 // applied returns the migration numbers recorded in schema_version and

@@ -61,6 +61,9 @@ func (s *Store) RotateRefresh(ctx context.Context, req store.Rotate) (store.Sess
 	if err := checkSizes(field{"refresh hash", len(req.New), maxHash}); err != nil {
 		return store.Session{}, err
 	}
+	if s.d != SQLite {
+		return s.rotateRoutine(ctx, req)
+	}
 	var (
 		out    store.Session
 		result error // ErrNotFound or ErrReused, decided in the transaction
@@ -199,4 +202,51 @@ func (s *Store) ListSessions(ctx context.Context, userID string) ([]store.Sessio
 		return nil, wrapErr("list sessions", err)
 	}
 	return list, nil
+}
+
+// rotateRoutine is RotateRefresh on PostgreSQL and MySQL: one call of the
+// {p}rotate routine (migration 3), which locks the session row and does
+// in one transaction what the SQLite path does, comparing hashes by value
+// (they are keyed hashes, so timing tells an attacker nothing).
+func (s *Store) rotateRoutine(ctx context.Context, req store.Rotate) (store.Session, error) {
+	var (
+		query string
+		args  []any
+	)
+	if s.d == Postgres {
+		query = s.sql("SELECT outcome, " + sessionCols + " FROM {p}rotate(?, ?, ?, ?, ?, ?, ?, ?)")
+		args = []any{req.SessionID, req.Old, req.New, req.Data != nil, req.Data, micros(req.Now), micros(req.IdleExpires), nanos(req.Now)}
+	} else {
+		var err error
+		query, err = mysqlCall(s.prefix+"rotate", req.SessionID, req.Old, req.New, req.Data != nil, req.Data,
+			micros(req.Now), micros(req.IdleExpires), nanos(req.Now))
+		if err != nil {
+			return store.Session{}, err
+		}
+	}
+	var (
+		outcome int
+		x       store.Session
+	)
+	err := s.retry(ctx, func() error {
+		var (
+			id, userID                         sql.NullString
+			created, lastUsed, idle, expiresAt int64
+		)
+		x = store.Session{}
+		err := s.queryOne(ctx, query, args, &outcome, &id, &userID, &x.Refresh, &x.Data, &created, &lastUsed, &idle, &expiresAt, &x.Revoked)
+		x.ID, x.UserID = id.String, userID.String
+		x.Created, x.LastUsed = fromMicros(created), fromMicros(lastUsed)
+		x.IdleExpires, x.Expires = fromMicros(idle), fromMicros(expiresAt)
+		return err
+	})
+	switch {
+	case err != nil:
+		return store.Session{}, wrapErr("rotate refresh", err)
+	case outcome == 2:
+		return store.Session{}, fmt.Errorf("mfa: sqlstore: rotate refresh: %w", store.ErrReused)
+	case outcome != 1:
+		return store.Session{}, fmt.Errorf("mfa: sqlstore: rotate refresh: %w", store.ErrNotFound)
+	}
+	return x, nil
 }

@@ -51,6 +51,11 @@ type Options struct {
 	// so two prefixes differing only in case would share tables. Default
 	// "mfa_".
 	Prefix string
+	// SweepBatch is the most rows one statement of [Store.Sweep] deletes
+	// (and the most sessions one of its transactions deletes). Smaller
+	// batches hold locks more briefly; on SQLite a verification can wait
+	// for one batch. Default [DefaultSweepBatch].
+	SweepBatch int
 }
 
 // DefaultPrefix is the table-name prefix when Options.Prefix is empty.
@@ -79,6 +84,15 @@ type Store struct {
 	db     *sql.DB
 	d      Dialect
 	prefix string
+	// sweepBatch is Options.SweepBatch.
+	sweepBatch int
+	// gate, on SQLite, lets each batch of a sweep run alone among this
+	// process's writers: writers share it, a batch holds it exclusively.
+	// A pending batch admits no new writer, and a writer waiting for a
+	// batch wakes the moment the batch commits, so neither starves and a
+	// writer waits for one batch at most, rather than for SQLite's busy
+	// handler, whose sleeps grow to 100 ms, to find the lock free.
+	gate sync.RWMutex
 
 	queries sync.Map // query template -> dialect text
 }
@@ -116,7 +130,10 @@ func NewWithOptions(db *sql.DB, d Dialect, o Options) (*Store, error) {
 	if !validPrefix(o.Prefix) {
 		return nil, fmt.Errorf("mfa: sqlstore: table prefix %q: want lower-case letters, digits and '_', at most 32 bytes, not starting with a digit", o.Prefix)
 	}
-	return &Store{db: db, d: d, prefix: o.Prefix}, nil
+	if o.SweepBatch < 0 {
+		return nil, fmt.Errorf("mfa: sqlstore: SweepBatch %d is negative", o.SweepBatch)
+	}
+	return &Store{db: db, d: d, prefix: o.Prefix, sweepBatch: o.SweepBatch}, nil
 }
 
 // sql turns a query template into the dialect's text: {p} becomes the
@@ -194,6 +211,22 @@ func (s *Store) retry(ctx context.Context, fn func() error) error {
 
 // exec runs one statement outside a transaction, retrying contention.
 func (s *Store) exec(ctx context.Context, tmpl string, args ...any) (sql.Result, error) {
+	defer s.writer()()
+	return s.execAlone(ctx, tmpl, args...)
+}
+
+// writer enters the gate as a writer on SQLite and returns its exit. No
+// caller holds it twice: a pending sweep batch would deadlock them.
+func (s *Store) writer() func() {
+	if s.d != SQLite {
+		return func() {}
+	}
+	s.gate.RLock()
+	return s.gate.RUnlock
+}
+
+// execAlone is exec without the gate: for a sweep batch that holds it.
+func (s *Store) execAlone(ctx context.Context, tmpl string, args ...any) (sql.Result, error) {
 	var res sql.Result
 	err := s.retry(ctx, func() (err error) {
 		res, err = s.db.ExecContext(ctx, s.sql(tmpl), args...)
@@ -212,6 +245,12 @@ func (s *Store) exec(ctx context.Context, tmpl string, args ...any) (sql.Result,
 // with BEGIN IMMEDIATE, which takes the database's write lock at once, so
 // transactions that write never interleave.
 func (s *Store) tx(ctx context.Context, fn func(q querier) error) error {
+	defer s.writer()()
+	return s.txAlone(ctx, fn)
+}
+
+// txAlone is tx without the gate: for a sweep batch that holds it.
+func (s *Store) txAlone(ctx context.Context, fn func(q querier) error) error {
 	return s.retry(ctx, func() error {
 		if s.d == SQLite {
 			return s.sqliteTx(ctx, fn)

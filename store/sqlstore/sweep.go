@@ -5,41 +5,150 @@ import (
 	"time"
 )
 
+// DefaultSweepBatch is the most rows one statement of [Store.Sweep]
+// deletes when Options.SweepBatch is zero.
+const DefaultSweepBatch = 500
+
 // Sweep implements [store.Sweeper]: it deletes the challenges, counters,
 // sessions and devices expired at now and returns how many rows went. A
 // session goes once it is past Expires or IdleExpires, revoked or not, and
 // the refresh hashes it retired go with it (they are not counted).
 //
-// Each table is swept by its own statement, so a long sweep never holds
-// locks across tables; a sweep that fails part way can simply run again.
-// Nothing in this package calls Sweep: run it from a scheduled job.
+// Every expiry column is indexed (schema version 3), and rows go in
+// batches of at most Options.SweepBatch per statement, each its own
+// transaction, so a sweep of a million rows never holds a lock for long:
+// on SQLite, whose writers take one database-wide lock, a verification
+// waits for one batch at most, not for the sweep (in this process each
+// batch and the writers take turns; another process's writers wait in
+// SQLite's busy handler). A sweep that fails or is
+// cancelled part way can simply run again. Nothing in this package calls
+// Sweep: run it from a scheduled job.
 func (s *Store) Sweep(ctx context.Context, now time.Time) (int64, error) {
 	t := micros(now)
 	steps := []struct {
-		what  string
-		query string
-		args  []any
+		what, table, key, where string
+		args                    []any
 	}{
-		{"challenges", "DELETE FROM {p}challenges WHERE expires_us <= ?", []any{t}},
-		{"counters", "DELETE FROM {p}counters WHERE expires_us <> 0 AND expires_us <= ?", []any{t}},
-		{"sessions", "DELETE FROM {p}sessions WHERE expires_us <= ? OR idle_expires_us <= ?", []any{t, t}},
-		{"devices", "DELETE FROM {p}devices WHERE expires_us <= ?", []any{t}},
+		{"challenges", "challenges", "id", "expires_us <= ?", []any{t}},
+		{"counters", "counters", "counter_key", "expires_us <> 0 AND expires_us <= ?", []any{t}},
+		{"devices", "devices", "id", "expires_us <= ?", []any{t}},
 	}
 	var total int64
 	for _, st := range steps {
-		res, err := s.exec(ctx, st.query, st.args...)
-		if err != nil {
-			return total, wrapErr("sweep "+st.what, err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return total, wrapErr("sweep "+st.what, err)
-		}
+		n, err := s.sweepTable(ctx, st.table, st.key, st.where, st.args)
 		total += n
+		if err != nil {
+			return total, wrapErr("sweep "+st.what, err)
+		}
 	}
-	// Retired hashes whose session is gone (swept above or earlier).
-	if _, err := s.exec(ctx, "DELETE FROM {p}retired_refresh WHERE NOT EXISTS (SELECT 1 FROM {p}sessions x WHERE x.id = {p}retired_refresh.session_id)"); err != nil {
-		return total, wrapErr("sweep retired refresh hashes", err)
+	// Sessions past either limit: one pass per column, so each uses its
+	// index.
+	for _, col := range []string{"expires_us", "idle_expires_us"} {
+		n, err := s.sweepSessions(ctx, col, t)
+		total += n
+		if err != nil {
+			return total, wrapErr("sweep sessions", err)
+		}
 	}
 	return total, nil
+}
+
+func (s *Store) batch() int {
+	if s.sweepBatch > 0 {
+		return s.sweepBatch
+	}
+	return DefaultSweepBatch
+}
+
+// sweepTable deletes the rows of table matching where, at most one batch
+// per statement, until a statement deletes less than a batch.
+func (s *Store) sweepTable(ctx context.Context, table, key, where string, args []any) (int64, error) {
+	var q string
+	switch s.d {
+	case MySQL:
+		q = "DELETE FROM {p}" + table + " WHERE " + where + " LIMIT ?"
+	case SQLite:
+		q = "DELETE FROM {p}" + table + " WHERE rowid IN (SELECT rowid FROM {p}" + table + " WHERE " + where + " LIMIT ?)"
+	default:
+		q = "DELETE FROM {p}" + table + " WHERE " + key + " IN (SELECT " + key + " FROM {p}" + table + " WHERE " + where + " LIMIT ?)"
+	}
+	n := s.batch()
+	args = append(args[:len(args):len(args)], n)
+	var total int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		s.gate.Lock()
+		res, err := s.execAlone(ctx, q, args...)
+		s.gate.Unlock()
+		if err != nil {
+			return total, err
+		}
+		k, err := res.RowsAffected()
+		if err != nil {
+			return total, err
+		}
+		total += k
+		if k < int64(n) {
+			return total, nil
+		}
+	}
+}
+
+// sweepSessions deletes sessions whose col is at or before t, a batch per
+// transaction, with the refresh hashes they retired.
+func (s *Store) sweepSessions(ctx context.Context, col string, t int64) (int64, error) {
+	n := s.batch()
+	var total int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		var k int64
+		s.gate.Lock()
+		err := s.txAlone(ctx, func(q querier) error {
+			k = 0
+			rows, err := q.QueryContext(ctx, s.sql("SELECT id FROM {p}sessions WHERE "+col+" <= ? LIMIT ?"), t, n)
+			if err != nil {
+				return err
+			}
+			var ids []any
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return err
+				}
+				ids = append(ids, id)
+			}
+			if err := rows.Close(); err != nil {
+				return err
+			}
+			if err := rows.Err(); err != nil || len(ids) == 0 {
+				return err
+			}
+			in := "(" + marks(len(ids)) + ")"
+			// The expiry is checked again: a row may have changed since
+			// it was read.
+			res, err := q.ExecContext(ctx, s.sql("DELETE FROM {p}sessions WHERE id IN "+in+" AND "+col+" <= ?"), append(ids, t)...)
+			if err != nil {
+				return err
+			}
+			if k, err = res.RowsAffected(); err != nil {
+				return err
+			}
+			_, err = q.ExecContext(ctx, s.sql("DELETE FROM {p}retired_refresh WHERE session_id IN "+in+
+				" AND NOT EXISTS (SELECT 1 FROM {p}sessions x WHERE x.id = {p}retired_refresh.session_id)"), ids...)
+			return err
+		})
+		s.gate.Unlock()
+		total += k
+		if err != nil {
+			return total, err
+		}
+		if k < int64(n) {
+			return total, nil
+		}
+	}
 }

@@ -1,0 +1,107 @@
+package backendtest_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/internal/testkit"
+	"github.com/mfakit/mfa/store"
+)
+
+// networked lists the backends with a server, each opened so that its
+// connections can pass through a counting proxy.
+var networked = []struct {
+	name string
+	open func(tb testing.TB, viaWire bool) opened
+}{
+	{"postgres", postgresStore},
+	{"mysql", mysqlStore},
+	{"redis", redisStore},
+	{"redis-cluster", redisClusterStore},
+}
+
+// TestWireRoundTrips counts round trips on the network, through a proxy
+// in front of the server, on every networked backend: a successful TOTP
+// verification costs 2, a wrong code 1, a rate-limited attempt 1, and a
+// refresh-token rotation 1 (on a Redis Cluster, where the IP's counter
+// lives apart from the user's, 4, 2, 1 and 1). Each path runs once first, so a driver's
+// one-time statement preparation is not counted.
+func TestWireRoundTrips(t *testing.T) {
+	t.Parallel()
+	for _, b := range networked {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			o := b.open(t, true)
+			clk := newClock()
+			limits := mfa.Limits{User: store.Rule{Free: 1, Base: time.Hour, Max: time.Hour, Cap: mfa.MaxFailures}}
+			v := newVerifier(t, o.concerns, clk, limits)
+			ctx := context.Background()
+			fid, setup := enrollTOTP(t, v, clk, "wire-user")
+			verify := func(code string) error {
+				_, err := v.Verify(ctx, mfa.VerifyRequest{UserID: "wire-user", FactorID: fid, Response: code, IP: "192.0.2.1"})
+				return err
+			}
+
+			// Warm up the success, wrong-code and refusal paths.
+			if err := verify(testkit.TOTPCode(t, setup.Secret, clk.Step())); err != nil {
+				t.Fatalf("valid code: %v", err)
+			}
+			if err := verify(testkit.WrongTOTPCode(t, setup.Secret, clk.Step())); !errors.Is(err, mfa.ErrWrongCode) {
+				t.Fatalf("wrong code: %v", err)
+			}
+			if err := verify(testkit.TOTPCode(t, setup.Secret, clk.Now())); !errors.Is(err, mfa.ErrRateLimited) {
+				t.Fatalf("attempt during the delay: %v", err)
+			}
+			clk.Add(2 * time.Hour)
+
+			o.wire.Take()
+			if err := verify(testkit.TOTPCode(t, setup.Secret, clk.Step())); err != nil {
+				t.Fatalf("valid code: %v", err)
+			}
+			ok := o.wire.Take()
+			if err := verify(testkit.WrongTOTPCode(t, setup.Secret, clk.Step())); !errors.Is(err, mfa.ErrWrongCode) {
+				t.Fatalf("wrong code: %v", err)
+			}
+			wrong := o.wire.Take()
+			if err := verify(testkit.TOTPCode(t, setup.Secret, clk.Now())); !errors.Is(err, mfa.ErrRateLimited) {
+				t.Fatalf("attempt during the delay: %v", err)
+			}
+			limited := o.wire.Take()
+
+			now := clk.Now()
+			sess := store.Session{ID: "wire-session", UserID: "wire-user", Refresh: []byte("h0"), Created: now, LastUsed: now,
+				IdleExpires: now.Add(time.Hour), Expires: now.Add(12 * time.Hour)}
+			if err := o.concerns.CreateSession(ctx, sess); err != nil {
+				t.Fatal(err)
+			}
+			rotate := func(old, next string) {
+				t.Helper()
+				got, err := o.concerns.RotateRefresh(ctx, store.Rotate{SessionID: sess.ID, Old: []byte(old), New: []byte(next), Now: now, IdleExpires: now.Add(time.Hour)})
+				if err != nil || !bytes.Equal(got.Refresh, []byte(next)) {
+					t.Fatalf("rotate: %v, %q", err, got.Refresh)
+				}
+			}
+			rotate("h0", "h1")
+			o.wire.Take()
+			rotate("h1", "h2")
+			refresh := o.wire.Take()
+
+			t.Logf("%s: round trips on the wire: success %d, wrong code %d, rate-limited %d, refresh rotation %d", b.name, ok, wrong, limited, refresh)
+			want := [4]int64{2, 1, 1, 1}
+			if b.name == "redis-cluster" {
+				// The IP counter lives in another slot than the user's:
+				// Hit asks both slots to decide, then both to count (two
+				// round trips, each to both nodes at once), and Advance
+				// forgives the IP counter after the compare-and-set.
+				want = [4]int64{4, 2, 1, 1}
+			}
+			if got := [4]int64{ok, wrong, limited, refresh}; got != want {
+				t.Errorf("round trips %v (success/wrong/limited/refresh), want %v", got, want)
+			}
+		})
+	}
+}
