@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -52,15 +53,20 @@ func (v *Verifier) confirm(ctx context.Context, req ConfirmRequest) (*Result, er
 		return nil, fmt.Errorf("%w: user and factor IDs are required", ErrInvalidInput)
 	}
 	// A code sent to a new destination: its challenge is taken before
-	// anything is counted against the user, as in Verify.
-	ch, err := v.enrolmentChallenge(ctx, vr)
+	// anything is counted against the user, as in Verify. A retry whose
+	// challenge was used by the confirmation it repeats holds the receipt
+	// instead.
+	ch, held, err := v.enrolmentChallenge(ctx, vr)
 	if err != nil {
 		return nil, err
 	}
 	a, err := v.admit(ctx, vr, v.counters(vr, "", false), Attempt{UserID: req.UserID, FactorID: req.FactorID, IP: req.IP, Confirm: true})
 	if err != nil {
-		if ch != nil && refused(err) {
+		switch {
+		case ch != nil && refused(err):
 			err = v.putBack(ctx, *ch, err)
+		case held != nil && refused(err):
+			err = v.putBack(ctx, held.c, err)
 		}
 		return nil, err
 	}
@@ -78,7 +84,10 @@ func (v *Verifier) confirm(ctx context.Context, req ConfirmRequest) (*Result, er
 	case a.rec.Status != store.StatusPending:
 		// A retry of a confirmation whose answer was lost: the same proof
 		// reports the factor active once, and signs nobody in.
-		if res, err := v.receipt(ctx, a, req.Response); res != nil || err != nil {
+		if held == nil {
+			held = v.takeReceipt(ctx, req.UserID, req.FactorID, req.ChallengeID, req.Response, a.now)
+		}
+		if res, err := v.receipt(ctx, a, held); res != nil || err != nil {
 			return res, err
 		}
 		return nil, v.fail(ctx, a.ev, fmt.Errorf("%w: already confirmed", ErrNotEnrolled))
@@ -100,7 +109,7 @@ func (v *Verifier) confirm(ctx context.Context, req ConfirmRequest) (*Result, er
 	}
 	// The receipt goes first: if the activation below commits and its
 	// answer is lost, a retry with the same proof finds it.
-	if err := v.writeReceipt(ctx, a, req.Response, p.match); err != nil {
+	if err := v.writeReceipt(ctx, a, req.ChallengeID, req.Response, p.match); err != nil {
 		return nil, v.fail(ctx, a.ev, err)
 	}
 	a.rec.Status, a.rec.Confirmed = store.StatusActive, a.now
@@ -112,19 +121,28 @@ func (v *Verifier) confirm(ctx context.Context, req ConfirmRequest) (*Result, er
 
 // enrolmentChallenge takes the enrolment challenge a confirmation names,
 // if any: it must be this user's, for this factor, under the enrolment
-// binding. Anything else is charged to the client IP alone.
-func (v *Verifier) enrolmentChallenge(ctx context.Context, vr VerifyRequest) (*store.Challenge, error) {
+// binding. When it is gone, the factor's receipt may hold this challenge
+// and response: the confirmation is then a retry of one that activated
+// the factor, and the receipt is returned held. Anything else is charged
+// to the client IP alone.
+func (v *Verifier) enrolmentChallenge(ctx context.Context, vr VerifyRequest) (*store.Challenge, *heldReceipt, error) {
 	if vr.ChallengeID == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
-	c, err := v.takeChallenge(ctx, vr.ChallengeID, v.now())
+	now := v.now()
+	c, err := v.takeChallenge(ctx, vr.ChallengeID, now)
+	if errors.Is(err, ErrExpired) {
+		if held := v.takeReceipt(ctx, vr.UserID, vr.FactorID, vr.ChallengeID, vr.Response, now); held != nil {
+			return nil, held, nil
+		}
+	}
 	if err == nil && (c.Binding != enrollBinding || c.UserID != vr.UserID || c.FactorID != vr.FactorID) {
 		err = ErrChallengeMismatch
 	}
 	if err != nil {
-		return nil, v.failByIP(ctx, vr, err)
+		return nil, nil, v.failByIP(ctx, vr, err)
 	}
-	return &c, nil
+	return &c, nil, nil
 }
 
 // receiptDomain keys the hash under which a confirmation's proof is kept,
@@ -146,11 +164,20 @@ type receiptBody struct {
 	AAL   AAL      `json:"aal"`
 }
 
+// receiptProof is the keyed hash a receipt keeps: of the response and, for
+// a kind confirmed by a sent code, of the enrolment challenge it answered.
+func (v *Verifier) receiptProof(userID, factorID, challengeID, response string) [32]byte {
+	if challengeID == "" {
+		return v.hasher.Sum(receiptDomain, []byte(userID), []byte(factorID), []byte(response))
+	}
+	return v.hasher.Sum(receiptDomain, []byte(userID), []byte(factorID), []byte(response), []byte(challengeID))
+}
+
 // writeReceipt stores, for as long as a challenge lives, a keyed hash of
 // the proof that is confirming a factor, under the reserved enrolment
 // binding, which no sign-in can present.
-func (v *Verifier) writeReceipt(ctx context.Context, a *attempt, response string, m factor.Match) error {
-	h := v.hasher.Sum(receiptDomain, []byte(a.rec.UserID), []byte(a.rec.ID), []byte(response))
+func (v *Verifier) writeReceipt(ctx context.Context, a *attempt, challengeID, response string, m factor.Match) error {
+	h := v.receiptProof(a.rec.UserID, a.rec.ID, challengeID, response)
 	data, err := json.Marshal(receiptBody{Proof: h[:], AMR: m.AMR, AAL: m.AAL})
 	if err != nil {
 		return wrap(ErrInternal, err)
@@ -165,30 +192,41 @@ func (v *Verifier) writeReceipt(ctx context.Context, a *attempt, response string
 	return nil
 }
 
-// receipt answers a confirmation retried on an active factor: when the
-// factor's receipt holds this very proof, it is taken (one retry is
-// answered), the attempt's counts are taken back and the confirmation is
-// reported again, with its original time, so it stands for no newer
-// authentication. Anything else (no receipt, another response, a store
-// failure) is not a retry: nil and no error, and the caller refuses as
-// before.
-func (v *Verifier) receipt(ctx context.Context, a *attempt, response string) (*Result, error) {
-	if a.rec.Confirmed.IsZero() || !a.now.Before(a.rec.Confirmed.Add(v.challengeTTL)) {
-		return nil, nil
-	}
-	c, err := v.store.TakeChallenge(ctx, v.receiptID(a.rec.UserID, a.rec.ID), a.now)
-	if err != nil || c.Binding != enrollBinding || c.UserID != a.rec.UserID || c.FactorID != a.rec.ID {
-		return nil, nil
+// heldReceipt is a receipt taken from the store whose proof matched.
+type heldReceipt struct {
+	c    store.Challenge
+	body receiptBody
+}
+
+// takeReceipt takes a factor's receipt when it holds this very proof. A
+// receipt that holds another is put back for the retry that has it (a
+// failure to put it back only costs that retry its answer); no receipt,
+// or a store failure, is nil.
+func (v *Verifier) takeReceipt(ctx context.Context, userID, factorID, challengeID, response string, now time.Time) *heldReceipt {
+	c, err := v.store.TakeChallenge(ctx, v.receiptID(userID, factorID), now)
+	if err != nil || c.Binding != enrollBinding || c.UserID != userID || c.FactorID != factorID {
+		return nil
 	}
 	var body receiptBody
 	if json.Unmarshal(c.Data, &body) != nil {
-		return nil, nil
+		return nil
 	}
-	h := v.hasher.Sum(receiptDomain, []byte(a.rec.UserID), []byte(a.rec.ID), []byte(response))
+	h := v.receiptProof(userID, factorID, challengeID, response)
 	if subtle.ConstantTimeCompare(h[:], body.Proof) != 1 {
-		// Not this proof: the receipt stays for the retry that has it. A
-		// failure to put it back only costs that retry its answer.
 		_ = v.store.PutChallenge(ctx, c)
+		return nil
+	}
+	return &heldReceipt{c: c, body: body}
+}
+
+// receipt answers a confirmation retried on an active factor whose
+// receipt held its proof (one retry is answered): the attempt's counts
+// are taken back and the confirmation is reported again, with its
+// original time, so it stands for no newer authentication. Anything else
+// (no receipt, one too old, a store failure) is not a retry: nil and no
+// error, and the caller refuses as before.
+func (v *Verifier) receipt(ctx context.Context, a *attempt, held *heldReceipt) (*Result, error) {
+	if held == nil || a.rec.Confirmed.IsZero() || !a.now.Before(a.rec.Confirmed.Add(v.challengeTTL)) {
 		return nil, nil
 	}
 	if err := v.store.Advance(ctx, store.Advance{
@@ -198,7 +236,7 @@ func (v *Verifier) receipt(ctx context.Context, a *attempt, response string) (*R
 	}); err != nil {
 		return nil, nil
 	}
-	res, err := v.succeed(ctx, a, factor.Match{Counter: a.rec.Counter, AMR: body.AMR, AAL: body.AAL, Remaining: -1}, EventEnrollConfirmed)
+	res, err := v.succeed(ctx, a, factor.Match{Counter: a.rec.Counter, AMR: held.body.AMR, AAL: held.body.AAL, Remaining: -1}, EventEnrollConfirmed)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ for pair in \
   "Redis:MFA_TEST_REDIS_URL" \
   "local-kms (KMS sealer):MFA_TEST_KMS_ENDPOINT" \
   "SMTP (maildev):MFA_TEST_SMTP_URL" \
+  "SMTP over TLS (smtp-server):MFA_TEST_SMTP_STARTTLS_URL" \
   "Redis Cluster:MFA_TEST_REDIS_CLUSTER"; do
   name=${pair%%:*} var=${pair#*:}
   if [ -z "${!var:-}" ]; then

@@ -97,7 +97,8 @@ type Caps struct {
 // Factor implements factor.Factor, factor.Challenger and
 // factor.IssueCapper for a kind that sends codes.
 type Factor struct {
-	cfg Config
+	cfg    Config
+	domain string // the code hash's domain label, made once
 }
 
 // New validates cfg and returns a Factor. Errors wrap factor.ErrConfig.
@@ -138,8 +139,8 @@ func New(cfg Config) (*Factor, error) {
 	if c.Window < time.Second || (c.Cooldown > 0 && c.Cooldown < time.Second) {
 		return nil, fmt.Errorf("%w: %s: Caps.Window and Caps.Cooldown must be a second or more", factor.ErrConfig, cfg.Kind)
 	}
-	cfg.AMR = slices.Clone(cfg.AMR)
-	return &Factor{cfg: cfg}, nil
+	cfg.AMR, cfg.Notes = slices.Clip(slices.Clone(cfg.AMR)), slices.Clip(slices.Clone(cfg.Notes))
+	return &Factor{cfg: cfg, domain: codeDomain + string(cfg.Kind)}, nil
 }
 
 func orDefault(d, def time.Duration) time.Duration {
@@ -257,7 +258,7 @@ func (f *Factor) Challenge(ctx context.Context, in factor.ChallengeInput) (facto
 		return factor.Issued{}, &SendError{Kind: f.cfg.Kind, Err: err}
 	}
 	return factor.Issued{
-		Data: encodeData(in.Hasher, string(f.cfg.Kind), in.Factor.UserID, in.Factor.ID, salt, code),
+		Data: encodeData(in.Hasher, f.domain, in.Factor.UserID, in.Factor.ID, salt, code),
 		TTL:  f.cfg.TTL,
 		Show: &Sent{Masked: s.Masked, Expires: m.Expires},
 	}, nil
@@ -268,17 +269,19 @@ func (f *Factor) Challenge(ctx context.Context, in factor.ChallengeInput) (facto
 func (*Factor) ChallengeOnly() {}
 
 // Verify implements factor.Factor: the response against the taken
-// challenge's code, in constant time.
+// challenge's code, in constant time. The Match's AMR and Notes are the
+// Factor's own copies, clipped so an append cannot reach them: read them,
+// do not write them (the Verifier copies AMR into its Result).
 func (f *Factor) Verify(_ context.Context, in factor.VerifyInput) (factor.Match, error) {
 	if in.Challenge == nil {
 		return factor.Match{}, fmt.Errorf("%w: a code answers a challenge", factor.ErrExpired)
 	}
-	if err := checkCode(in.Hasher, string(f.cfg.Kind), in.Factor.UserID, in.Factor.ID, in.Challenge.Data, in.Response); err != nil {
+	if err := checkCode(in.Hasher, f.domain, in.Factor.UserID, in.Factor.ID, in.Challenge.Data, in.Response); err != nil {
 		return factor.Match{}, err
 	}
 	return factor.Match{
-		Counter: in.Factor.Counter, AMR: slices.Clone(f.cfg.AMR), AAL: f.cfg.AAL,
-		Remaining: -1, Notes: slices.Clone(f.cfg.Notes),
+		Counter: in.Factor.Counter, AMR: f.cfg.AMR, AAL: f.cfg.AAL,
+		Remaining: -1, Notes: f.cfg.Notes,
 	}, nil
 }
 

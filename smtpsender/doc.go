@@ -26,9 +26,16 @@
 //     recipient: it is for the application's logs. The Verifier never
 //     puts it in an event.
 //
-// The integration test runs against a real SMTP server (maildev, which
-// .ci/run installs from the npm registry at a pinned version and starts
-// on loopback) and reads back through maildev's REST API the message that
-// actually arrived. It reads MFA_TEST_SMTP_URL and MFA_TEST_MAILDEV_API
-// and skips when the first is unset.
+// The integration tests run against real SMTP servers that .ci/run
+// installs from the npm registry at pinned versions and starts on
+// loopback. maildev, which speaks no TLS, takes plain SMTP and returns
+// through its REST API the message that actually arrived
+// (MFA_TEST_SMTP_URL, MFA_TEST_MAILDEV_API). nodemailer's smtp-server,
+// driven by .ci/smtptls with a self-signed certificate made for the run,
+// takes STARTTLS and implicit TLS with authentication and writes each
+// message it receives to a directory; the test sends over both with the
+// certificate trusted, reads what arrived, and checks that the
+// certificate is refused when it is not trusted (MFA_TEST_SMTP_STARTTLS_URL,
+// MFA_TEST_SMTPS_URL, MFA_TEST_SMTP_TLS_CA, MFA_TEST_SMTP_TLS_INBOX).
+// Each test skips when its first variable is unset.
 package smtpsender

@@ -60,6 +60,7 @@ type Config struct {
 // implements sentcode.Sender.
 type Sender struct {
 	cfg  Config
+	tls  *tls.Config
 	opts []mail.Option
 }
 
@@ -86,7 +87,12 @@ func New(cfg Config) (*Sender, error) {
 	case STARTTLS:
 		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory), mail.WithPort(orPort(cfg.Port, 587)))
 	case ImplicitTLS:
-		opts = append(opts, mail.WithSSL(), mail.WithPort(orPort(cfg.Port, 465)))
+		// Send's dial function speaks TLS from the first byte. The
+		// library's own SSL mode is not used: with a dial function set it
+		// would neither begin TLS nor count the connection as encrypted,
+		// and so would offer no PLAIN or LOGIN. Seen as a connection that
+		// is already TLS, it is encrypted and STARTTLS is not offered.
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSOpportunistic), mail.WithPort(orPort(cfg.Port, 465)))
 	case Plain:
 		if !loopback(cfg.Host) {
 			return nil, fmt.Errorf("%w: smtpsender: Plain is for a loopback host only", factor.ErrConfig)
@@ -108,7 +114,7 @@ func New(cfg Config) (*Sender, error) {
 	if _, err := mail.NewClient(cfg.Host, opts...); err != nil {
 		return nil, fmt.Errorf("%w: smtpsender: %w", factor.ErrConfig, err)
 	}
-	return &Sender{cfg: cfg, opts: opts}, nil
+	return &Sender{cfg: cfg, tls: tc, opts: opts}, nil
 }
 
 func orPort(p, def int) int {
@@ -157,11 +163,17 @@ func (s *Sender) Send(ctx context.Context, m sentcode.Message) error {
 		msg.SetGenHeader(mail.HeaderContentLang, m.Locale)
 	}
 	// The connection is closed here whatever happened: a dial the library
-	// refuses (no STARTTLS offered) can leave it open otherwise.
+	// refuses (no STARTTLS offered) can leave it open otherwise. Implicit
+	// TLS is begun here (see New).
 	var conn net.Conn
 	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
 		var err error
-		conn, err = (&net.Dialer{Timeout: s.cfg.Timeout}).DialContext(ctx, network, addr)
+		d := &net.Dialer{Timeout: s.cfg.Timeout}
+		if s.cfg.Security == ImplicitTLS {
+			conn, err = (&tls.Dialer{NetDialer: d, Config: s.tls}).DialContext(ctx, network, addr)
+		} else {
+			conn, err = d.DialContext(ctx, network, addr)
+		}
 		return conn, err
 	}
 	c, err := mail.NewClient(s.cfg.Host, append(s.opts[:len(s.opts):len(s.opts)], mail.WithDialContextFunc(dial))...)
