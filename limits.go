@@ -91,7 +91,11 @@ func (l Limits) withDefaults() (Limits, error) {
 // An unknown kind (a request that names only a factor ID) is counted as a
 // code; [Verifier.recount] takes back what turns out not to apply.
 func (v *Verifier) counters(req VerifyRequest, kind Kind, userless bool) []store.Counter {
-	cs := make([]store.Counter, 0, 3)
+	return v.appendCounters(make([]store.Counter, 0, 3), req, kind, userless)
+}
+
+// appendCounters appends to cs the counters [Verifier.counters] returns.
+func (v *Verifier) appendCounters(cs []store.Counter, req VerifyRequest, kind Kind, userless bool) []store.Counter {
 	if !userless {
 		factorRule := v.limits.Factor
 		if v.unguessable(kind) {
@@ -150,7 +154,10 @@ func (v *Verifier) challenged(kind Kind) bool {
 // one, gets every count but the IP's back, as the attempt carried no
 // challenge issued for it.
 func (v *Verifier) recount(ctx context.Context, a *attempt, req VerifyRequest, userless bool) error {
-	want := v.counters(req, a.ev.Kind, userless)
+	// The common case takes nothing back: want lives on the stack and is
+	// copied only when it replaces a.cs.
+	var buf [3]store.Counter
+	want := v.appendCounters(buf[:0], req, a.ev.Kind, userless)
 	if _, ok := a.factor.(factor.Challenger); ok && req.ChallengeID == "" {
 		want = ipCounters(want)
 	}
@@ -166,7 +173,7 @@ func (v *Verifier) recount(ctx context.Context, a *attempt, req VerifyRequest, u
 	if err := v.store.Forgive(ctx, a.now, back...); err != nil {
 		return v.fail(ctx, a.ev, wrap(ErrStore, err))
 	}
-	a.cs = want
+	a.cs = slices.Clone(want)
 	return nil
 }
 

@@ -79,7 +79,10 @@ func (v *Verifier) Verify(ctx context.Context, req VerifyRequest) (*Result, erro
 		}
 		ch, kind = &c, Kind(c.Kind)
 	}
-	a, err := v.admit(ctx, req, v.counters(req, kind, userless),
+	// a stays on the stack: no callee keeps it.
+	var attempt attempt
+	a := &attempt
+	err := v.admit(ctx, a, req, v.counters(req, kind, userless),
 		Attempt{UserID: req.UserID, FactorID: req.FactorID, Kind: req.Kind, IP: req.IP})
 	if err != nil {
 		if ch != nil && refused(err) {
@@ -147,34 +150,35 @@ type attempt struct {
 // and IP counters and loads the factor, in one store call: nothing is
 // compared until the store has admitted and recorded the attempt as a
 // failure.
-func (v *Verifier) admit(ctx context.Context, req VerifyRequest, cs []store.Counter, at Attempt) (*attempt, error) {
+func (v *Verifier) admit(ctx context.Context, a *attempt, req VerifyRequest, cs []store.Counter, at Attempt) error {
 	now := v.now()
 	ev := Event{UserID: req.UserID, FactorID: req.FactorID, Kind: req.Kind, IP: req.IP, Time: now, Remaining: -1}
 	if v.guard != nil {
 		if err := v.guard(ctx, at); err != nil {
-			return nil, v.fail(ctx, ev, wrap(ErrDenied, err))
+			return v.fail(ctx, ev, wrap(ErrDenied, err))
 		}
 	}
 	hit, err := v.hit(ctx, now, cs, store.FactorRef{UserID: req.UserID, ID: req.FactorID})
 	if err != nil {
-		return nil, v.fail(ctx, ev, err)
+		return v.fail(ctx, ev, err)
 	}
 	if !hit.Admitted {
-		return nil, v.refuse(ctx, ev, hit)
+		return v.refuse(ctx, ev, hit)
 	}
 	if !hit.Found {
 		v.decoy(ctx, req.Kind, req.Response, now)
-		return nil, v.fail(ctx, ev, ErrNotFound)
+		return v.fail(ctx, ev, ErrNotFound)
 	}
 	ev.Kind = Kind(hit.Factor.Kind)
 	if req.Kind != "" && req.Kind != ev.Kind {
-		return nil, v.fail(ctx, ev, ErrNotFound)
+		return v.fail(ctx, ev, ErrNotFound)
 	}
 	f, ok := v.factors[ev.Kind]
 	if !ok {
-		return nil, v.fail(ctx, ev, ErrUnsupportedKind)
+		return v.fail(ctx, ev, ErrUnsupportedKind)
 	}
-	return &attempt{rec: hit.Factor, factor: f, cs: cs, ev: ev, now: now}, nil
+	*a = attempt{rec: hit.Factor, factor: f, cs: cs, ev: ev, now: now}
+	return nil
 }
 
 // hit counts an attempt against cs and loads ref in one store call; with
