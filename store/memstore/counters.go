@@ -34,12 +34,33 @@ func (s *Store) Hit(ctx context.Context, req store.HitRequest) (store.HitResult,
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	res := store.Decide(req, func(k store.CounterKey) store.CounterState { return s.counters[k] })
+	// Each counter is read once, for the decision and the count: the keys
+	// are several strings, so hashing them is much of a Hit's cost.
+	var buf [4]store.CounterState
+	states := buf[:0]
+	for _, c := range req.Counters {
+		states = append(states, s.counters[c.Key])
+	}
+	res := store.Decide(req, func(k store.CounterKey) store.CounterState {
+		for i := range req.Counters {
+			if req.Counters[i].Key == k {
+				return states[i]
+			}
+		}
+		return store.CounterState{}
+	})
 	if !res.Admitted {
 		return res, nil
 	}
-	for _, c := range req.Counters {
-		s.counters[c.Key] = c.Rule.Apply(s.counters[c.Key], req.Now)
+	for i, c := range req.Counters {
+		st := states[i]
+		for _, d := range req.Counters[:i] {
+			if d.Key == c.Key { // named twice: counted twice
+				st = s.counters[c.Key]
+				break
+			}
+		}
+		s.counters[c.Key] = c.Rule.Apply(st, req.Now)
 	}
 	if req.Load.ID != "" {
 		if f := s.factor(req.Load.UserID, req.Load.ID); f != nil {
