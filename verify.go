@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/mfakit/mfa/factor"
@@ -79,10 +80,13 @@ func (v *Verifier) Verify(ctx context.Context, req VerifyRequest) (*Result, erro
 		}
 		ch, kind = &c, Kind(c.Kind)
 	}
-	// a stays on the stack: no callee keeps it.
+	// a stays on the stack: no callee keeps it. Its counters are reused
+	// from one verification to the next (Hit must not keep them).
 	var attempt attempt
 	a := &attempt
-	err := v.admit(ctx, a, req, v.counters(req, kind, userless),
+	cbuf := counterBufs.Get().(*[3]store.Counter)
+	defer putCounterBuf(cbuf)
+	err := v.admit(ctx, a, req, v.appendCounters(cbuf[:0], req, kind, userless),
 		Attempt{UserID: req.UserID, FactorID: req.FactorID, Kind: req.Kind, IP: req.IP})
 	if err != nil {
 		if ch != nil && refused(err) {
@@ -119,6 +123,15 @@ func (v *Verifier) Verify(ctx context.Context, req VerifyRequest) (*Result, erro
 		}
 	}
 	return v.succeed(ctx, a, p.match, EventVerifySucceeded)
+}
+
+// counterBufs holds the counters of verifications: a slice handed to
+// Store.Hit escapes, so it would otherwise be allocated at every one.
+var counterBufs = sync.Pool{New: func() any { return new([3]store.Counter) }}
+
+func putCounterBuf(b *[3]store.Counter) {
+	clear(b[:])
+	counterBufs.Put(b)
 }
 
 // checkRequest refuses, before anything is counted, a request whose

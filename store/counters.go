@@ -224,7 +224,8 @@ type Counters interface {
 	// reached, else RetryAfter is the latest Until among blocked counters.
 	// Otherwise every counter moves to Rule.Apply(state, req.Now) and the
 	// attempt is admitted. Of N concurrent hits on a counter with Free f and
-	// no earlier failures, at most f are admitted.
+	// no earlier failures, at most f are admitted. Hit must not keep
+	// req.Counters after it returns: the caller reuses the slice.
 	Hit(ctx context.Context, req HitRequest) (HitResult, error)
 	// Reset clears the named counters. Clearing a missing counter is not an
 	// error.
