@@ -95,6 +95,9 @@ var sentinels = [...]struct {
 	{ErrInternal, false},
 }
 
+// wrapped keeps one bit per sentinel.
+var _ [32 - len(sentinels)]struct{}
+
 // RateLimitError is returned when attempts are refused by a delay, or
 // issuing by a cap. It wraps ErrRateLimited.
 type RateLimitError = factor.RateLimitError
@@ -112,12 +115,55 @@ func wrap(sentinel, cause error) error {
 // error from a check must never admit, and must not leak detail to the
 // client.
 func classify(err error) error {
+	if set, ok := wrapped(err); ok {
+		for i, s := range sentinels {
+			if s.check && set&(1<<i) != 0 {
+				return err
+			}
+		}
+		return wrap(ErrWrongCode, err)
+	}
 	for _, s := range sentinels {
 		if s.check && errors.Is(err, s.err) {
 			return err
 		}
 	}
 	return wrap(ErrWrongCode, err)
+}
+
+// wrapped returns the sentinels err wraps, bit i standing for
+// sentinels[i], found by one walk of err's tree comparing each error with
+// ==, which is what errors.Is does for errors without an Is method: a
+// failed verification asks this several times, and errors.Is per sentinel
+// costs a reflection call at every step. ok is false when an error in the
+// tree has its own Is method; the caller then asks errors.Is.
+func wrapped(err error) (set uint32, ok bool) {
+	for err != nil {
+		if _, has := err.(interface{ Is(error) bool }); has {
+			return 0, false
+		}
+		for i, s := range sentinels {
+			if err == s.err {
+				set |= 1 << i
+			}
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				sub, ok := wrapped(e)
+				if !ok {
+					return 0, false
+				}
+				set |= sub
+			}
+			return set, true
+		default:
+			return set, true
+		}
+	}
+	return set, true
 }
 
 // internal keeps an error from a factor's Enroll or Challenge if it wraps
@@ -135,6 +181,14 @@ func internal(err error) error {
 // reason is the text of the first sentinel err wraps: what events carry,
 // never the cause, which may quote input.
 func reason(err error) string {
+	if set, ok := wrapped(err); ok {
+		for i, s := range sentinels {
+			if set&(1<<i) != 0 {
+				return s.err.Error()
+			}
+		}
+		return "mfa: error"
+	}
 	for _, s := range sentinels {
 		if errors.Is(err, s.err) {
 			return s.err.Error()

@@ -326,7 +326,9 @@ func (v *Verifier) check(ctx context.Context, f Factor, in factor.VerifyInput, e
 		return m, nil
 	}
 	err = v.fail(ctx, ev, classify(err))
-	ev.Reason = reason(err)
+	if len(m.Notes) > 0 {
+		ev.Reason = reason(err)
+	}
 	for _, t := range m.Notes {
 		ev.Type = t
 		if herr := v.emit(ctx, ev); herr != nil {
