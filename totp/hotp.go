@@ -146,10 +146,11 @@ func windowSHA1(key []byte, first uint64, digits int, out []uint32) {
 // vectors check it.
 const sha1StateOff = 4
 
-// xor xors every byte of k with b.
+// xor xors every byte of k, a whole number of 8-byte words, with b.
 func xor(k []byte, b byte) {
-	for i := range k {
-		k[i] ^= b
+	w := uint64(b) * 0x0101010101010101
+	for i := 0; i+8 <= len(k); i += 8 {
+		binary.LittleEndian.PutUint64(k[i:], binary.LittleEndian.Uint64(k[i:])^w)
 	}
 }
 
