@@ -95,6 +95,26 @@ var sentinels = [...]struct {
 	{ErrInternal, false},
 }
 
+// reasonOf is reason for the sentinels wrapped found.
+func reasonOf(set uint32) string {
+	for i, s := range sentinels {
+		if set&(1<<i) != 0 {
+			return s.err.Error()
+		}
+	}
+	return "mfa: error"
+}
+
+// replayedBit is ErrReplayed's bit in what wrapped returns.
+var replayedBit = func() int {
+	for i, s := range sentinels {
+		if s.err == ErrReplayed {
+			return i
+		}
+	}
+	panic("mfa: ErrReplayed is not a sentinel")
+}()
+
 // wrapped keeps one bit per sentinel.
 var _ [32 - len(sentinels)]struct{}
 
@@ -182,12 +202,7 @@ func internal(err error) error {
 // never the cause, which may quote input.
 func reason(err error) string {
 	if set, ok := wrapped(err); ok {
-		for i, s := range sentinels {
-			if set&(1<<i) != 0 {
-				return s.err.Error()
-			}
-		}
-		return "mfa: error"
+		return reasonOf(set)
 	}
 	for _, s := range sentinels {
 		if errors.Is(err, s.err) {

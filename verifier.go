@@ -90,10 +90,17 @@ func printableASCII(s string) bool {
 // the cause, which may quote input) and the error.
 func (v *Verifier) fail(ctx context.Context, ev Event, err error) error {
 	ev.Type = EventVerifyFailed
-	if errors.Is(err, ErrReplayed) {
-		ev.Type = EventReplayRefused
+	if set, ok := wrapped(err); ok {
+		if set&(1<<replayedBit) != 0 {
+			ev.Type = EventReplayRefused
+		}
+		ev.Reason = reasonOf(set)
+	} else {
+		if errors.Is(err, ErrReplayed) {
+			ev.Type = EventReplayRefused
+		}
+		ev.Reason = reason(err)
 	}
-	ev.Reason = reason(err)
 	if herr := v.emit(ctx, ev); herr != nil {
 		return errors.Join(err, herr)
 	}

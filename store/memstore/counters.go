@@ -41,14 +41,7 @@ func (s *Store) Hit(ctx context.Context, req store.HitRequest) (store.HitResult,
 	for _, c := range req.Counters {
 		states = append(states, s.counters[c.Key])
 	}
-	res := store.Decide(req, func(k store.CounterKey) store.CounterState {
-		for i := range req.Counters {
-			if req.Counters[i].Key == k {
-				return states[i]
-			}
-		}
-		return store.CounterState{}
-	})
+	res := store.DecideStates(req, states)
 	if !res.Admitted {
 		return res, nil
 	}
