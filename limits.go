@@ -137,12 +137,18 @@ func ipCounters(cs []store.Counter) []store.Counter {
 
 // unguessable reports whether kind's responses are signatures.
 func (v *Verifier) unguessable(kind Kind) bool {
+	if kind == "" {
+		return false // no factor has the empty kind (New refuses it)
+	}
 	_, ok := v.factors[kind].(factor.Unguessable)
 	return ok
 }
 
 // challenged reports whether kind answers only a challenge.
 func (v *Verifier) challenged(kind Kind) bool {
+	if kind == "" {
+		return false // no factor has the empty kind (New refuses it)
+	}
 	_, ok := v.factors[kind].(factor.Challenger)
 	return ok
 }
