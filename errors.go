@@ -107,6 +107,16 @@ func reasonOf(set uint32) string {
 
 // replayedBit is ErrReplayed's bit in what wrapped returns.
 var replayedBit = func() int {
+	for _, s := range sentinels {
+		_, one := s.err.(interface{ Unwrap() error })
+		_, many := s.err.(interface{ Unwrap() []error })
+		if one || many {
+			panic("mfa: a sentinel wraps another error") // wrapped looks at leaves only
+		}
+		if _, has := s.err.(interface{ Is(error) bool }); has {
+			panic("mfa: a sentinel has an Is method")
+		}
+	}
 	for i, s := range sentinels {
 		if s.err == ErrReplayed {
 			return i
@@ -162,11 +172,6 @@ func wrapped(err error) (set uint32, ok bool) {
 		if _, has := err.(interface{ Is(error) bool }); has {
 			return 0, false
 		}
-		for i, s := range sentinels {
-			if err == s.err {
-				set |= 1 << i
-			}
-		}
 		switch u := err.(type) {
 		case interface{ Unwrap() error }:
 			err = u.Unwrap()
@@ -180,6 +185,13 @@ func wrapped(err error) (set uint32, ok bool) {
 			}
 			return set, true
 		default:
+			// Only a leaf can be a sentinel: each is made by errors.New
+			// (replayedBit's check below holds them to it).
+			for i, s := range sentinels {
+				if err == s.err {
+					set |= 1 << i
+				}
+			}
 			return set, true
 		}
 	}
