@@ -60,7 +60,8 @@ func (v *Verifier) confirm(ctx context.Context, req ConfirmRequest) (*Result, er
 	if err != nil {
 		return nil, err
 	}
-	a, err := v.admit(ctx, vr, v.counters(vr, "", false), Attempt{UserID: req.UserID, FactorID: req.FactorID, IP: req.IP, Confirm: true})
+	a := new(attempt)
+	err = v.admit(ctx, a, vr, v.counters(vr, "", false), Attempt{UserID: req.UserID, FactorID: req.FactorID, IP: req.IP, Confirm: true})
 	if err != nil {
 		switch {
 		case ch != nil && refused(err):

@@ -95,6 +95,39 @@ var sentinels = [...]struct {
 	{ErrInternal, false},
 }
 
+// reasonOf is reason for the sentinels wrapped found.
+func reasonOf(set uint32) string {
+	for i, s := range sentinels {
+		if set&(1<<i) != 0 {
+			return s.err.Error()
+		}
+	}
+	return "mfa: error"
+}
+
+// replayedBit is ErrReplayed's bit in what wrapped returns.
+var replayedBit = func() int {
+	for _, s := range sentinels {
+		_, one := s.err.(interface{ Unwrap() error })
+		_, many := s.err.(interface{ Unwrap() []error })
+		if one || many {
+			panic("mfa: a sentinel wraps another error") // wrapped looks at leaves only
+		}
+		if _, has := s.err.(interface{ Is(error) bool }); has {
+			panic("mfa: a sentinel has an Is method")
+		}
+	}
+	for i, s := range sentinels {
+		if s.err == ErrReplayed {
+			return i
+		}
+	}
+	panic("mfa: ErrReplayed is not a sentinel")
+}()
+
+// wrapped keeps one bit per sentinel.
+var _ [32 - len(sentinels)]struct{}
+
 // RateLimitError is returned when attempts are refused by a delay, or
 // issuing by a cap. It wraps ErrRateLimited.
 type RateLimitError = factor.RateLimitError
@@ -112,12 +145,57 @@ func wrap(sentinel, cause error) error {
 // error from a check must never admit, and must not leak detail to the
 // client.
 func classify(err error) error {
+	if set, ok := wrapped(err); ok {
+		for i, s := range sentinels {
+			if s.check && set&(1<<i) != 0 {
+				return err
+			}
+		}
+		return wrap(ErrWrongCode, err)
+	}
 	for _, s := range sentinels {
 		if s.check && errors.Is(err, s.err) {
 			return err
 		}
 	}
 	return wrap(ErrWrongCode, err)
+}
+
+// wrapped returns the sentinels err wraps, bit i standing for
+// sentinels[i], found by one walk of err's tree comparing each error with
+// ==, which is what errors.Is does for errors without an Is method: a
+// failed verification asks this several times, and errors.Is per sentinel
+// costs a reflection call at every step. ok is false when an error in the
+// tree has its own Is method; the caller then asks errors.Is.
+func wrapped(err error) (set uint32, ok bool) {
+	for err != nil {
+		if _, has := err.(interface{ Is(error) bool }); has {
+			return 0, false
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				sub, ok := wrapped(e)
+				if !ok {
+					return 0, false
+				}
+				set |= sub
+			}
+			return set, true
+		default:
+			// Only a leaf can be a sentinel: each is made by errors.New
+			// (replayedBit's check below holds them to it).
+			for i, s := range sentinels {
+				if err == s.err {
+					set |= 1 << i
+				}
+			}
+			return set, true
+		}
+	}
+	return set, true
 }
 
 // internal keeps an error from a factor's Enroll or Challenge if it wraps
@@ -135,6 +213,9 @@ func internal(err error) error {
 // reason is the text of the first sentinel err wraps: what events carry,
 // never the cause, which may quote input.
 func reason(err error) string {
+	if set, ok := wrapped(err); ok {
+		return reasonOf(set)
+	}
 	for _, s := range sentinels {
 		if errors.Is(err, s.err) {
 			return s.err.Error()

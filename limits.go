@@ -94,7 +94,7 @@ func (v *Verifier) counters(req VerifyRequest, kind Kind, userless bool) []store
 	return v.appendCounters(make([]store.Counter, 0, 3), req, kind, userless)
 }
 
-// appendCounters appends the counters of counters to cs.
+// appendCounters appends to cs the counters [Verifier.counters] returns.
 func (v *Verifier) appendCounters(cs []store.Counter, req VerifyRequest, kind Kind, userless bool) []store.Counter {
 	if !userless {
 		factorRule := v.limits.Factor
@@ -137,12 +137,18 @@ func ipCounters(cs []store.Counter) []store.Counter {
 
 // unguessable reports whether kind's responses are signatures.
 func (v *Verifier) unguessable(kind Kind) bool {
+	if kind == "" {
+		return false // no factor has the empty kind (New refuses it)
+	}
 	_, ok := v.factors[kind].(factor.Unguessable)
 	return ok
 }
 
 // challenged reports whether kind answers only a challenge.
 func (v *Verifier) challenged(kind Kind) bool {
+	if kind == "" {
+		return false // no factor has the empty kind (New refuses it)
+	}
 	_, ok := v.factors[kind].(factor.Challenger)
 	return ok
 }
@@ -154,8 +160,8 @@ func (v *Verifier) challenged(kind Kind) bool {
 // one, gets every count but the IP's back, as the attempt carried no
 // challenge issued for it.
 func (v *Verifier) recount(ctx context.Context, a *attempt, req VerifyRequest, userless bool) error {
-	// On a buffer of its own: most attempts have nothing to take back,
-	// and a verification should not allocate for that.
+	// The common case takes nothing back: want lives on the stack and is
+	// copied only when it replaces a.cs.
 	var buf [3]store.Counter
 	want := v.appendCounters(buf[:0], req, a.ev.Kind, userless)
 	if _, ok := a.factor.(factor.Challenger); ok && req.ChallengeID == "" {

@@ -62,6 +62,9 @@ func checkIDs(ids ...string) error {
 		if len(id) > maxIDLen {
 			return fmt.Errorf("%w: identifier longer than %d bytes", ErrInvalidInput, maxIDLen)
 		}
+		if printableASCII(id) {
+			continue // the usual identifier, checked without decoding
+		}
 		if !utf8.ValidString(id) {
 			return fmt.Errorf("%w: identifier is not valid UTF-8", ErrInvalidInput)
 		}
@@ -72,14 +75,32 @@ func checkIDs(ids ...string) error {
 	return nil
 }
 
+// printableASCII reports whether s holds only bytes from ' ' to '~':
+// valid UTF-8 with no control character.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
 // fail reports a failed attempt: an event carrying the sentinel's text (not
 // the cause, which may quote input) and the error.
 func (v *Verifier) fail(ctx context.Context, ev Event, err error) error {
 	ev.Type = EventVerifyFailed
-	if errors.Is(err, ErrReplayed) {
-		ev.Type = EventReplayRefused
+	if set, ok := wrapped(err); ok {
+		if set&(1<<replayedBit) != 0 {
+			ev.Type = EventReplayRefused
+		}
+		ev.Reason = reasonOf(set)
+	} else {
+		if errors.Is(err, ErrReplayed) {
+			ev.Type = EventReplayRefused
+		}
+		ev.Reason = reason(err)
 	}
-	ev.Reason = reason(err)
 	if herr := v.emit(ctx, ev); herr != nil {
 		return errors.Join(err, herr)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/mfakit/mfa/factor"
@@ -79,7 +80,13 @@ func (v *Verifier) Verify(ctx context.Context, req VerifyRequest) (*Result, erro
 		}
 		ch, kind = &c, Kind(c.Kind)
 	}
-	a, err := v.admit(ctx, req, v.counters(req, kind, userless),
+	// a stays on the stack: no callee keeps it. Its counters are reused
+	// from one verification to the next (Hit must not keep them).
+	var attempt attempt
+	a := &attempt
+	cbuf := counterBufs.Get().(*[3]store.Counter)
+	defer putCounterBuf(cbuf)
+	err := v.admit(ctx, a, req, v.appendCounters(cbuf[:0], req, kind, userless),
 		Attempt{UserID: req.UserID, FactorID: req.FactorID, Kind: req.Kind, IP: req.IP})
 	if err != nil {
 		if ch != nil && refused(err) {
@@ -118,6 +125,15 @@ func (v *Verifier) Verify(ctx context.Context, req VerifyRequest) (*Result, erro
 	return v.succeed(ctx, a, p.match, EventVerifySucceeded)
 }
 
+// counterBufs holds the counters of verifications: a slice handed to
+// Store.Hit escapes, so it would otherwise be allocated at every one.
+var counterBufs = sync.Pool{New: func() any { return new([3]store.Counter) }}
+
+func putCounterBuf(b *[3]store.Counter) {
+	clear(b[:])
+	counterBufs.Put(b)
+}
+
 // checkRequest refuses, before anything is counted, a request whose
 // fields are too long or that uses the binding reserved for enrolment.
 func checkRequest(req VerifyRequest) error {
@@ -147,34 +163,35 @@ type attempt struct {
 // and IP counters and loads the factor, in one store call: nothing is
 // compared until the store has admitted and recorded the attempt as a
 // failure.
-func (v *Verifier) admit(ctx context.Context, req VerifyRequest, cs []store.Counter, at Attempt) (*attempt, error) {
+func (v *Verifier) admit(ctx context.Context, a *attempt, req VerifyRequest, cs []store.Counter, at Attempt) error {
 	now := v.now()
 	ev := Event{UserID: req.UserID, FactorID: req.FactorID, Kind: req.Kind, IP: req.IP, Time: now, Remaining: -1}
 	if v.guard != nil {
 		if err := v.guard(ctx, at); err != nil {
-			return nil, v.fail(ctx, ev, wrap(ErrDenied, err))
+			return v.fail(ctx, ev, wrap(ErrDenied, err))
 		}
 	}
 	hit, err := v.hit(ctx, now, cs, store.FactorRef{UserID: req.UserID, ID: req.FactorID})
 	if err != nil {
-		return nil, v.fail(ctx, ev, err)
+		return v.fail(ctx, ev, err)
 	}
 	if !hit.Admitted {
-		return nil, v.refuse(ctx, ev, hit)
+		return v.refuse(ctx, ev, hit)
 	}
 	if !hit.Found {
 		v.decoy(ctx, req.Kind, req.Response, now)
-		return nil, v.fail(ctx, ev, ErrNotFound)
+		return v.fail(ctx, ev, ErrNotFound)
 	}
 	ev.Kind = Kind(hit.Factor.Kind)
 	if req.Kind != "" && req.Kind != ev.Kind {
-		return nil, v.fail(ctx, ev, ErrNotFound)
+		return v.fail(ctx, ev, ErrNotFound)
 	}
 	f, ok := v.factors[ev.Kind]
 	if !ok {
-		return nil, v.fail(ctx, ev, ErrUnsupportedKind)
+		return v.fail(ctx, ev, ErrUnsupportedKind)
 	}
-	return &attempt{rec: hit.Factor, factor: f, cs: cs, ev: ev, now: now}, nil
+	*a = attempt{rec: hit.Factor, factor: f, cs: cs, ev: ev, now: now}
+	return nil
 }
 
 // hit counts an attempt against cs and loads ref in one store call; with
@@ -309,7 +326,9 @@ func (v *Verifier) check(ctx context.Context, f Factor, in factor.VerifyInput, e
 		return m, nil
 	}
 	err = v.fail(ctx, ev, classify(err))
-	ev.Reason = reason(err)
+	if len(m.Notes) > 0 {
+		ev.Reason = reason(err)
+	}
 	for _, t := range m.Notes {
 		ev.Type = t
 		if herr := v.emit(ctx, ev); herr != nil {

@@ -128,10 +128,20 @@ func (r Rule) Apply(s CounterState, now time.Time) CounterState {
 // result with Admitted set. Backends that decide in Go call it so they all
 // decide alike.
 func Decide(req HitRequest, state func(CounterKey) CounterState) HitResult {
+	return decide(req, func(i int) CounterState { return state(req.Counters[i].Key) })
+}
+
+// DecideStates is [Decide] for a backend that has already read every
+// counter: states[i] is the stored state of req.Counters[i].
+func DecideStates(req HitRequest, states []CounterState) HitResult {
+	return decide(req, func(i int) CounterState { return states[i] })
+}
+
+func decide(req HitRequest, state func(int) CounterState) HitResult {
 	var res HitResult
 	blocked := false
-	for _, c := range req.Counters {
-		b, hard, until := c.Rule.Blocked(state(c.Key), req.Now)
+	for i, c := range req.Counters {
+		b, hard, until := c.Rule.Blocked(state(i), req.Now)
 		switch {
 		case !b:
 		case hard:
@@ -224,7 +234,8 @@ type Counters interface {
 	// reached, else RetryAfter is the latest Until among blocked counters.
 	// Otherwise every counter moves to Rule.Apply(state, req.Now) and the
 	// attempt is admitted. Of N concurrent hits on a counter with Free f and
-	// no earlier failures, at most f are admitted.
+	// no earlier failures, at most f are admitted. Hit must not keep
+	// req.Counters after it returns: the caller reuses the slice.
 	Hit(ctx context.Context, req HitRequest) (HitResult, error)
 	// Reset clears the named counters. Clearing a missing counter is not an
 	// error.

@@ -20,10 +20,40 @@ func (s *Store) Forgive(ctx context.Context, now time.Time, counters ...store.Co
 
 func (s *Store) forgive(now time.Time, counters []store.Counter) {
 	for _, c := range counters {
-		if st, ok := s.counters[c.Key]; ok {
-			s.counters[c.Key] = c.Rule.Forgive(st, now)
+		if p := s.counters[c.Key]; p != nil {
+			*p = c.Rule.Forgive(*p, now)
 		}
 	}
+}
+
+// maxSpare bounds the memory of dropped counters kept for new ones.
+const maxSpare = 64
+
+// drop deletes a counter and keeps its memory for the next new one, so
+// that a success's reset and the next attempt's count allocate nothing;
+// s.mu is held.
+func (s *Store) drop(k store.CounterKey) {
+	p := s.counters[k]
+	if p == nil {
+		return
+	}
+	delete(s.counters, k)
+	if len(s.spare) < maxSpare {
+		*p = store.CounterState{}
+		s.spare = append(s.spare, p)
+	}
+}
+
+// add stores a new counter; s.mu is held.
+func (s *Store) add(k store.CounterKey, st store.CounterState) {
+	var p *store.CounterState
+	if n := len(s.spare); n > 0 {
+		p, s.spare = s.spare[n-1], s.spare[:n-1]
+	} else {
+		p = new(store.CounterState)
+	}
+	*p = st
+	s.counters[k] = p
 }
 
 // Hit implements [store.Counters]: the decision, the counting and the load of
@@ -34,12 +64,34 @@ func (s *Store) Hit(ctx context.Context, req store.HitRequest) (store.HitResult,
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	res := store.Decide(req, func(k store.CounterKey) store.CounterState { return s.counters[k] })
+	// Each counter is looked up once, for the decision and the count: the
+	// keys are several strings, so hashing them is much of a Hit's cost.
+	var pbuf [4]*store.CounterState
+	var sbuf [4]store.CounterState
+	ptrs, states := pbuf[:0], sbuf[:0]
+	for _, c := range req.Counters {
+		p := s.counters[c.Key]
+		ptrs = append(ptrs, p)
+		if p != nil {
+			states = append(states, *p)
+		} else {
+			states = append(states, store.CounterState{})
+		}
+	}
+	res := store.DecideStates(req, states)
 	if !res.Admitted {
 		return res, nil
 	}
-	for _, c := range req.Counters {
-		s.counters[c.Key] = c.Rule.Apply(s.counters[c.Key], req.Now)
+	for i, c := range req.Counters {
+		p := ptrs[i]
+		if p == nil {
+			p = s.counters[c.Key] // named twice: the first made it
+		}
+		if p == nil {
+			s.add(c.Key, c.Rule.Apply(store.CounterState{}, req.Now))
+			continue
+		}
+		*p = c.Rule.Apply(*p, req.Now)
 	}
 	if req.Load.ID != "" {
 		if f := s.factor(req.Load.UserID, req.Load.ID); f != nil {
@@ -57,7 +109,7 @@ func (s *Store) Reset(ctx context.Context, keys ...store.CounterKey) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, k := range keys {
-		delete(s.counters, k)
+		s.drop(k)
 	}
 	return nil
 }
@@ -70,5 +122,8 @@ func (s *Store) CounterState(ctx context.Context, key store.CounterKey) (store.C
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.counters[key], nil
+	if p := s.counters[key]; p != nil {
+		return *p, nil
+	}
+	return store.CounterState{}, nil
 }

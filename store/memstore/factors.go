@@ -164,7 +164,7 @@ func (s *Store) Advance(ctx context.Context, req store.Advance) error {
 		f.Data = append(f.Data[:0:cap(f.Data)], req.Data...)
 	}
 	for _, k := range req.Reset {
-		delete(s.counters, k)
+		s.drop(k)
 	}
 	s.forgive(req.Now, req.Forgive)
 	return nil

@@ -41,7 +41,8 @@ type Store struct {
 	mu         sync.Mutex
 	factors    map[string]map[string]*store.Factor // user ID, then factor ID
 	lookups    map[lookupKey]store.FactorRef
-	counters   map[store.CounterKey]store.CounterState
+	counters   map[store.CounterKey]*store.CounterState // counters.go
+	spare      []*store.CounterState                    // dropped counters' memory, for new ones
 	challenges map[string]store.Challenge
 	sessions   map[string]*session
 	devices    map[string]store.Device
@@ -70,7 +71,7 @@ func New() *Store {
 	return &Store{
 		factors:    make(map[string]map[string]*store.Factor),
 		lookups:    make(map[lookupKey]store.FactorRef),
-		counters:   make(map[store.CounterKey]store.CounterState),
+		counters:   make(map[store.CounterKey]*store.CounterState),
 		challenges: make(map[string]store.Challenge),
 		sessions:   make(map[string]*session),
 		devices:    make(map[string]store.Device),

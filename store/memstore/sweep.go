@@ -23,7 +23,7 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int64, error) {
 	}
 	for k, c := range s.counters {
 		if !live(c.Expires, now) {
-			delete(s.counters, k)
+			s.drop(k)
 			n++
 		}
 	}
