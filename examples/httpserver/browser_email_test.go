@@ -6,21 +6,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"golang.org/x/crypto/bcrypt"
-
-	"github.com/mfakit/mfa/internal/testkit"
-	"github.com/mfakit/mfa/store/memstore"
 )
 
 // TestBrowserEmailCodes drives headless Chromium through email codes with
@@ -36,13 +29,6 @@ func TestBrowserEmailCodes(t *testing.T) {
 	if api == "" {
 		t.Fatal("MFA_TEST_SMTP_URL is set but MFA_TEST_MAILDEV_API is not")
 	}
-	chrome, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("MFA_TEST_REQUIRE_CHROMIUM") != "" {
-			t.Fatalf("MFA_TEST_REQUIRE_CHROMIUM is set but there is no chromium: %v", err)
-		}
-		t.Skip("no chromium on PATH (apt-get install chromium); skipping the browser test")
-	}
 	if !strings.Contains(smtpURL, "from=") {
 		sep := "?"
 		if strings.Contains(smtpURL, "?") {
@@ -54,35 +40,7 @@ func TestBrowserEmailCodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	site := fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port)
-	k, err := newKeys()
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := newApp(appConfig{keys: k, store: memstore.New(), users: newMemUsers(), url: site,
-		log: slog.New(slog.NewTextHandler(t.Output(), nil)), sender: sender})
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := testkit.NewClock(time.Now())
-	a.now = clk.Now
-	a.bcryptCost = bcrypt.MinCost
-	srv := &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-
-	alloc, cancelAlloc := chromedp.NewExecAllocator(t.Context(),
-		chromedp.ExecPath(chrome), chromedp.UserDataDir(t.TempDir()),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-	)
-	defer cancelAlloc()
+	_, site, clk, alloc := browserApp(t, func(c *appConfig) { c.sender = sender })
 	ctx, cancelCtx := chromedp.NewContext(alloc)
 	defer cancelCtx()
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)

@@ -2,22 +2,12 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
-	"net"
-	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
-	"golang.org/x/crypto/bcrypt"
-
-	"github.com/mfakit/mfa/internal/testkit"
-	"github.com/mfakit/mfa/store/memstore"
 )
 
 // TestBrowserPasskeys drives headless Chromium, with a virtual
@@ -27,51 +17,12 @@ import (
 // step-up. It skips without Chromium (Debian's chromium package), unless
 // MFA_TEST_REQUIRE_CHROMIUM is set, as CI sets it.
 func TestBrowserPasskeys(t *testing.T) {
-	chrome, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("MFA_TEST_REQUIRE_CHROMIUM") != "" {
-			t.Fatalf("MFA_TEST_REQUIRE_CHROMIUM is set but there is no chromium: %v", err)
-		}
-		t.Skip("no chromium on PATH (apt-get install chromium); skipping the browser test")
-	}
-
-	// The app on a free port, reached as localhost: browsers allow
-	// WebAuthn over plain http only there (not on 127.0.0.1).
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	site := fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port)
-	k, err := newKeys()
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := newApp(appConfig{keys: k, store: memstore.New(), users: newMemUsers(), url: site,
-		log: slog.New(slog.NewTextHandler(t.Output(), nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, site, clk, alloc := browserApp(t, nil)
 	if !a.keys {
 		t.Fatal("the app offers no security keys")
 	}
-	// The app's clock, moved to make the sign-in older than freshFor. It
-	// starts at the wall clock so cookies and tokens agree with the browser.
-	clk := testkit.NewClock(time.Now())
-	a.now = clk.Now
-	a.bcryptCost = bcrypt.MinCost
-	srv := &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	// The app's clock moves to make the sign-in older than freshFor.
 
-	// A fresh profile, the flags the issue names, and a deadline for it all.
-	alloc, cancelAlloc := chromedp.NewExecAllocator(t.Context(),
-		chromedp.ExecPath(chrome), chromedp.UserDataDir(t.TempDir()),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-	)
-	defer cancelAlloc()
 	ctx, cancelCtx := chromedp.NewContext(alloc)
 	defer cancelCtx()
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)

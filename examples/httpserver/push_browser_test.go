@@ -3,21 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"net"
-	"net/http"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/mfakit/mfa/internal/testkit"
-	"github.com/mfakit/mfa/store/memstore"
 )
 
 // TestBrowserPush drives two headless Chromium contexts that share
@@ -27,42 +20,7 @@ import (
 // number, denying, choosing a wrong number, and answering too late. It
 // skips without Chromium unless MFA_TEST_REQUIRE_CHROMIUM is set.
 func TestBrowserPush(t *testing.T) {
-	chrome, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("MFA_TEST_REQUIRE_CHROMIUM") != "" {
-			t.Fatalf("MFA_TEST_REQUIRE_CHROMIUM is set but there is no chromium: %v", err)
-		}
-		t.Skip("no chromium on PATH (apt-get install chromium); skipping the browser test")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	site := fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port)
-	k, err := newKeys()
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := newApp(appConfig{keys: k, store: memstore.New(), users: newMemUsers(), url: site,
-		log: slog.New(slog.NewTextHandler(t.Output(), nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := testkit.NewClock(time.Now())
-	a.now = clk.Now
-	a.bcryptCost = bcrypt.MinCost
-	srv := &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-
-	alloc, cancelAlloc := chromedp.NewExecAllocator(t.Context(),
-		chromedp.ExecPath(chrome), chromedp.UserDataDir(t.TempDir()),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-	)
-	defer cancelAlloc()
+	_, site, clk, alloc := browserApp(t, nil)
 	user, cancelUser := chromedp.NewContext(alloc)
 	defer cancelUser()
 	user, cancel := context.WithTimeout(user, 3*time.Minute)

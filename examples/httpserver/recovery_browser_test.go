@@ -2,23 +2,16 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/mfakit/mfa"
 	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/recovery"
-	"github.com/mfakit/mfa/store/memstore"
 )
 
 // TestBrowserRecovery drives headless Chromium through an account
@@ -29,42 +22,7 @@ import (
 // app, and she signs in with it. Skips without Chromium unless
 // MFA_TEST_REQUIRE_CHROMIUM is set.
 func TestBrowserRecovery(t *testing.T) {
-	chrome, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("MFA_TEST_REQUIRE_CHROMIUM") != "" {
-			t.Fatalf("MFA_TEST_REQUIRE_CHROMIUM is set but there is no chromium: %v", err)
-		}
-		t.Skip("no chromium on PATH (apt-get install chromium); skipping the browser test")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	site := fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port)
-	k, err := newKeys()
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := newApp(appConfig{keys: k, store: memstore.New(), users: newMemUsers(), url: site, admin: "root",
-		log: slog.New(slog.NewTextHandler(t.Output(), nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := testkit.NewClock(time.Now())
-	a.now = clk.Now
-	a.bcryptCost = bcrypt.MinCost
-	srv := &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-
-	alloc, cancelAlloc := chromedp.NewExecAllocator(t.Context(),
-		chromedp.ExecPath(chrome), chromedp.UserDataDir(t.TempDir()),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-	)
-	defer cancelAlloc()
+	a, site, clk, alloc := browserApp(t, func(c *appConfig) { c.admin = "root" })
 	ctx, cancelCtx := chromedp.NewContext(alloc)
 	defer cancelCtx()
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
