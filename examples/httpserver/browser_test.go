@@ -21,8 +21,6 @@ func TestBrowserPasskeys(t *testing.T) {
 	if !a.keys {
 		t.Fatal("the app offers no security keys")
 	}
-	// The app's clock moves to make the sign-in older than freshFor.
-
 	ctx, cancelCtx := chromedp.NewContext(alloc)
 	defer cancelCtx()
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
