@@ -99,25 +99,34 @@ func (a *app) beginTOTP(w http.ResponseWriter, r *http.Request, u user, authTime
 		a.internal(w, r, err)
 		return
 	}
-	setup, err := mfa.ShowAs[*totp.Setup](en.Show)
+	page, err := totpPage(en, "Scan the QR code", u.Name)
 	if err != nil {
 		a.internal(w, r, err)
 		return
+	}
+	a.render(w, http.StatusOK, "enroll", page)
+}
+
+// totpPage is the page that shows a begun TOTP enrolment's QR code and
+// setup key.
+func totpPage(en *mfa.Enrollment, title, userName string) (enrollPage, error) {
+	setup, err := mfa.ShowAs[*totp.Setup](en.Show)
+	if err != nil {
+		return enrollPage{}, err
 	}
 	png, err := setup.QRCode(240)
 	if err != nil {
-		a.internal(w, r, err)
-		return
+		return enrollPage{}, err
 	}
-	a.render(w, http.StatusOK, "enroll", enrollPage{
-		base:     base{Title: "Scan the QR code", User: u.Name},
+	return enrollPage{
+		base:     base{Title: title, User: userName},
 		FactorID: en.FactorID,
 		// A data: URL built here from our own PNG bytes, so it is safe to
 		// mark as a URL for html/template.
 		QR:      template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),
 		Secret:  groups(setup.Secret, 4),
 		Expires: en.Expires,
-	})
+	}, nil
 }
 
 // groups splits s into space-separated blocks of n, for reading aloud or

@@ -19,9 +19,7 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
-	"html/template"
 	"net/http"
 	"slices"
 	"strings"
@@ -30,7 +28,6 @@ import (
 	"github.com/mfakit/mfa"
 	"github.com/mfakit/mfa/recovery"
 	"github.com/mfakit/mfa/session"
-	"github.com/mfakit/mfa/totp"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -208,23 +205,12 @@ func (a *app) recoverEnrol(w http.ResponseWriter, r *http.Request, u user) {
 		a.recoveryOver(w, r, err)
 		return
 	}
-	setup, err := mfa.ShowAs[*totp.Setup](en.Show)
+	page, err := totpPage(en, "Add your new authenticator app", u.Name)
 	if err != nil {
 		a.internal(w, r, err)
 		return
 	}
-	png, err := setup.QRCode(240)
-	if err != nil {
-		a.internal(w, r, err)
-		return
-	}
-	a.render(w, http.StatusOK, "recover-enrol", enrollPage{
-		base:     base{Title: "Add your new authenticator app", User: u.Name},
-		FactorID: en.FactorID,
-		QR:       template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),
-		Secret:   groups(setup.Secret, 4),
-		Expires:  en.Expires,
-	})
+	a.render(w, http.StatusOK, "recover-enrol", page)
 }
 
 func (a *app) recoverConfirm(w http.ResponseWriter, r *http.Request, u user) {
