@@ -313,7 +313,7 @@ func (v *Verifier) register(ctx context.Context, req ConfirmRequest) (*Result, e
 	if err := v.emit(ctx, ev); err != nil {
 		return nil, v.takeBack(ctx, req.UserID, c.ID, err)
 	}
-	return &Result{UserID: req.UserID, FactorID: c.ID, Kind: ev.Kind, AMR: slices.Clone(en.AMR), AAL: en.AAL, Time: now, Remaining: -1}, nil
+	return &Result{UserID: req.UserID, FactorID: c.ID, Kind: ev.Kind, AMR: slices.Clone(en.AMR), AAL: en.AAL, Time: now, Remaining: -1, IP: req.IP}, nil
 }
 
 func (v *Verifier) fresh(authTime, now time.Time) bool {

@@ -27,6 +27,10 @@ type Result struct {
 	// Restricted: the factor is a restricted authenticator under NIST SP
 	// 800-63B (an SMS code): at most AAL2, and a policy may want more.
 	Restricted bool
+	// IP is the client address the request named (VerifyRequest.IP or
+	// ConfirmRequest.IP), so that a session started from this result can
+	// say where it started.
+	IP string
 }
 
 // VerifyRequest asks to check one response.
@@ -354,7 +358,7 @@ func (v *Verifier) succeed(ctx context.Context, a *attempt, m factor.Match, typ 
 	return &Result{
 		UserID: a.rec.UserID, FactorID: a.rec.ID, Kind: ev.Kind,
 		AMR: slices.Clone(m.AMR), AAL: m.AAL, Time: a.now, Remaining: m.Remaining,
-		Restricted: v.restricted(ev.Kind),
+		Restricted: v.restricted(ev.Kind), IP: ev.IP,
 	}, nil
 }
 

@@ -33,6 +33,11 @@ type Event struct {
 	SessionID string // empty for device events and user-wide revocations
 	DeviceID  string // device events
 	AAL       mfa.AAL
+	// IP is the client address of the verification that started or
+	// stepped up the session (mfa.Result.IP); "" for other events.
+	IP string
+	// AMR is the session's method references after a start or step-up.
+	AMR []string
 	// Count is the number of sessions or devices a user-wide revocation
 	// ended.
 	Count int

@@ -176,7 +176,7 @@ func (m *Manager) Start(ctx context.Context, userID string, res *mfa.Result) (*T
 	}
 	t, err := m.tokens(sid, userID, st, rt, now, idle)
 	if err == nil {
-		err = m.emit(ctx, Event{Type: EventStarted, Time: now, UserID: userID, SessionID: sid, AAL: st.AAL})
+		err = m.emit(ctx, Event{Type: EventStarted, Time: now, UserID: userID, SessionID: sid, AAL: st.AAL, IP: res.IP, AMR: st.AMR})
 	}
 	if err != nil {
 		return nil, m.abandon(ctx, sid, err)
@@ -326,7 +326,7 @@ func (m *Manager) StepUp(ctx context.Context, refreshToken string, res *mfa.Resu
 	}
 	t, err := m.tokens(s.ID, s.UserID, next, rt, now, idle)
 	if err == nil {
-		err = m.emit(ctx, Event{Type: EventSteppedUp, Time: now, UserID: s.UserID, SessionID: s.ID, AAL: next.AAL})
+		err = m.emit(ctx, Event{Type: EventSteppedUp, Time: now, UserID: s.UserID, SessionID: s.ID, AAL: next.AAL, IP: res.IP, AMR: next.AMR})
 	}
 	if err != nil {
 		return nil, m.abandon(ctx, s.ID, err)

@@ -24,6 +24,8 @@
 //   - [Devices]: remembered devices.
 //   - [Recovery]: account recovery cases and the compare-and-set on
 //     their state ([Recovery.MoveCase]) that makes a grant single use.
+//   - [Signals]: short, bounded, expiring lists of recent activity that
+//     monitoring detectors read (package monitor).
 //   - [Sweeper] (optional): removal of expired records on demand.
 //
 // Someone writing a backend implements the concerns it keeps and runs

@@ -47,6 +47,7 @@ type Store struct {
 	sessions   map[string]*session
 	devices    map[string]store.Device
 	cases      map[string]store.RecoveryCase // recovery.go
+	signals    map[string][]store.Signal     // signals.go
 }
 
 var (

@@ -6,7 +6,7 @@ import (
 )
 
 // Sweep implements [store.Sweeper]: it deletes the challenges, counters,
-// sessions and devices expired at now and returns how many went.
+// sessions, devices and signal records expired at now and returns how many went.
 // A session goes once it is past Expires or IdleExpires, revoked or not.
 func (s *Store) Sweep(ctx context.Context, now time.Time) (int64, error) {
 	if err := ctx.Err(); err != nil {
@@ -39,5 +39,6 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int64, error) {
 			n++
 		}
 	}
+	n += s.sweepSignals(now)
 	return n, nil
 }

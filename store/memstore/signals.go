@@ -1,0 +1,89 @@
+package memstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/mfakit/mfa/store"
+)
+
+var _ store.Signals = (*Store)(nil)
+
+// Observe implements [store.Signals]: every sighting under one lock.
+func (s *Store) Observe(ctx context.Context, now time.Time, sightings ...store.Sighting) ([][]store.Signal, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(sightings) == 0 {
+		return nil, nil
+	}
+	for _, o := range sightings {
+		if err := checkSighting(o); err != nil {
+			return nil, err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.signals == nil {
+		s.signals = make(map[string][]store.Signal)
+	}
+	lists := make([][]store.Signal, len(sightings))
+	for i, o := range sightings {
+		l := slices.DeleteFunc(s.signals[o.Key], func(r store.Signal) bool { return !now.Before(r.Expires) })
+		if o.Signal.Data != nil {
+			r := o.Signal
+			r.Data = slices.Clone(r.Data)
+			// Insert after every record at or before its Time: oldest
+			// first, and in the order added among equal times.
+			at := len(l)
+			for at > 0 && l[at-1].Time.After(r.Time) {
+				at--
+			}
+			l = slices.Insert(l, at, r)
+		}
+		if len(l) > o.Keep {
+			l = slices.Delete(l, 0, len(l)-o.Keep)
+		}
+		if len(l) == 0 {
+			delete(s.signals, o.Key)
+		} else {
+			s.signals[o.Key] = l
+		}
+		out := make([]store.Signal, len(l))
+		for j, r := range l {
+			out[j] = store.Signal{Time: r.Time, Expires: r.Expires, Data: slices.Clone(r.Data)}
+		}
+		lists[i] = out
+	}
+	return lists, nil
+}
+
+func checkSighting(o store.Sighting) error {
+	switch {
+	case o.Key == "" || len(o.Key) > store.MaxSignalKey:
+		return fmt.Errorf("memstore: signal key of %d bytes (want 1 to %d)", len(o.Key), store.MaxSignalKey)
+	case o.Keep < 1 || o.Keep > store.MaxSignalKeep:
+		return fmt.Errorf("memstore: keep %d (want 1 to %d)", o.Keep, store.MaxSignalKeep)
+	case len(o.Signal.Data) > store.MaxSignalData:
+		return fmt.Errorf("memstore: signal data of %d bytes (want at most %d)", len(o.Signal.Data), store.MaxSignalData)
+	}
+	return nil
+}
+
+// sweepSignals drops expired signal records; s.mu is held.
+func (s *Store) sweepSignals(now time.Time) int64 {
+	var n int64
+	for k, l := range s.signals {
+		before := len(l)
+		l = slices.DeleteFunc(l, func(r store.Signal) bool { return !now.Before(r.Expires) })
+		n += int64(before - len(l))
+		if len(l) == 0 {
+			delete(s.signals, k)
+		} else {
+			s.signals[k] = l
+		}
+	}
+	return n
+}

@@ -1,0 +1,60 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Signal is one record of recent activity that monitoring keeps: a
+// sign-in and where it came from, a failed attempt from an address, a
+// factor kind tried. Data is the monitor's own encoding, opaque to the
+// backend and small (at most [MaxSignalData] bytes); it never holds a
+// secret.
+type Signal struct {
+	Time    time.Time
+	Expires time.Time // the record is gone at and after this instant
+	Data    []byte
+}
+
+// MaxSignalData bounds Signal.Data; a backend may refuse more with
+// ErrTooLarge semantics of its own, and the monitor never writes more.
+const MaxSignalData = 512
+
+// MaxSignalKey bounds a Sighting's Key, in bytes.
+const MaxSignalKey = 256
+
+// MaxSignalKeep bounds Sighting.Keep.
+const MaxSignalKeep = 256
+
+// Sighting asks [Signals.Observe] to add one Signal to the list under Key
+// (or only to read the list, when Signal.Data is nil) and to keep at most
+// Keep records there.
+type Sighting struct {
+	// Key names the list. A backend treats it as opaque text of at most
+	// MaxSignalKey bytes, as it does CounterKey fields.
+	Key string
+	// Signal is added unless its Data is nil.
+	Signal Signal
+	// Keep is the most records the list holds after the call: when it
+	// would hold more, the oldest (by Time, then by the order they were
+	// added) go. 1 ≤ Keep ≤ MaxSignalKeep.
+	Keep int
+}
+
+// Signals keeps short, bounded, expiring lists of recent activity, so that
+// a detector in any instance sees what every instance saw: the places a
+// user signed in from, the users who failed from one address, the factor
+// kinds one user tried.
+type Signals interface {
+	// Observe handles every Sighting in one call, which a networked
+	// backend makes one round trip where it can: for each, atomically,
+	// it drops the records of that list expired at now, adds the
+	// Signal (unless its Data is nil), trims the list to its Keep newest
+	// records, and returns the list as it then stands, oldest first
+	// (by Time, then by the order the records were added). lists[i]
+	// belongs to sightings[i]; an empty list is an empty slice. Two
+	// concurrent Observes on one key never lose each other's records
+	// (beyond what Keep trims). A list with no live record left is
+	// removed. Zero sightings return no lists and do no I/O.
+	Observe(ctx context.Context, now time.Time, sightings ...Sighting) (lists [][]Signal, err error)
+}
