@@ -65,15 +65,6 @@ var reasons = map[string]string{
 	mfa.ErrInternal.Error():          "internal",
 }
 
-// Reasons returns every reason label, None and Other included.
-func Reasons() []string {
-	out := []string{None}
-	for _, r := range reasons {
-		out = append(out, r)
-	}
-	return append(out, Other)
-}
-
 // Reason maps an Event.Reason to its label: None when empty, Other when
 // it is no sentinel's text.
 func Reason(r string) string {
@@ -251,9 +242,6 @@ func (s *Set) Kind(k mfa.Kind) string {
 	return Other
 }
 
-// KindNames returns the known kinds, in no order.
-func (s *Set) KindNames() []string { return keys(s.kinds) }
-
 // Alert maps an alert's kind and severity to their labels.
 func (s *Set) Alert(kind, severity string) (string, string) {
 	if !s.alerts[kind] {
@@ -265,15 +253,4 @@ func (s *Set) Alert(kind, severity string) (string, string) {
 		severity = Other
 	}
 	return kind, severity
-}
-
-// AlertNames returns the known alert kinds, in no order.
-func (s *Set) AlertNames() []string { return keys(s.alerts) }
-
-func keys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }
