@@ -139,29 +139,23 @@ func (m *Metrics) Hook() mfa.Hook {
 }
 
 func (m *Metrics) observe(e mfa.Event) {
-	kind := m.set.Kind(e.Kind)
-	m.events.WithLabelValues(label.EventType(e.Type)).Inc()
-	if outcome, ok := label.Verification(e.Type); ok {
-		m.verify.WithLabelValues(kind, outcome, label.Reason(e.Reason)).Inc()
-		switch outcome {
+	c := m.set.Event(e)
+	m.events.WithLabelValues(c.Type).Inc()
+	switch {
+	case c.Verification != "":
+		m.verify.WithLabelValues(c.Kind, c.Verification, c.Reason).Inc()
+		switch c.Verification {
 		case label.RateLimited:
-			m.rateLimit.WithLabelValues(kind).Inc()
+			m.rateLimit.WithLabelValues(c.Kind).Inc()
 		case label.Locked:
-			m.locked.WithLabelValues(kind).Inc()
+			m.locked.WithLabelValues(c.Kind).Inc()
 		}
-		return
-	}
-	if outcome, ok := label.Challenge(e.Type); ok {
-		m.challenges.WithLabelValues(kind, outcome).Inc()
-		return
-	}
-	switch e.Type {
-	case mfa.EventEnrollBegun:
-		m.enrol.WithLabelValues(kind, "begun").Inc()
-	case mfa.EventEnrollConfirmed:
-		m.enrol.WithLabelValues(kind, "confirmed").Inc()
-	case mfa.EventFactorRemoved:
-		m.removals.WithLabelValues(kind).Inc()
+	case c.Challenge != "":
+		m.challenges.WithLabelValues(c.Kind, c.Challenge).Inc()
+	case c.Enrolment != "":
+		m.enrol.WithLabelValues(c.Kind, c.Enrolment).Inc()
+	case c.Removal:
+		m.removals.WithLabelValues(c.Kind).Inc()
 	}
 }
 

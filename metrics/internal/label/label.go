@@ -254,3 +254,42 @@ func (s *Set) Alert(kind, severity string) (string, string) {
 	}
 	return kind, severity
 }
+
+// Counts is what one Verifier event adds to, as labels: every event counts
+// under Type; the other fields are empty unless the event feeds that
+// counter.
+type Counts struct {
+	Kind string // the factor kind's label
+	Type string // the event type's label
+	// Verification is the outcome of a verification event; Reason then
+	// its reason.
+	Verification, Reason string
+	// Challenge is the outcome of a challenge event.
+	Challenge string
+	// Enrolment is "begun" or "confirmed".
+	Enrolment string
+	// Removal: a factor was removed.
+	Removal bool
+}
+
+// Event returns what e adds to.
+func (s *Set) Event(e mfa.Event) Counts {
+	c := Counts{Kind: s.Kind(e.Kind), Type: EventType(e.Type)}
+	if o, ok := Verification(e.Type); ok {
+		c.Verification, c.Reason = o, Reason(e.Reason)
+		return c
+	}
+	if o, ok := Challenge(e.Type); ok {
+		c.Challenge = o
+		return c
+	}
+	switch e.Type {
+	case mfa.EventEnrollBegun:
+		c.Enrolment = "begun"
+	case mfa.EventEnrollConfirmed:
+		c.Enrolment = "confirmed"
+	case mfa.EventFactorRemoved:
+		c.Removal = true
+	}
+	return c
+}
