@@ -25,6 +25,10 @@
 //	mfa.alerts {kind,severity}                through [Metrics.Alert]
 //	mfa.store.call.duration {op,outcome}      Float64Histogram in seconds, through store/timed
 //
+// Labels mean what they mean in package metrics/prometheus, whose
+// documentation says more (a refusal by a limit carries the kind the
+// request named, "none" when it named only a factor ID).
+//
 // # Security
 //
 // Every attribute value comes from a closed set: the factor kinds of this

@@ -33,8 +33,10 @@
 //	mfa_alerts_total{kind,severity}                through [Metrics.Alert]
 //	mfa_store_call_duration_seconds{op,outcome}    histogram, through store/timed
 //
-// A revocation that ends every session (or device) of a user adds the
-// number it ended. Rate-limited and locked attempts count both in
+// An attempt refused by a limit is refused before its factor is read, so
+// its kind is the one the request named: "none" when it named only a
+// factor ID. A revocation that ends every session (or device) of a user
+// adds the number it ended. Rate-limited and locked attempts count both in
 // verifications_total and in their own counters, which are there for
 // alerting rules that need no label matching.
 //

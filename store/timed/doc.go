@@ -4,7 +4,7 @@
 // errors). A metrics adapter (metrics/prometheus, metrics/otel) turns the
 // reports into latency histograms.
 //
-//	t, err := timed.New(timed.Config{Observer: m.StoreObserver()})
+//	t, err := timed.New(timed.Config{Observer: m}) // m from metrics/prometheus or metrics/otel
 //	v, err := mfa.New(mfa.Config{Store: t.ForVerifier(backend), ...})
 //	s, err := session.New(session.Config{Store: t.ForSessions(backend), ...})
 //
