@@ -547,3 +547,56 @@ func TestHandler(t *testing.T) {
 		t.Errorf("/metrics lacks the alert:\n%s", body)
 	}
 }
+
+// Counting costs no allocation: the store observer and the hooks run on
+// every verification.
+func TestAllocs(t *testing.T) {
+	ctx := context.Background()
+	m, _ := newMetrics(t)
+	call := timed.Call{Op: timed.OpHit, Outcome: timed.OK, Duration: time.Millisecond}
+	hook, shook := m.Hook(), m.SessionHook()
+	events := []mfa.Event{
+		{Type: mfa.EventVerifySucceeded, Kind: mfa.KindTOTP, UserID: "alice"},
+		{Type: mfa.EventVerifyFailed, Kind: mfa.KindTOTP, Reason: mfa.ErrWrongCode.Error()},
+		{Type: mfa.EventLocked, Reason: mfa.ErrLocked.Error()},
+	}
+	sev := session.Event{Type: session.EventRefreshed, UserID: "alice"}
+	run := func() {
+		m.ObserveStoreCall(ctx, call)
+		for _, e := range events {
+			_ = hook(ctx, e)
+		}
+		_ = shook(ctx, sev)
+		m.Alert("spraying", "critical")
+	}
+	run() // the series exist from here on
+	if n := testing.AllocsPerRun(100, run); n != 0 {
+		t.Errorf("%v allocations per round of events, want 0", n)
+	}
+}
+
+// Hooks and the observer are safe for concurrent use, and lose no count.
+func TestConcurrent(t *testing.T) {
+	ctx := context.Background()
+	m, reg := newMetrics(t)
+	const goroutines, each = 8, 500
+	done := make(chan struct{})
+	for range goroutines {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range each {
+				_ = m.Hook()(ctx, mfa.Event{Type: mfa.EventVerifyFailed, Kind: mfa.KindTOTP, Reason: mfa.ErrWrongCode.Error()})
+				m.ObserveStoreCall(ctx, timed.Call{Op: timed.OpHit, Outcome: timed.OK})
+			}
+		}()
+	}
+	for range goroutines {
+		<-done
+	}
+	if got := counterValue(t, reg, "mfa_verifications_total", "kind", "totp", "outcome", "failed", "reason", "wrong_code"); got != goroutines*each {
+		t.Errorf("verifications = %v, want %d", got, goroutines*each)
+	}
+	if got := histograms(t, reg)["Hit/ok"].GetSampleCount(); got != goroutines*each {
+		t.Errorf("store histogram holds %d samples, want %d", got, goroutines*each)
+	}
+}
