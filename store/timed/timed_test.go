@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mfakit/mfa"
+	mfarecovery "github.com/mfakit/mfa/recovery"
+	"github.com/mfakit/mfa/session"
 	"github.com/mfakit/mfa/store"
 	"github.com/mfakit/mfa/store/memstore"
 	"github.com/mfakit/mfa/store/storetest"
@@ -288,3 +291,16 @@ func verifyAllocs(t *testing.T, mem *memstore.Store, wrap func(*memstore.Store) 
 		step++
 	})
 }
+
+// The consumer interfaces have the method sets of the consumers' own Store
+// types, so a wrapped value goes straight into their Configs and their
+// Store values straight into the constructors.
+var (
+	_ mfa.Store           = timed.VerifierStore(nil)
+	_ timed.VerifierStore = mfa.Store(nil)
+	_ session.Store       = timed.SessionStore(nil)
+	_ timed.SessionStore  = session.Store(nil)
+	_ mfarecovery.Store   = timed.RecoveryStore(nil)
+	_ timed.RecoveryStore = mfarecovery.Store(nil)
+	_ timed.Observer      = timed.ObserverFunc(nil)
+)
