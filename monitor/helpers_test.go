@@ -176,14 +176,19 @@ var (
 	jwtSeed = bytes.Repeat([]byte{7}, 32)
 )
 
+// seeds gives each node its own random streams, so two nodes on one
+// store never draw the same session or factor ID.
+var seeds atomic.Int32
+
 // newNode builds an instance on st (a new memstore when nil).
 func newNode(t testing.TB, st *memstore.Store, edit ...func(*monitor.Config)) *node {
 	t.Helper()
 	if st == nil {
 		st = memstore.New()
 	}
+	seed := byte(seeds.Add(3))
 	n := &node{clk: testkit.NewClock(testkit.T0), sig: &signals{Signals: st}, loc: &locator{}, alerts: &alerts{}}
-	cfg := monitor.Config{Store: n.sig, Locator: n.loc, Now: n.clk.Now, Rand: testkit.Rand(3), Alerts: []monitor.AlertHook{n.alerts.hook}}
+	cfg := monitor.Config{Store: n.sig, Locator: n.loc, Now: n.clk.Now, Rand: testkit.Rand(seed), Alerts: []monitor.AlertHook{n.alerts.hook}}
 	for _, e := range edit {
 		e(&cfg)
 	}
@@ -201,7 +206,7 @@ func newNode(t testing.TB, st *memstore.Store, edit ...func(*monitor.Config)) *n
 	}
 	n.v, err = mfa.New(mfa.Config{
 		Store: st, Factors: []mfa.Factor{tf, keyFactor{}, codeFactor{}}, Sealer: kr, HashKey: hashKey,
-		Now: n.clk.Now, Rand: testkit.Rand(1), Guard: n.mon.Guard(), Hooks: []mfa.Hook{n.mon.Hook()},
+		Now: n.clk.Now, Rand: testkit.Rand(seed + 1), Guard: n.mon.Guard(), Hooks: []mfa.Hook{n.mon.Hook()},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -216,7 +221,7 @@ func newNode(t testing.TB, st *memstore.Store, edit ...func(*monitor.Config)) *n
 	}
 	n.sessions, err = session.New(session.Config{
 		Issuer: "https://app.example", Audience: "https://api.example", Store: st, Hasher: n.v.Hasher(), Keys: ks,
-		Now: n.clk.Now, Rand: testkit.Rand(2), Hooks: []session.Hook{n.mon.SessionHook()},
+		Now: n.clk.Now, Rand: testkit.Rand(seed + 2), Hooks: []session.Hook{n.mon.SessionHook()},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -66,6 +66,9 @@ func (m *Monitor) signedIn(ctx context.Context, e session.Event) error {
 		sights = append(sights, store.Sighting{Key: addressKey(addr), Keep: m.keepAddress,
 			Signal: store.Signal{Time: now, Expires: now.Add(m.sprayWindow), Data: s.encode()}})
 	}
+	// The user's attempts, read in the same call: an attempt the Guard
+	// already alerted about as impossible travel is not alerted again.
+	sights = append(sights, store.Sighting{Key: userKey('a', e.UserID), Keep: m.keepAttempts})
 	lists, err := m.store.Observe(ctx, now, sights...)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
@@ -112,8 +115,12 @@ func (m *Monitor) signedIn(ctx context.Context, e session.Event) error {
 	if place.Network != "" && networks > 0 && !seenNetwork {
 		alerts = append(alerts, withPrev(base, KindNewNetwork, SeverityWarning))
 	}
+	attempts, _, err := list(lists[len(lists)-1], 0, 0)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
 	if hasPrev {
-		if dist, speed, far := m.travel(prev, me); far {
+		if dist, speed, far := m.travel(prev, me); far && m.firstTravel(prev, attempts, -1) {
 			al := withPrev(base, KindImpossibleTravel, SeverityCritical)
 			al.Evidence.Window = 0
 			al.Evidence.OtherSessionID = prev.session
