@@ -62,9 +62,9 @@ type Attempt struct {
 	// Kind is the kind the request named, or the kind of the challenge it
 	// answers when it named none; "" when neither says (a request that
 	// names only a factor of a kind that issues no challenge).
-	Kind Kind
-	IP       string
-	Confirm  bool // an enrolment confirmation
+	Kind    Kind
+	IP      string
+	Confirm bool // an enrolment confirmation
 }
 
 // SlogHook returns a Hook that logs each event at Info (failures and
