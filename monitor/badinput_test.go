@@ -175,3 +175,27 @@ func TestUnknownUser(t *testing.T) {
 		t.Fatalf("%v, %d store calls", err, n.sig.calls.Load())
 	}
 }
+
+// TestConfirmations: enrolment confirmations from one address, by many
+// users, flag nothing, but a flagged address cannot confirm.
+func TestConfirmations(t *testing.T) {
+	ctx := context.Background()
+	n := newNode(t, nil)
+	for i := range 10 {
+		if err := n.mon.Guard()(ctx, mfa.Attempt{UserID: fmt.Sprint("new", i), IP: ipParis, Confirm: true}); err != nil {
+			t.Fatalf("confirmation %d: %v", i, err)
+		}
+	}
+	if err := n.mon.Guard()(ctx, mfa.Attempt{UserID: "x", IP: "", Confirm: true}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		n.mon.Guard()(ctx, mfa.Attempt{UserID: fmt.Sprint("u", i), Kind: mfa.KindTOTP, IP: ipAttacker})
+	}
+	if err := n.mon.Guard()(ctx, mfa.Attempt{UserID: "u9", IP: ipAttacker, Confirm: true}); !errors.Is(err, monitor.ErrAddressFlagged) {
+		t.Fatalf("flagged address: %v", err)
+	}
+	if got := kindsOf(n.alerts.take()); len(got) != 1 || got[0] != monitor.KindSpraying {
+		t.Fatalf("alerts %v", got)
+	}
+}

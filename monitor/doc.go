@@ -92,9 +92,10 @@
 // # Cost
 //
 // A verification with the Guard makes one more store round trip (one
-// Observe, with up to three lists), none when the attempt names neither a
-// user nor a known address; [Monitor.Hook] and [Monitor.RecoveryHook]
-// make none. A session's start, step-up and revocation make one each,
+// Observe, with up to three lists); an enrolment confirmation or a
+// passkey sign-in that names no user makes one that only reads its
+// address's list, and none when the address is unknown.
+// [Monitor.Hook] and [Monitor.RecoveryHook] make none. A session's start, step-up and revocation make one each,
 // after the verification. Alert hooks run synchronously: a slow webhook
 // slows the request that raised the alert (each POST is bounded by
 // WebhookTimeout).

@@ -28,8 +28,16 @@ import (
 //     its kind is in Config.PhishingResistant (unless Config.AllowTravel);
 //     an enrolment confirmation, which needs a fresh sign-in already, is
 //     not held to it;
+//   - an enrolment confirmation, and an attempt that names no user (a
+//     passkey sign-in), add nothing to the lists: their Observe only
+//     reads the address's list, and there is none when the address is
+//     unknown;
 //   - any error of the store, the locator or the random source denies
 //     with ErrUnavailable.
+//
+// A sign-in clears its user's attempts from the address's count only
+// through [Monitor.SessionHook]: without it, an address from which
+// Config.SprayUsers users verify within the window is flagged.
 func (m *Monitor) Guard() mfa.Guard { return m.guard }
 
 func (m *Monitor) guard(ctx context.Context, a mfa.Attempt) error {
@@ -39,31 +47,31 @@ func (m *Monitor) guard(ctx context.Context, a mfa.Attempt) error {
 	if err != nil {
 		return err
 	}
+	if a.Confirm || a.UserID == "" {
+		return m.confirming(ctx, now, addr)
+	}
 	nonce, err := m.nonce()
 	if err != nil {
 		return err
 	}
-	var sights [3]store.Sighting
-	n, iAttempts, iSignIns, iAddr := 0, -1, -1, -1
-	if a.UserID != "" {
-		r := record{typ: recAttempt, nonce: nonce, kind: a.Kind, place: place}
-		if addr.IsValid() {
-			r.ip = addr.String()
-		}
-		iAttempts, iSignIns, n = 0, 1, 2
-		sights[0] = store.Sighting{Key: userKey('a', a.UserID), Keep: m.keepAttempts,
-			Signal: store.Signal{Time: now, Expires: now.Add(m.switchWindow), Data: r.encode()}}
-		sights[1] = store.Sighting{Key: userKey('s', a.UserID), Keep: m.keepSign}
-	}
+	ip := ""
 	if addr.IsValid() {
-		r := record{typ: recTried, nonce: nonce, user: tagOf(a.UserID)}
-		iAddr = n
-		sights[n] = store.Sighting{Key: addressKey(addr), Keep: m.keepAddress,
-			Signal: store.Signal{Time: now, Expires: now.Add(m.sprayWindow), Data: r.encode()}}
-		n++
+		ip = addr.String()
 	}
-	if n == 0 {
-		return nil
+	// The user's attempts and sign-ins, and the address's list when the
+	// address is known: one call.
+	attempt := record{typ: recAttempt, nonce: nonce, kind: a.Kind, ip: ip, place: place}
+	sights := [3]store.Sighting{
+		{Key: userKey('a', a.UserID), Keep: m.keepAttempts,
+			Signal: store.Signal{Time: now, Expires: now.Add(m.switchWindow), Data: attempt.encode()}},
+		{Key: userKey('s', a.UserID), Keep: m.keepSign},
+	}
+	n := 2
+	if addr.IsValid() {
+		tried := record{typ: recTried, nonce: nonce, user: tagOf(a.UserID)}
+		sights[2] = store.Sighting{Key: addressKey(addr), Keep: m.keepAddress,
+			Signal: store.Signal{Time: now, Expires: now.Add(m.sprayWindow), Data: tried.encode()}}
+		n = 3
 	}
 	lists, err := m.store.Observe(ctx, now, sights[:n]...)
 	if err != nil {
@@ -72,18 +80,27 @@ func (m *Monitor) guard(ctx context.Context, a mfa.Attempt) error {
 	if len(lists) != n {
 		return fmt.Errorf("%w: the store returned %d lists for %d sightings", ErrUnavailable, len(lists), n)
 	}
-	base := Alert{Time: now, UserID: a.UserID, Place: place, Evidence: Evidence{FactorID: a.FactorID, FactorKind: a.Kind}}
-	if addr.IsValid() {
-		base.IP = addr.String()
+	attempts, mine, err := list(lists[0], recAttempt, nonce)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	var alerts []Alert
-	var deny error
-	if iAddr >= 0 {
-		recs, mine, err := list(lists[iAddr], recTried, nonce)
-		if err != nil {
+	signIns, _, err := list(lists[1], 0, 0)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	var tried []record
+	triedMine := -1
+	if n == 3 {
+		if tried, triedMine, err = list(lists[2], recTried, nonce); err != nil {
 			return fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
-		before, after := m.spraying(recs, mine)
+	}
+
+	base := Alert{Time: now, UserID: a.UserID, IP: ip, Place: place, Evidence: Evidence{FactorID: a.FactorID, FactorKind: a.Kind}}
+	var alerts []Alert
+	var deny error
+	if n == 3 {
+		before, after := m.spraying(tried, triedMine)
 		if after >= m.sprayUsers {
 			if !m.allowFlagged {
 				deny = ErrAddressFlagged
@@ -96,34 +113,24 @@ func (m *Monitor) guard(ctx context.Context, a mfa.Attempt) error {
 			}
 		}
 	}
-	if iAttempts >= 0 {
-		attempts, mine, err := list(lists[iAttempts], recAttempt, nonce)
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrUnavailable, err)
-		}
-		signIns, _, err := list(lists[iSignIns], 0, 0)
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrUnavailable, err)
-		}
-		if kinds, first := m.switching(attempts, mine, now); first {
-			al := base
-			al.Kind, al.Severity = KindMethodSwitching, SeverityWarning
-			al.Evidence.Kinds, al.Evidence.Window = kinds, m.switchWindow
-			alerts = append(alerts, al)
-		}
-		if last, ok := latestSignIn(signIns); ok && !a.Confirm && mine >= 0 {
-			if dist, speed, far := m.travel(last, attempts[mine]); far {
-				if deny == nil && !m.allowTravel && !m.phishingResistant(a.Kind) {
-					deny = ErrPhishingResistantRequired
-				}
-				if m.firstTravel(last, attempts, mine) {
-					al := base
-					al.Kind, al.Severity = KindImpossibleTravel, SeverityCritical
-					al.Evidence.PrevIP, al.Evidence.PrevPlace, al.Evidence.PrevTime = last.ip, last.place, last.time
-					al.Evidence.SessionID = last.session
-					al.Evidence.DistanceKm, al.Evidence.SpeedKmh, al.Evidence.Denied = dist, speed, deny != nil
-					alerts = append(alerts, al)
-				}
+	if kinds, first := m.switching(attempts, mine, now); first {
+		al := base
+		al.Kind, al.Severity = KindMethodSwitching, SeverityWarning
+		al.Evidence.Kinds, al.Evidence.Window = kinds, m.switchWindow
+		alerts = append(alerts, al)
+	}
+	if last, ok := latestSignIn(signIns); ok && mine >= 0 {
+		if dist, speed, far := m.travel(last, attempts[mine]); far {
+			if deny == nil && !m.allowTravel && !m.phishingResistant(a.Kind) {
+				deny = ErrPhishingResistantRequired
+			}
+			if m.firstTravel(last, attempts, mine) {
+				al := base
+				al.Kind, al.Severity = KindImpossibleTravel, SeverityCritical
+				al.Evidence.PrevIP, al.Evidence.PrevPlace, al.Evidence.PrevTime = last.ip, last.place, last.time
+				al.Evidence.SessionID = last.session
+				al.Evidence.DistanceKm, al.Evidence.SpeedKmh, al.Evidence.Denied = dist, speed, deny != nil
+				alerts = append(alerts, al)
 			}
 		}
 	}
@@ -131,6 +138,33 @@ func (m *Monitor) guard(ctx context.Context, a mfa.Attempt) error {
 		deny = err
 	}
 	return deny
+}
+
+// confirming checks an enrolment confirmation, or an attempt that names
+// no user (a passkey sign-in, whose response names the user): the first
+// is by a user signed in already (enrolment needs a fresh verification),
+// the second cannot be a guess at anyone's code, so neither adds to the
+// lists, where a day of new users enrolling from one office would look
+// like spraying; each is only denied from a flagged address.
+func (m *Monitor) confirming(ctx context.Context, now time.Time, addr netip.Addr) error {
+	if !addr.IsValid() {
+		return nil
+	}
+	lists, err := m.store.Observe(ctx, now, store.Sighting{Key: addressKey(addr), Keep: m.keepAddress})
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if len(lists) != 1 {
+		return fmt.Errorf("%w: the store returned %d lists for 1 sighting", ErrUnavailable, len(lists))
+	}
+	recs, _, err := list(lists[0], 0, 0)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if _, n := m.spraying(recs, -1); n >= m.sprayUsers && !m.allowFlagged {
+		return ErrAddressFlagged
+	}
+	return nil
 }
 
 // locate places addr; an unknown address or no Locator is the zero
