@@ -299,6 +299,16 @@ func TestRoundTrips(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	count("confirmation", 1, func() {
+		if err := n.mon.Guard()(ctx, mfa.Attempt{UserID: u.id, IP: ipParis, Confirm: true}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	count("confirmation without an address", 0, func() {
+		if err := n.mon.Guard()(ctx, mfa.Attempt{UserID: u.id, Confirm: true}); err != nil {
+			t.Fatal(err)
+		}
+	})
 	count("revocation", 1, func() {
 		if _, err := n.sessions.RevokeUser(ctx, u.id); err != nil {
 			t.Fatal(err)
