@@ -119,8 +119,11 @@ func (m *Monitor) guard(ctx context.Context, a mfa.Attempt) error {
 		al.Evidence.Kinds, al.Evidence.Window = kinds, m.switchWindow
 		alerts = append(alerts, al)
 	}
-	if last, ok := latestSignIn(signIns); ok && mine >= 0 {
-		if dist, speed, far := m.travel(last, attempts[mine]); far {
+	// The attempt as built here, not as read back: a record from a clock
+	// behind the others' may be trimmed from a full list at once.
+	attempt.time = now
+	if last, ok := latestSignIn(signIns); ok {
+		if dist, speed, far := m.travel(last, attempt); far {
 			if deny == nil && !m.allowTravel && !m.phishingResistant(a.Kind) {
 				deny = ErrPhishingResistantRequired
 			}

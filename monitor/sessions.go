@@ -80,10 +80,11 @@ func (m *Monitor) signedIn(ctx context.Context, e session.Event) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	if mine < 0 {
-		return nil // trimmed at once: Keep is smaller than the list of sign-ins at one instant
-	}
-	me := recs[mine]
+	// The sign-in as built here, not as read back: a record from a clock
+	// behind the others' may be trimmed from a full list at once (mine is
+	// then -1, and every record is another's).
+	me := r
+	me.time = now
 	base := Alert{Time: now, UserID: e.UserID, IP: r.ip, Place: place, Evidence: Evidence{Event: string(e.Type), SessionID: e.SessionID}}
 	var alerts []Alert
 	var prev record
@@ -129,7 +130,7 @@ func (m *Monitor) signedIn(ctx context.Context, e session.Event) error {
 		}
 	}
 	if !sameSession && place.Country != "" {
-		if o, ok := liveElsewhere(recs, mine, now); ok {
+		if o, ok := liveElsewhere(recs, me, mine, now); ok {
 			al := base
 			al.Kind, al.Severity = KindSimultaneousSessions, SeverityCritical
 			al.Evidence.OtherSessionID = o.session
@@ -141,10 +142,9 @@ func (m *Monitor) signedIn(ctx context.Context, e session.Event) error {
 }
 
 // liveElsewhere returns a live session of the list started in another
-// known country than recs[mine]'s: not this session, not ended by a
+// known country than me (recs[mine], when it is there): not this session, not ended by a
 // later revocation, and within its SessionLive at now.
-func liveElsewhere(recs []record, mine int, now time.Time) (record, bool) {
-	me := recs[mine]
+func liveElsewhere(recs []record, me record, mine int, now time.Time) (record, bool) {
 	for i, o := range recs {
 		if i == mine || o.typ != recSignIn || o.session == me.session || !o.live.After(now) ||
 			o.place.Country == "" || o.place.Country == me.place.Country {

@@ -3,6 +3,7 @@ package monitor_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -178,5 +179,42 @@ func TestClocksDisagree(t *testing.T) {
 	slow.signIn(t, u, mfa.KindTOTP, ipBerlin)
 	if got := only(slow.alerts.take(), monitor.KindImpossibleTravel); len(got) != 0 {
 		t.Fatalf("reachable: %+v", got)
+	}
+}
+
+// TestSlowClockFullLists: an instance whose clock is behind writes
+// records older than every other in a full list, which the store trims
+// at once; its own attempt and sign-in are still judged.
+func TestSlowClockFullLists(t *testing.T) {
+	ctx := context.Background()
+	st := memstore.New()
+	fast, slow := newNode(t, st), newNode(t, st)
+	u := fast.enroll(t, "alice")
+	fast.signIn(t, u, mfa.KindTOTP, ipParis)
+	for range 32 {
+		fast.clk.Add(time.Second)
+		if err := fast.mon.Guard()(ctx, mfa.Attempt{UserID: u.id, Kind: mfa.KindTOTP, IP: ipParis}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	slow.clk.Set(fast.clk.Now().Add(-2 * time.Minute))
+	if _, err := slow.verify(t, u, mfa.KindTOTP, ipNewYork, true); !errors.Is(err, monitor.ErrPhishingResistantRequired) {
+		t.Fatalf("slow attempt: %v", err)
+	}
+	// Sign-ins: fill the list with 32 from Paris, then one from Berlin
+	// on the slow clock.
+	for i := range 32 {
+		fast.clk.Add(time.Second)
+		if err := fast.mon.SessionHook()(ctx, session.Event{Type: session.EventStarted, UserID: u.id, SessionID: fmt.Sprint("p", i), IP: ipParis}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	slow.alerts.take()
+	if err := slow.mon.SessionHook()(ctx, session.Event{Type: session.EventStarted, UserID: u.id, SessionID: "b", IP: ipBerlin}); err != nil {
+		t.Fatal(err)
+	}
+	want := []monitor.AlertKind{monitor.KindNewCountry, monitor.KindNewNetwork, monitor.KindImpossibleTravel, monitor.KindSimultaneousSessions}
+	if got := kindsOf(slow.alerts.take()); !slices.Equal(got, want) {
+		t.Fatalf("alerts %v, want %v", got, want)
 	}
 }
