@@ -66,8 +66,9 @@ func (m *Monitor) signedIn(ctx context.Context, e session.Event) error {
 		sights = append(sights, store.Sighting{Key: addressKey(addr), Keep: m.keepAddress,
 			Signal: store.Signal{Time: now, Expires: now.Add(m.sprayWindow), Data: s.encode()}})
 	}
-	// The user's attempts, read in the same call: an attempt the Guard
-	// already alerted about as impossible travel is not alerted again.
+	// The user's attempts, read in the same call: the travel the Guard
+	// already alerted about, at the attempt from this address, is not
+	// alerted again.
 	sights = append(sights, store.Sighting{Key: userKey('a', e.UserID), Keep: m.keepAttempts})
 	lists, err := m.store.Observe(ctx, now, sights...)
 	if err != nil {
@@ -121,7 +122,7 @@ func (m *Monitor) signedIn(ctx context.Context, e session.Event) error {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	if hasPrev {
-		if dist, speed, far := m.travel(prev, me); far && m.firstTravel(prev, attempts, -1) {
+		if dist, speed, far := m.travel(prev, me); far && !m.travelledFrom(prev, attempts, me.ip) {
 			al := withPrev(base, KindImpossibleTravel, SeverityCritical)
 			al.Evidence.Window = 0
 			al.Evidence.OtherSessionID = prev.session
@@ -142,8 +143,9 @@ func (m *Monitor) signedIn(ctx context.Context, e session.Event) error {
 }
 
 // liveElsewhere returns a live session of the list started in another
-// known country than me (recs[mine], when it is there): not this session, not ended by a
-// later revocation, and within its SessionLive at now.
+// known country than me (recs[mine], when it is there): not this
+// session, not ended by a later revocation, and within its SessionLive
+// at now.
 func liveElsewhere(recs []record, me record, mine int, now time.Time) (record, bool) {
 	for i, o := range recs {
 		if i == mine || o.typ != recSignIn || o.session == me.session || !o.live.After(now) ||
@@ -188,4 +190,18 @@ func (m *Monitor) ended(ctx context.Context, e session.Event) error {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return nil
+}
+
+// travelledFrom reports whether an attempt from ip since last was
+// already impossible travel from it: the Guard alerted about it.
+func (m *Monitor) travelledFrom(last record, attempts []record, ip string) bool {
+	for _, r := range attempts {
+		if r.typ != recAttempt || r.ip != ip || r.time.Before(last.time) {
+			continue
+		}
+		if _, _, far := m.travel(last, r); far {
+			return true
+		}
+	}
+	return false
 }
