@@ -29,9 +29,9 @@
 // lists name a user by 12 bytes of a SHA-256 of the ID, never the ID.
 // Keys escape the user ID, so no ID names another user's list.
 //
-// The Guard appends the attempt and reads the user's sign-ins in ONE
-// Observe call; the session hook appends the sign-in in one more when a
-// session starts. An alert is raised once per condition: each list comes
+// The Guard appends the attempt and reads the user's sign-ins in one
+// Observe call; the session hook appends the sign-in (and reads the
+// user's attempts) in one more when a session starts. An alert is raised once per condition: each list comes
 // back from the atomic append with the caller's own record in it (told
 // apart by a random nonce), and only the caller whose record brings a
 // count to its threshold raises the alert, on any number of instances.
@@ -77,7 +77,10 @@
 // (ErrAddressFlagged) and, after impossible travel, any kind not in
 // Config.PhishingResistant (ErrPhishingResistantRequired), so the
 // application can ask for the security key; each has a switch to alert
-// only. No denial depends on an alert being delivered: a failing alert
+// only. A user whose place jumps (a VPN switched on, a flight) needs a
+// phishing-resistant factor until enough time has passed since the last
+// sign-in for the distance to be possible: Paris to New York, about
+// 5,800 km, takes just under 6 hours at the default speed. No denial depends on an alert being delivered: a failing alert
 // hook is reported to Config.AlertErrors and changes nothing, so an
 // attacker who can break the alert channel gains nothing, unless
 // Config.DenyOnAlertError is set, which denies an attempt whose alert
