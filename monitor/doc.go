@@ -80,9 +80,11 @@
 // only. A user whose place jumps (a VPN switched on, a flight) needs a
 // phishing-resistant factor until enough time has passed since the last
 // sign-in for the distance to be possible: Paris to New York, about
-// 5,800 km, takes just under 6 hours at the default speed. No denial depends on an alert being delivered: a failing alert
-// hook is reported to Config.AlertErrors and changes nothing, so an
-// attacker who can break the alert channel gains nothing, unless
+// 5,800 km, takes just under 6 hours at the default speed.
+//
+// No denial depends on an alert being delivered: a failing alert hook is
+// reported to Config.AlertErrors and changes nothing, so an attacker who
+// can break the alert channel gains nothing, unless
 // Config.DenyOnAlertError is set, which denies an attempt whose alert
 // could not be delivered (and refuses what an event reports), trading
 // availability for never acting unseen.
