@@ -43,10 +43,13 @@ func addressKey(a netip.Addr) string {
 const keyPrefix = "mfa/mon/"
 
 // userKey names one of a user's lists (list is 'a' for attempts, 's' for
-// sign-ins). The user ID is escaped so no ID can name another's list or
-// an address list; one whose escaped form would be too long is named by
-// its SHA-256 under an upper-case letter, a namespace no escaped ID
-// reaches.
+// sign-ins). The list's letter comes before the ID, so no ID can name an
+// address list or another kind of list; the ID is escaped to letters,
+// digits and ".-_@+", so a backend sees only plain text (no "{" to steer
+// a Redis Cluster hash slot, no separator of its own); an ID whose
+// escaped form would be too long is named by its SHA-256 under the
+// upper-case letter, a namespace no escaped ID reaches, never cut short
+// (two long IDs sharing a prefix would then share a list).
 func userKey(list byte, userID string) string {
 	const hex = "0123456789ABCDEF"
 	b := make([]byte, 0, len(keyPrefix)+2+len(userID))
