@@ -59,9 +59,12 @@ type Guard func(ctx context.Context, a Attempt) error
 type Attempt struct {
 	UserID   string
 	FactorID string
-	Kind     Kind
-	IP       string
-	Confirm  bool // an enrolment confirmation
+	// Kind is the kind the request named, or the kind of the challenge it
+	// answers when it named none; "" when neither says (a request that
+	// names only a factor of a kind that issues no challenge).
+	Kind    Kind
+	IP      string
+	Confirm bool // an enrolment confirmation
 }
 
 // SlogHook returns a Hook that logs each event at Info (failures and

@@ -415,3 +415,40 @@ func TestBackupCodesConcurrentDifferentCodes(t *testing.T) {
 		t.Fatalf("last code: %+v, %v", res, err)
 	}
 }
+
+// TestGuardSeesChallengeKind: a request that names only the challenge and
+// the factor still tells the Guard the kind it answers, so a Guard can
+// ask for a kind (a phishing-resistant one) without the caller repeating
+// it; and the Guard's own error stays matchable under ErrDenied.
+func TestGuardSeesChallengeKind(t *testing.T) {
+	ctx := context.Background()
+	errGuard := errors.New("mfa: guard says no")
+	var seen []mfa.Attempt
+	e := newEnv(t, func(c *mfa.Config) {
+		c.Factors = append(c.Factors, oobFactor{code: "424242"})
+		c.Guard = func(_ context.Context, a mfa.Attempt) error {
+			seen = append(seen, a)
+			if len(seen) > 1 {
+				return errGuard
+			}
+			return nil
+		}
+	})
+	en, err := e.v.BeginEnrollment(ctx, mfa.EnrollRequest{UserID: "alice", Kind: kindOOB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []error{nil, errGuard} {
+		c, err := e.v.Challenge(ctx, mfa.ChallengeRequest{UserID: "alice", FactorID: en.FactorID, Binding: "b"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.v.Verify(ctx, mfa.VerifyRequest{UserID: "alice", FactorID: en.FactorID, ChallengeID: c.ID, Binding: "b", Response: "424242"})
+		if want == nil && err != nil || want != nil && (!errors.Is(err, mfa.ErrDenied) || !errors.Is(err, want)) {
+			t.Fatalf("verify %d: %v", i, err)
+		}
+		if len(seen) != i+1 || seen[i].Kind != kindOOB {
+			t.Fatalf("guard saw %+v", seen)
+		}
+	}
+}

@@ -91,7 +91,7 @@ func (v *Verifier) Verify(ctx context.Context, req VerifyRequest) (*Result, erro
 	cbuf := counterBufs.Get().(*[3]store.Counter)
 	defer putCounterBuf(cbuf)
 	err := v.admit(ctx, a, req, v.appendCounters(cbuf[:0], req, kind, userless),
-		Attempt{UserID: req.UserID, FactorID: req.FactorID, Kind: req.Kind, IP: req.IP})
+		Attempt{UserID: req.UserID, FactorID: req.FactorID, Kind: kind, IP: req.IP})
 	if err != nil {
 		if ch != nil && refused(err) {
 			// Nothing was compared: the challenge goes back, usable once
