@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -259,7 +260,8 @@ func TestWebhook(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(block)
-	hook, err := monitor.Webhook(srv.URL+"/alerts", srv.Client(), monitor.WebhookSigningKey(key))
+	hook, err := monitor.Webhook(srv.URL+"/alerts", srv.Client(), monitor.WebhookSigningKey(key),
+		monitor.WebhookClock(func() time.Time { return testkit.T0 }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,6 +291,9 @@ func TestWebhook(t *testing.T) {
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte(h.Get("Mfa-Timestamp") + "."))
 	mac.Write(bodies[0])
+	if h.Get("Mfa-Timestamp") != strconv.FormatInt(testkit.T0.Unix(), 10) {
+		t.Fatalf("timestamp %q, want the injected clock's", h.Get("Mfa-Timestamp"))
+	}
 	if h.Get("Content-Type") != "application/json" || h.Get("Mfa-Signature") != "sha256="+hex.EncodeToString(mac.Sum(nil)) {
 		t.Fatalf("headers %v", h)
 	}
@@ -321,6 +326,7 @@ func TestWebhook(t *testing.T) {
 		{"", nil}, {"ftp://example.com/x", nil}, {"https://", nil}, {"https://user:pw@example.com/", nil}, {"::", nil},
 		{"https://example.com/", []monitor.WebhookOption{monitor.WebhookSigningKey(make([]byte, 16))}},
 		{"https://example.com/", []monitor.WebhookOption{monitor.WebhookTimeout(-time.Second)}},
+		{"https://example.com/", []monitor.WebhookOption{monitor.WebhookClock(nil)}},
 	} {
 		if _, err := monitor.Webhook(c.url, nil, c.opts...); !errors.Is(err, mfa.ErrConfig) {
 			t.Fatalf("%q: %v", c.url, err)

@@ -25,6 +25,13 @@ type WebhookOption func(*webhook)
 type webhook struct {
 	timeout time.Duration
 	key     []byte
+	now     func() time.Time
+}
+
+// WebhookClock sets the clock the signature's timestamp is read from.
+// Default time.Now.
+func WebhookClock(now func() time.Time) WebhookOption {
+	return func(w *webhook) { w.now = now }
 }
 
 // WebhookTimeout bounds each POST. Default 5 seconds.
@@ -51,9 +58,12 @@ func Webhook(target string, client *http.Client, opts ...WebhookOption) (AlertHo
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
 		return nil, fmt.Errorf("%w: monitor: Webhook needs an http or https URL without credentials", mfa.ErrConfig)
 	}
-	w := webhook{timeout: 5 * time.Second}
+	w := webhook{timeout: 5 * time.Second, now: time.Now}
 	for _, o := range opts {
 		o(&w)
+	}
+	if w.now == nil {
+		return nil, fmt.Errorf("%w: monitor: WebhookClock needs a clock", mfa.ErrConfig)
 	}
 	if w.timeout <= 0 {
 		return nil, fmt.Errorf("%w: monitor: WebhookTimeout must be positive", mfa.ErrConfig)
@@ -78,7 +88,7 @@ func Webhook(target string, client *http.Client, opts ...WebhookOption) (AlertHo
 		}
 		req.Header.Set("Content-Type", "application/json")
 		if w.key != nil {
-			ts := strconv.FormatInt(time.Now().Unix(), 10)
+			ts := strconv.FormatInt(w.now().Unix(), 10)
 			mac := hmac.New(sha256.New, w.key)
 			mac.Write([]byte(ts))
 			mac.Write([]byte{'.'})
