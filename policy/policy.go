@@ -292,7 +292,7 @@ func (p *Policy) check(r *http.Request, c *session.AccessClaims, ru *rule) error
 		if err != nil {
 			return &refusal{reason: ErrNetwork, pattern: ru.Pattern, cause: err}
 		}
-		addr = a.Unmap()
+		addr = a // unmapped by clientip
 		if inAny(ru.DenyNetworks, addr) || len(ru.Networks) > 0 && !inAny(ru.Networks, addr) {
 			return &refusal{reason: ErrNetwork, pattern: ru.Pattern}
 		}
