@@ -36,7 +36,8 @@ func MinAAL(a mfa.AAL) Option { return func(p *policy) { p.minAAL = a } }
 
 // MaxAge requires the access token's auth_time to be no older than d: for
 // routes that change factors, email or password, where a recent
-// verification is wanted (ASVS 5.0 §7.5.1). An older one is answered with
+// verification is wanted (ASVS 5.0 §7.5.1). An older one, or one more
+// than 10 seconds in the future (clocks that disagree), is answered with
 // an RFC 9470 step-up challenge carrying max_age.
 func MaxAge(d time.Duration) Option { return func(p *policy) { p.maxAge = d } }
 
