@@ -60,6 +60,14 @@
 //     error="insufficient_user_authentication", acr_values and max_age.
 //     [Manager.StepUp] raises the session in place with a fresh auth_time;
 //     it never lowers a session.
+//   - Route policy. [Policy] hands each request whose token passed to a
+//     [Decider] (package policy decides from route, roles, place and
+//     time). What a step-up can fix (level, age, accepted amr values)
+//     is answered like MinAAL and MaxAge, with the accepted amr values
+//     in [Denial].AMR; a refusal no step-up fixes is 403 "access_denied"
+//     with one fixed description, its cause only in [Denial].Err; a
+//     Decider that fails refuses with 503. An auth_time more than 10
+//     seconds in the future never meets a maximum age.
 //   - Revocation. [Manager.Revoke], [Manager.RevokeUser] and reuse
 //     detection end sessions at once for refresh; access tokens are
 //     stateless, so routes that must see a revocation at once use

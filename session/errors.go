@@ -56,6 +56,16 @@ var (
 	// ErrTooOld: a valid token whose auth_time is older than the route's
 	// maximum age; the client should authenticate again (step up).
 	ErrTooOld = errors.New("mfa: session: authentication too old")
+	// ErrMethod: a valid token whose amr holds none of the methods a
+	// [Decider] accepts for the route; the client should step up with one.
+	ErrMethod = errors.New("mfa: session: authentication method not accepted")
+	// ErrForbidden: a [Decider] refused the request (a role, a place or a
+	// time); no step-up helps. Deciders wrap it.
+	ErrForbidden = errors.New("mfa: session: forbidden by policy")
+	// ErrPolicy: a [Decider] failed (its role store or geolocation
+	// database, say) or returned a requirement out of range; the request
+	// was refused.
+	ErrPolicy = errors.New("mfa: session: policy unavailable")
 	// ErrInvalidResult: the mfa.Result given to Start or StepUp is nil,
 	// of another user, without a level, too old or from the future.
 	ErrInvalidResult = errors.New("mfa: session: invalid verification result")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,8 +26,7 @@ type policy struct {
 	useCookie  bool
 	refresh    bool
 	onDenied   func(http.ResponseWriter, *http.Request, *Denial)
-
-	acrValues []string // from minAAL, for step-up challenges
+	decider    Decider
 }
 
 // MinAAL requires the access token's level (acr) to be at least a. A lower
@@ -36,7 +36,8 @@ func MinAAL(a mfa.AAL) Option { return func(p *policy) { p.minAAL = a } }
 
 // MaxAge requires the access token's auth_time to be no older than d: for
 // routes that change factors, email or password, where a recent
-// verification is wanted (ASVS 5.0 §7.5.1). An older one is answered with
+// verification is wanted (ASVS 5.0 §7.5.1). An older one, or one more
+// than 10 seconds in the future (clocks that disagree), is answered with
 // an RFC 9470 step-up challenge carrying max_age.
 func MaxAge(d time.Duration) Option { return func(p *policy) { p.maxAge = d } }
 
@@ -75,14 +76,21 @@ func OnDenied(fn func(w http.ResponseWriter, r *http.Request, d *Denial)) Option
 const (
 	CodeInvalidToken         = "invalid_token"
 	CodeInsufficientUserAuth = "insufficient_user_authentication"
+	// CodeAccessDenied answers a [Decider]'s refusal (403): a role, a
+	// place or a time no authentication can change. It is not RFC 6750's
+	// insufficient_scope, which would send a client after a token with
+	// more scope; no token helps.
+	CodeAccessDenied = "access_denied"
 )
 
 // Denial is why the middleware refused a request.
 type Denial struct {
-	// Status is 401, or 503 when the store failed.
+	// Status is 401; 403 when a [Decider] refused the request; 503 when
+	// the store or the Decider failed.
 	Status int
-	// Code is "" when the request had no token, CodeInvalidToken, or
-	// CodeInsufficientUserAuth when a valid token must be stepped up.
+	// Code is "" when the request had no token, CodeInvalidToken,
+	// CodeInsufficientUserAuth when a valid token must be stepped up, or
+	// CodeAccessDenied for a Decider's refusal.
 	Code string
 	// Description is a short, fixed text safe to show.
 	Description string
@@ -90,6 +98,12 @@ type Denial struct {
 	// levels, in order of preference, and the longest age of auth_time.
 	ACRValues []string
 	MaxAge    time.Duration
+	// AMR, on a step-up denial from a route whose [Decider] restricts
+	// methods, lists the RFC 8176 amr values of which the step-up must add
+	// one (e.g. "hwk" and "pop" for a security key or passkey). It is in
+	// the JSON body as "amr_values"; RFC 9470 has no challenge parameter
+	// for it.
+	AMR []string
 	// Claims are the token's claims when it was valid (a step-up denial).
 	Claims *AccessClaims
 	// Err is the cause; it matches this package's sentinels.
@@ -122,7 +136,8 @@ func WithClaims(ctx context.Context, c *AccessClaims) context.Context {
 // [FromCookie]) meeting every option, and puts its claims in the request
 // context ([ClaimsFrom]). Refusals are 401 with a WWW-Authenticate
 // challenge (RFC 6750 §3, RFC 9470 §3) and a JSON body
-// {"error":..., "error_description":...}. It panics on an option out of
+// {"error":..., "error_description":...}; a [Policy] may also refuse with
+// 403. It panics on an option out of
 // range (MinAAL above AAL3, a negative MaxAge), as a misconfigured route
 // should not start.
 func (m *Manager) Require(opts ...Option) func(http.Handler) http.Handler {
@@ -135,9 +150,6 @@ func (m *Manager) Require(opts ...Option) func(http.Handler) http.Handler {
 	}
 	if p.useCookie && p.cookie == "" {
 		p.cookie = m.AccessCookieName()
-	}
-	for a := max(p.minAAL, mfa.AAL1); p.minAAL > 0 && a <= mfa.AAL3; a++ {
-		p.acrValues = append(p.acrValues, ACR(a))
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -192,19 +204,24 @@ func (m *Manager) authorize(w http.ResponseWriter, r *http.Request, p *policy) (
 			}
 		}
 	}
+	n := need{minAAL: p.minAAL, maxAge: p.maxAge}
 	if err != nil {
-		return nil, fresh, m.denial(err, p, nil)
+		return nil, fresh, m.denial(err, &n, nil)
 	}
 	if p.revocation {
 		if err := m.checkSession(r.Context(), c); err != nil {
-			return nil, fresh, m.denial(err, p, nil)
+			return nil, fresh, m.denial(err, &n, nil)
 		}
 	}
-	if p.minAAL > 0 && c.AAL() < p.minAAL {
-		return nil, fresh, m.denial(ErrInsufficientAAL, p, c)
+	if p.decider != nil {
+		// Before the step-up checks: a user the policy refuses is not
+		// sent to step up first.
+		if n, err = p.decide(r, c, n); err != nil {
+			return nil, fresh, m.denial(err, &n, c)
+		}
 	}
-	if p.maxAge > 0 && m.now().Sub(c.AuthTime.Time) > p.maxAge {
-		return nil, fresh, m.denial(ErrTooOld, p, c)
+	if err := n.meets(c, m.now); err != nil {
+		return nil, fresh, m.denial(err, &n, c)
 	}
 	return c, fresh, nil
 }
@@ -242,18 +259,25 @@ func (m *Manager) checkSession(ctx context.Context, c *AccessClaims) error {
 	return nil
 }
 
-func (m *Manager) denial(err error, p *policy, c *AccessClaims) *Denial {
+func (m *Manager) denial(err error, n *need, c *AccessClaims) *Denial {
 	d := &Denial{Status: http.StatusUnauthorized, Err: err, Claims: c}
 	switch {
 	case errors.Is(err, ErrNoToken):
 		d.Description = "authentication required"
-	case errors.Is(err, ErrInsufficientAAL), errors.Is(err, ErrTooOld):
+	case errors.Is(err, ErrInsufficientAAL), errors.Is(err, ErrTooOld), errors.Is(err, ErrMethod):
 		d.Code = CodeInsufficientUserAuth
-		d.ACRValues, d.MaxAge = p.acrValues, p.maxAge
-		d.Description = "a higher assurance level is required"
-		if errors.Is(err, ErrTooOld) {
+		d.ACRValues, d.MaxAge, d.AMR = acrValues(n.minAAL), n.maxAge, slices.Clone(n.amr)
+		switch {
+		case errors.Is(err, ErrInsufficientAAL):
+			d.Description = "a higher assurance level is required"
+		case errors.Is(err, ErrMethod):
+			d.Description = "another authentication method is required"
+		default:
 			d.Description = "a more recent authentication is required"
 		}
+	case errors.Is(err, ErrForbidden):
+		d.Status, d.Code = http.StatusForbidden, CodeAccessDenied
+		d.Description = "access denied by policy"
 	case errors.Is(err, ErrInvalidToken):
 		d.Code = CodeInvalidToken
 		d.Description = describe(err)
@@ -312,12 +336,13 @@ func (m *Manager) WriteDenial(w http.ResponseWriter, d *Denial) {
 	case code == "":
 		code = "unauthorized"
 	}
-	writeJSON(w, d.Status, errorBody{Error: code, Description: d.Description})
+	writeJSON(w, d.Status, errorBody{Error: code, Description: d.Description, AMR: d.AMR})
 }
 
 type errorBody struct {
-	Error       string `json:"error"`
-	Description string `json:"error_description,omitempty"`
+	Error       string   `json:"error"`
+	Description string   `json:"error_description,omitempty"`
+	AMR         []string `json:"amr_values,omitempty"`
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
