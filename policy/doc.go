@@ -45,11 +45,11 @@
 //   - Time is the server's (Config.Now), in each window's named zone; the
 //     token's auth_time is judged by the session middleware, which treats
 //     one in the future as too old.
-//   - Methods reads the token's amr, the union of every method used in
-//     its session: "used a security key in the last 5 minutes" is met by
-//     a key at sign-in and any factor since. Where the recent factor must
-//     be the key, also require AAL3, which only an attested hardware key
-//     reaches.
+//   - Methods reads the token's auth_amr: the methods of the verification
+//     at auth_time alone (the sign-in or the latest step-up), not the
+//     session-wide amr. With MaxAge, "used a security key in the last 5
+//     minutes" is met only when that latest verification used the key; a
+//     key at sign-in and a TOTP step-up since does not meet it.
 //   - Patterns match as http.ServeMux matches: on the cleaned path, with
 //     escapes decoded, so "/x/../admin/" and "/%61dmin/" take the
 //     "/admin/" rule. An application router with other rules (case

@@ -62,11 +62,10 @@ type Rule struct {
 	// MaxAge is the longest time since the user's last second factor; an
 	// older token is asked to step up.
 	MaxAge time.Duration
-	// Methods are amr values (RFC 8176) of which the token must hold one,
-	// e.g. [PhishingResistant]; otherwise the token is asked to step up
-	// with one of them. The token's amr lists every method used in its
-	// session, so combine with MaxAge and MinAAL AAL3 where the method
-	// must also be the recent one.
+	// Methods are amr values (RFC 8176) of which the verification at the
+	// token's auth_time must have used one (its auth_amr claim), e.g.
+	// [PhishingResistant]; otherwise the token is asked to step up with
+	// one of them. With MaxAge: this kind of factor, this recently.
 	Methods []string
 	// Networks: the client address must be in one. DenyNetworks: it must
 	// be in none. IPv4-mapped prefixes and addresses are read as IPv4.

@@ -18,8 +18,12 @@ type Requirement struct {
 	// MaxAge is the longest time since auth_time; 0 for any.
 	MaxAge time.Duration
 	// AMR, when not empty, lists RFC 8176 method references of which the
-	// token's amr must hold at least one, e.g. only phishing-resistant
-	// authenticators (package policy's PhishingResistant).
+	// verification at auth_time must have used at least one (the token's
+	// auth_amr claim, not the session-wide amr), e.g. only
+	// phishing-resistant authenticators (package policy's
+	// PhishingResistant). With MaxAge it reads "this kind of factor, this
+	// recently": a security key at sign-in and a TOTP step-up since does
+	// not meet a requirement of a key.
 	AMR []string
 }
 
@@ -101,7 +105,7 @@ func (n *need) meets(c *AccessClaims, now func() time.Time) error {
 	if n.minAAL > 0 && c.AAL() < n.minAAL {
 		return ErrInsufficientAAL
 	}
-	if len(n.amr) > 0 && !slices.ContainsFunc(c.AMR, func(v string) bool { return slices.Contains(n.amr, v) }) {
+	if len(n.amr) > 0 && !slices.ContainsFunc(c.AuthAMR, func(v string) bool { return slices.Contains(n.amr, v) }) {
 		return ErrMethod
 	}
 	if n.maxAge > 0 {

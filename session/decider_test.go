@@ -39,6 +39,19 @@ func TestPolicyHook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A key at sign-in, then a TOTP step-up: amr holds hwk, the
+	// verification at auth_time did not use it.
+	keyThenOTP, err := f.m.Start(ctx, user, f.result(user, mfa.AAL2, "hwk", "user"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyThenOTP, err = f.m.StepUp(ctx, keyThenOTP.RefreshToken, f.result(user, mfa.AAL2, "otp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(keyThenOTP.Claims.AMR, "hwk") || !slices.Equal(keyThenOTP.Claims.AuthAMR, []string{"otp"}) {
+		t.Fatalf("after the step-up: amr %v, auth_amr %v", keyThenOTP.Claims.AMR, keyThenOTP.Claims.AuthAMR)
+	}
 	f.clk.Add(3 * time.Minute)
 	realm := `Bearer realm="` + issuer + `"`
 	refused := fmt.Errorf("%w: no admin role", session.ErrForbidden)
@@ -75,6 +88,9 @@ func TestPolicyHook(t *testing.T) {
 			realm + `, error="insufficient_user_authentication", error_description="another authentication method is required", acr_values="urn:mfakit:aal2 urn:mfakit:aal3"`,
 			"insufficient_user_authentication", phr, session.ErrMethod},
 		{"method accepted", nil, &fixed{req: session.Requirement{AMR: phr}}, key.AccessToken, 200, "", "", nil, nil},
+		{"method only at an earlier verification", nil, &fixed{req: session.Requirement{AMR: phr}}, keyThenOTP.AccessToken, 401,
+			realm + `, error="insufficient_user_authentication", error_description="another authentication method is required"`,
+			"insufficient_user_authentication", phr, session.ErrMethod},
 		{"shorter age wins", []session.Option{session.MaxAge(time.Hour)}, &fixed{req: session.Requirement{MaxAge: 2 * time.Minute}}, key.AccessToken, 401,
 			realm + `, error="insufficient_user_authentication", error_description="a more recent authentication is required", max_age=120`,
 			"insufficient_user_authentication", nil, session.ErrTooOld},

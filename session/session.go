@@ -34,6 +34,9 @@ type state struct {
 	AAL      mfa.AAL   `json:"aal"`
 	AMR      []string  `json:"amr,omitempty"`
 	AuthTime time.Time `json:"auth_time"`
+	// LastAMR holds the method references of the verification at
+	// AuthTime alone (AMR holds every one of the session).
+	LastAMR []string `json:"last_amr,omitempty"`
 	// Until is the absolute end of the level reached at AuthTime; never
 	// after store.Session.Expires.
 	Until time.Time `json:"until"`
@@ -154,7 +157,7 @@ func (m *Manager) Start(ctx context.Context, userID string, res *mfa.Result) (*T
 	if err := m.checkResult(userID, res, now); err != nil {
 		return nil, err
 	}
-	st := &state{AAL: res.AAL, AMR: mergeAMR(nil, res.AMR, res.AAL), AuthTime: res.Time.Truncate(time.Second)}
+	st := &state{AAL: res.AAL, AMR: mergeAMR(nil, res.AMR, res.AAL), AuthTime: res.Time.Truncate(time.Second), LastAMR: slices.Clone(res.AMR)}
 	life := m.life[res.AAL]
 	expires := st.AuthTime.Add(life.Absolute)
 	st.Until = expires
@@ -314,6 +317,7 @@ func (m *Manager) StepUp(ctx context.Context, refreshToken string, res *mfa.Resu
 		AAL:      res.AAL,
 		AMR:      mergeAMR(st.AMR, res.AMR, res.AAL),
 		AuthTime: res.Time.Truncate(time.Second),
+		LastAMR:  slices.Clone(res.AMR),
 	}
 	next.Until = earliest(next.AuthTime.Add(m.life[res.AAL].Absolute), s.Expires)
 	data, err := json.Marshal(next)

@@ -81,6 +81,12 @@ type AccessClaims struct {
 	// AMR lists RFC 8176 method references of every factor used in the
 	// session, plus "mfa" at AAL2 and above.
 	AMR []string `json:"amr,omitempty"`
+	// AuthAMR lists the method references of the verification at
+	// AuthTime alone (the sign-in, or the latest step-up), so that a
+	// route can ask for one kind of factor used recently: a security key
+	// at sign-in followed by a TOTP step-up holds "hwk" in AMR but not in
+	// AuthAMR.
+	AuthAMR []string `json:"auth_amr,omitempty"`
 	// ACR names the assurance level: one of ACRAAL1, ACRAAL2, ACRAAL3.
 	ACR string `json:"acr"`
 }
@@ -334,6 +340,7 @@ func (m *Manager) issueAccess(sid, userID string, st *state, now, idleExpires ti
 		SessionID: sid,
 		AuthTime:  jwt.NewNumericDate(st.AuthTime),
 		AMR:       st.AMR,
+		AuthAMR:   st.LastAMR,
 		ACR:       ACR(st.AAL),
 	}
 	tok, err := m.sign(typAccess, c)
