@@ -135,17 +135,29 @@ func TestWireRoundTripsObserve(t *testing.T) {
 				{Key: "wire-kinds", Keep: 10},
 			}
 			one := []store.Sighting{{Key: "wire-place", Keep: 10}}
+			// The fewest of three tries: on a cluster the requests to two
+			// nodes go from two goroutines, and one answered before the
+			// other left (a slow scheduler, a busy machine), or the
+			// client refreshing its slot map, counts once more. A call
+			// that waited for one node before asking the next would cost
+			// two every time.
 			observe := func(sightings []store.Sighting) int64 {
 				t.Helper()
-				o.wire.Take()
-				lists, err := s.Observe(ctx, now, sightings...)
-				if err != nil {
-					t.Fatal(err)
+				fewest := int64(-1)
+				for range 3 {
+					o.wire.Take()
+					lists, err := s.Observe(ctx, now, sightings...)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(lists) != len(sightings) {
+						t.Fatalf("%d lists for %d sightings", len(lists), len(sightings))
+					}
+					if n := o.wire.Take(); fewest < 0 || n < fewest {
+						fewest = n
+					}
 				}
-				if len(lists) != len(sightings) {
-					t.Fatalf("%d lists for %d sightings", len(lists), len(sightings))
-				}
-				return o.wire.Take()
+				return fewest
 			}
 			observe(many)
 			observe(one)
