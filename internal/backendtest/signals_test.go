@@ -275,3 +275,31 @@ func TestSignalsAcrossInstances(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkObserve measures one Signals.Observe as a sign-in's monitor
+// would make it: add the place to the user's list (Keep 20), add the
+// attempt to the address's list (Keep 50), and read the factor kinds the
+// user tried. The clock moves a millisecond per call, so the lists stay
+// full and every call trims.
+func BenchmarkObserve(b *testing.B) {
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			s := be.open(b).concerns.(store.Signals)
+			ctx := context.Background()
+			now := newClock().Now()
+			user, ip, kinds := randName("places-"), randName("ip-"), randName("kinds-")
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				now = now.Add(time.Millisecond)
+				rec := store.Signal{Time: now, Expires: now.Add(time.Hour), Data: []byte("FR/Lyon 45.76,4.84")}
+				if _, err := s.Observe(ctx, now,
+					store.Sighting{Key: user, Signal: rec, Keep: 20},
+					store.Sighting{Key: ip, Signal: rec, Keep: 50},
+					store.Sighting{Key: kinds, Keep: 10}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
