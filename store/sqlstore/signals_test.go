@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mfakit/mfa/store"
+	"github.com/mfakit/mfa/store/sqlstore"
 )
 
 // TestSignalKeysAnyBytes stores one record under each of keys that a
@@ -34,6 +35,62 @@ func TestSignalKeysAnyBytes(t *testing.T) {
 				if l := lists[0]; len(l) != 1 || string(l[0].Data) != strconv.Itoa(i) {
 					t.Errorf("key %q reads %d records %v, want only its own", k, len(l), l)
 				}
+			}
+		})
+	}
+}
+
+// TestSweepSignalLists checks that Sweep deletes expired signal records
+// and counts them, and, on PostgreSQL and MySQL, removes the lock row of
+// a list once every record of it has expired, and only then.
+func TestSweepSignalLists(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			s, db := newStore(t, b)
+			ctx := context.Background()
+			now := time.Unix(1_800_000_000, 0)
+			rec := func(exp time.Duration) store.Signal {
+				return store.Signal{Time: now, Expires: now.Add(exp), Data: []byte("x")}
+			}
+			if _, err := s.Observe(ctx, now,
+				store.Sighting{Key: "expired", Signal: rec(time.Minute), Keep: 5},
+				store.Sighting{Key: "expired", Signal: rec(2 * time.Minute), Keep: 5},
+				store.Sighting{Key: "live", Signal: rec(time.Minute), Keep: 5},
+				store.Sighting{Key: "live", Signal: rec(time.Hour), Keep: 5}); err != nil {
+				t.Fatal(err)
+			}
+			n, err := s.Sweep(ctx, now.Add(2*time.Minute))
+			if err != nil || n != 3 {
+				t.Fatalf("Sweep: %d, %v; want the 3 expired records", n, err)
+			}
+			var records int
+			if err := db.QueryRow("SELECT COUNT(*) FROM mfa_signals").Scan(&records); err != nil {
+				t.Fatal(err)
+			}
+			if records != 1 {
+				t.Errorf("%d signal rows after Sweep, want 1", records)
+			}
+			if b.dialect == sqlstore.SQLite {
+				return // no lock rows
+			}
+			var lists []string
+			rows, err := db.Query("SELECT list_key FROM mfa_signal_lists")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var k []byte
+				if err := rows.Scan(&k); err != nil {
+					t.Fatal(err)
+				}
+				lists = append(lists, string(k))
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			if len(lists) != 1 || lists[0] != "live" {
+				t.Errorf("signal lists after Sweep %q, want only [live]", lists)
 			}
 		})
 	}
