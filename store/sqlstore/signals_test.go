@@ -2,9 +2,16 @@ package sqlstore_test
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/stdlib"
+	"modernc.org/sqlite"
 
 	"github.com/mfakit/mfa/store"
 	"github.com/mfakit/mfa/store/sqlstore"
@@ -91,6 +98,71 @@ func TestSweepSignalLists(t *testing.T) {
 			}
 			if len(lists) != 1 || lists[0] != "live" {
 				t.Errorf("signal lists after Sweep %q, want only [live]", lists)
+			}
+		})
+	}
+}
+
+// TestObserveStatements counts what one Observe of three sightings sends
+// through the driver: one request on PostgreSQL and on MySQL (with or
+// without interpolateParams), the routine's call; on SQLite, in process,
+// BEGIN IMMEDIATE, four statements per sighting and COMMIT.
+func TestObserveStatements(t *testing.T) {
+	drivers := map[sqlstore.Dialect]driver.Driver{
+		sqlstore.Postgres: stdlib.GetDefaultDriver(),
+		sqlstore.MySQL:    &mysql.MySQLDriver{},
+		sqlstore.SQLite:   &sqlite.Driver{},
+	}
+	variants := []struct {
+		backend
+		interpolate bool
+		max         int64
+	}{
+		{sqliteBackend, false, 14},
+		{postgresBackend, false, 1},
+		{mysqlBackend, false, 1},
+		{mysqlBackend, true, 1},
+	}
+	for _, b := range variants {
+		name := b.name
+		if b.interpolate {
+			name += "Interpolated"
+		}
+		t.Run(name, func(t *testing.T) {
+			var n atomic.Int64
+			dsn := b.dsn(t)
+			if b.dialect == sqlstore.MySQL {
+				cfg, err := mysql.ParseDSN(dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cfg.InterpolateParams = b.interpolate
+				dsn = cfg.FormatDSN()
+			}
+			db := sql.OpenDB(countConnector{d: drivers[b.dialect], dsn: dsn, n: &n})
+			t.Cleanup(func() { db.Close() })
+			s, err := sqlstore.New(db, b.dialect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			if err := s.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			now := time.Unix(1_800_000_000, 0)
+			rec := store.Signal{Time: now, Expires: now.Add(time.Hour), Data: []byte("x")}
+			sightings := []store.Sighting{{Key: "a", Signal: rec, Keep: 5}, {Key: "b", Signal: rec, Keep: 5}, {Key: "a", Keep: 5}}
+			for i := range 2 { // the first warms the pool and the statement caches
+				n.Store(0)
+				if _, err := s.Observe(ctx, now, sightings...); err != nil {
+					t.Fatal(err)
+				}
+				if i == 1 {
+					t.Logf("driver requests for an Observe of 3 sightings: %d", n.Load())
+					if got := n.Load(); got > b.max {
+						t.Errorf("driver requests %d, want at most %d", got, b.max)
+					}
+				}
 			}
 		})
 	}
