@@ -106,7 +106,8 @@ func TestSweepSignalLists(t *testing.T) {
 // TestObserveStatements counts what one Observe of three sightings sends
 // through the driver: one request on PostgreSQL and on MySQL (with or
 // without interpolateParams), the routine's call; on SQLite, in process,
-// BEGIN IMMEDIATE, four statements per sighting and COMMIT.
+// BEGIN IMMEDIATE, three statements per sighting and a fourth, the
+// insert, for each that adds, and COMMIT.
 func TestObserveStatements(t *testing.T) {
 	drivers := map[sqlstore.Dialect]driver.Driver{
 		sqlstore.Postgres: stdlib.GetDefaultDriver(),
