@@ -10,6 +10,11 @@ import (
 // factor kind tried. Data is the monitor's own encoding, opaque to the
 // backend and small (at most [MaxSignalData] bytes); it never holds a
 // secret.
+//
+// A backend keeps Time and Expires at its own precision, whole
+// milliseconds or finer (memstore nanoseconds, SQL microseconds, Redis
+// milliseconds); records whose Times are equal at that precision keep the
+// order they were added in.
 type Signal struct {
 	Time    time.Time
 	Expires time.Time // the record is gone at and after this instant
@@ -40,11 +45,6 @@ type Sighting struct {
 	// added) go. 1 ≤ Keep ≤ MaxSignalKeep.
 	Keep int
 }
-
-// A backend keeps Signal times at its own precision, whole milliseconds
-// or finer (memstore nanoseconds, SQL microseconds, Redis milliseconds):
-// Time is rounded down and Expires up, and records whose Times are equal
-// at that precision keep the order they were added in.
 
 // Signals keeps short, bounded, expiring lists of recent activity, so that
 // a detector in any instance sees what every instance saw: the places a
