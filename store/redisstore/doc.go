@@ -2,9 +2,10 @@
 // (github.com/redis/go-redis/v9), for the short-lived, hot state of many
 // instances of a stateless service: failure counters, challenges,
 // refresh-token families, remembered devices and the signal lists
-// monitoring keeps ([Store.Observe]). It implements every concern, factors included, and passes the conformance suite
-// (store/storetest) on a single Redis, on a sharded client and on a real
-// three-master Redis Cluster (TestStoreCluster, which CI runs).
+// monitoring keeps ([Store.Observe]). It implements every concern,
+// factors included, and passes the conformance suite (store/storetest)
+// on a single Redis, on a sharded client and on a real three-master
+// Redis Cluster (TestStoreCluster, which CI runs).
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 //	s, err := redisstore.New(rdb, redisstore.Options{})
@@ -36,8 +37,9 @@
 // never by Redis's clock. Redis TTLs are only a backstop that reclaims
 // memory: each short-lived key gets a TTL of its remaining lifetime, as
 // the caller sees it, plus 10 minutes (a signal list: its latest
-// record's); counters without a rule TTL and factors have none. The TTL is relative (PEXPIRE, not
-// PEXPIREAT of the caller's instant), so an instance whose clock is off,
+// record's); counters without a rule TTL and factors have none. The TTL
+// is relative (PEXPIRE, not PEXPIREAT of the caller's instant), so an
+// instance whose clock is off,
 // or a test clock far in the past, never has a record reclaimed before
 // the caller considers it expired. No scheduled job is needed;
 // [Store.Sweep] exists for those who want expired records gone at a

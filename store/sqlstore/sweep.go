@@ -27,27 +27,21 @@ const DefaultSweepBatch = 500
 // Sweep: run it from a scheduled job.
 func (s *Store) Sweep(ctx context.Context, now time.Time) (int64, error) {
 	t := micros(now)
-	steps := []struct {
-		what, table, key, where string
-		args                    []any
-	}{
-		{"challenges", "challenges", "id", "expires_us <= ?", []any{t}},
-		{"counters", "counters", "counter_key", "expires_us <> 0 AND expires_us <= ?", []any{t}},
-		{"devices", "devices", "id", "expires_us <= ?", []any{t}},
-		{"signals", "signals", "list_key, seq", "expires_us <= ?", []any{t}},
+	steps := []sweepStep{
+		{"challenges", "challenges", "id", "expires_us <= ?", false},
+		{"counters", "counters", "counter_key", "expires_us <> 0 AND expires_us <= ?", false},
+		{"devices", "devices", "id", "expires_us <= ?", false},
+		{"signals", "signals", "list_key, seq", "expires_us <= ?", false},
 	}
 	if s.d != SQLite {
 		// A list's lock row goes once its latest record has expired,
-		// after the records themselves; it is not counted.
-		steps = append(steps, struct {
-			what, table, key, where string
-			args                    []any
-		}{"signal lists", "signal_lists", "list_key", "expires_us <= ?", []any{t}})
+		// after the records themselves.
+		steps = append(steps, sweepStep{"signal lists", "signal_lists", "list_key", "expires_us <= ?", true})
 	}
 	var total int64
 	for _, st := range steps {
-		n, err := s.sweepTable(ctx, st.table, st.key, st.where, st.args)
-		if st.table != "signal_lists" {
+		n, err := s.sweepTable(ctx, st.table, st.key, st.where, []any{t})
+		if !st.uncounted {
 			total += n
 		}
 		if err != nil {
@@ -64,6 +58,13 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int64, error) {
 		}
 	}
 	return total, nil
+}
+
+// sweepStep is one table Sweep deletes from: rows matching where, whose
+// one argument is now; uncounted rows are bookkeeping, not records.
+type sweepStep struct {
+	what, table, key, where string
+	uncounted               bool
 }
 
 func (s *Store) batch() int {
