@@ -10,14 +10,19 @@ import (
 // factor kind tried. Data is the monitor's own encoding, opaque to the
 // backend and small (at most [MaxSignalData] bytes); it never holds a
 // secret.
+//
+// A backend keeps Time and Expires at its own precision, whole
+// milliseconds or finer (memstore nanoseconds, SQL microseconds, Redis
+// milliseconds); records whose Times are equal at that precision keep the
+// order they were added in.
 type Signal struct {
 	Time    time.Time
 	Expires time.Time // the record is gone at and after this instant
 	Data    []byte
 }
 
-// MaxSignalData bounds Signal.Data; a backend may refuse more with
-// ErrTooLarge semantics of its own, and the monitor never writes more.
+// MaxSignalData bounds Signal.Data: [Signals.Observe] refuses more, and
+// the monitor never writes more.
 const MaxSignalData = 512
 
 // MaxSignalKey bounds a Sighting's Key, in bytes.
@@ -56,5 +61,16 @@ type Signals interface {
 	// concurrent Observes on one key never lose each other's records
 	// (beyond what Keep trims). A list with no live record left is
 	// removed. Zero sightings return no lists and do no I/O.
+	//
+	// A Signal already expired at now (Expires not after now) is not
+	// added: the sighting only reads, as if its Data were nil. The
+	// same key may appear in several sightings of one call; each sees
+	// the list as the sightings before it left it.
+	//
+	// A sighting out of bounds (an empty Key or one longer than
+	// MaxSignalKey bytes, Keep outside 1 to MaxSignalKeep, Data longer
+	// than MaxSignalData bytes) is refused with an error wrapping
+	// [ErrInvalid] before anything is read or written: a call holding
+	// one stores nothing, for any of its sightings.
 	Observe(ctx context.Context, now time.Time, sightings ...Sighting) (lists [][]Signal, err error)
 }

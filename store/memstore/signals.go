@@ -32,7 +32,7 @@ func (s *Store) Observe(ctx context.Context, now time.Time, sightings ...store.S
 	lists := make([][]store.Signal, len(sightings))
 	for i, o := range sightings {
 		l := slices.DeleteFunc(s.signals[o.Key], func(r store.Signal) bool { return !now.Before(r.Expires) })
-		if o.Signal.Data != nil {
+		if o.Signal.Data != nil && now.Before(o.Signal.Expires) {
 			r := o.Signal
 			r.Data = slices.Clone(r.Data)
 			// Insert after every record at or before its Time: oldest
@@ -63,11 +63,11 @@ func (s *Store) Observe(ctx context.Context, now time.Time, sightings ...store.S
 func checkSighting(o store.Sighting) error {
 	switch {
 	case o.Key == "" || len(o.Key) > store.MaxSignalKey:
-		return fmt.Errorf("memstore: signal key of %d bytes (want 1 to %d)", len(o.Key), store.MaxSignalKey)
+		return fmt.Errorf("mfa: memstore: signal key of %d bytes (want 1 to %d): %w", len(o.Key), store.MaxSignalKey, store.ErrInvalid)
 	case o.Keep < 1 || o.Keep > store.MaxSignalKeep:
-		return fmt.Errorf("memstore: keep %d (want 1 to %d)", o.Keep, store.MaxSignalKeep)
+		return fmt.Errorf("mfa: memstore: keep %d (want 1 to %d): %w", o.Keep, store.MaxSignalKeep, store.ErrInvalid)
 	case len(o.Signal.Data) > store.MaxSignalData:
-		return fmt.Errorf("memstore: signal data of %d bytes (want at most %d)", len(o.Signal.Data), store.MaxSignalData)
+		return fmt.Errorf("mfa: memstore: signal data of %d bytes (want at most %d): %w", len(o.Signal.Data), store.MaxSignalData, store.ErrInvalid)
 	}
 	return nil
 }

@@ -1,10 +1,11 @@
 // Package redisstore keeps the concerns of package store on Redis
 // (github.com/redis/go-redis/v9), for the short-lived, hot state of many
 // instances of a stateless service: failure counters, challenges,
-// refresh-token families and remembered devices. It implements every
-// concern, factors included, and passes the conformance suite
-// (store/storetest) on a single Redis, on a sharded client and on a real
-// three-master Redis Cluster (TestStoreCluster, which CI runs).
+// refresh-token families, remembered devices and the signal lists
+// monitoring keeps ([Store.Observe]). It implements every concern,
+// factors included, and passes the conformance suite (store/storetest)
+// on a single Redis, on a sharded client and on a real three-master
+// Redis Cluster (TestStoreCluster, which CI runs).
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 //	s, err := redisstore.New(rdb, redisstore.Options{})
@@ -25,13 +26,20 @@
 //   - [Store.TakeChallenge] reads and deletes; [Store.RotateRefresh]
 //     rotates, or revokes the session when a retired hash comes back, in
 //     one script.
+//   - [Store.Observe] is one script per sighting, which drops the list's
+//     expired records, adds the new one, trims the list to its Keep
+//     newest and reads it; two instances adding to one list at once both
+//     keep their records. A list is a sorted set scored by Time, whose
+//     members start with a 16-digit insertion number, so records of equal
+//     Times keep the order they were added in.
 //
 // Expiry is decided by the times the caller passes (its injected clock),
 // never by Redis's clock. Redis TTLs are only a backstop that reclaims
 // memory: each short-lived key gets a TTL of its remaining lifetime, as
-// the caller sees it, plus 10 minutes; counters without a rule TTL and
-// factors have none. The TTL is relative (PEXPIRE, not
-// PEXPIREAT of the caller's instant), so an instance whose clock is off,
+// the caller sees it, plus 10 minutes (a signal list: its latest
+// record's); counters without a rule TTL and factors have none. The TTL
+// is relative (PEXPIRE, not PEXPIREAT of the caller's instant), so an
+// instance whose clock is off,
 // or a test clock far in the past, never has a record reclaimed before
 // the caller considers it expired. No scheduled job is needed;
 // [Store.Sweep] exists for those who want expired records gone at a
@@ -71,6 +79,8 @@
 //     factor.
 //   - Recovery cases, if kept here, are lost with their audit history;
 //     they share one hash slot (tag {rc}) and get no TTL.
+//   - Signal lists are lost: monitoring forgets recent activity (a known
+//     place looks new once, a tally of failures per address starts over).
 //
 // So keep enrolled factors (and remembered devices, which users expect to
 // last) in a durable database and the short-lived state in Redis:
@@ -110,6 +120,7 @@
 //	mfa:{s:<id>}  mfa:{s:<id>}:r    session (hash), its retired hashes (set)
 //	mfa:{d:<id>}                    remembered device (hash)
 //	mfa:{u:<user>}:ss  :ds          the user's session and device IDs (sorted sets)
+//	mfa:{sg:<key>}                  signal list (sorted set)
 //
 // Times are integer milliseconds since the Unix epoch; a time passed in
 // with finer precision is rounded, up for instants at which something
@@ -154,6 +165,13 @@
 //     runs ahead by more than the grace drops the entries of records that
 //     are about to expire a little early.
 //
+// Each signal list has a tag of its own. [Store.Observe] sends the scripts
+// of all of a call's sightings in one pipeline, which a Cluster client
+// splits by node and sends to every node at once: one round trip to each
+// node that holds one of the lists, in parallel. The sightings of one
+// list run in the call's order; those of different lists are each atomic
+// but not one transaction, which the contract does not ask.
+//
 // On a single Redis (or a failover client) every operation is one script.
 //
 // # Performance
@@ -165,7 +183,9 @@
 // that names the client IP costs more: Hit is two round trips (decide,
 // then count, each sent to both slots' nodes at once) and Advance two
 // (the compare-and-set, then forgiving the IP counter), so a success is
-// four, a wrong code two, a refused attempt and a refresh one each.
+// four, a wrong code two, a refused attempt and a refresh one each. An
+// Observe is one pipeline of scripts, one round trip however many
+// sightings it holds (on a Cluster, one to each node involved, at once).
 // TestWireRoundTrips in internal/backendtest counts them on the network
 // through a proxy and asserts them. The time of a verification is mostly
 // those round trips.

@@ -38,6 +38,7 @@ var (
 	_ store.Challenges = (*Store)(nil)
 	_ store.Sessions   = (*Store)(nil)
 	_ store.Devices    = (*Store)(nil)
+	_ store.Signals    = (*Store)(nil)
 )
 
 // New returns a Store on client. The client is not closed by the Store.

@@ -42,11 +42,13 @@ return 1
 `)
 
 // Sweep implements [store.Sweeper]: it deletes the challenges, counters,
-// sessions (past Expires or IdleExpires, revoked or not) and devices
-// expired at now and returns how many went.
+// sessions (past Expires or IdleExpires, revoked or not), devices and
+// signal records expired at now and returns how many went.
 //
 // Redis needs no sweeping: every short-lived key already carries a TTL a
-// little past its expiry. Sweep is for deployments that want expired
+// little past its expiry (a signal list, a little past its latest
+// record's; the expired records of a list still in use go at its next
+// Observe). Sweep is for deployments that want expired
 // records gone at a time they choose. It walks every key under the prefix
 // (SCAN, on every shard), so it costs time in proportion to all keys,
 // and re-checks each candidate in a script, so it never deletes a record
@@ -94,9 +96,11 @@ func (s *Store) sweepScan(ctx context.Context, c scanner, now time.Time) (int64,
 		if err != nil {
 			return total, err
 		}
-		var calls []call
+		var calls, lists []call
 		for _, k := range keys {
-			if cl, ok := s.sweepCall(k, now); ok {
+			if s.isSignalKey(k) {
+				lists = append(lists, call{keys: []string{k}, args: []any{msDown(now)}})
+			} else if cl, ok := s.sweepCall(k, now); ok {
 				calls = append(calls, cl)
 			}
 		}
@@ -108,6 +112,14 @@ func (s *Store) sweepScan(ctx context.Context, c scanner, now time.Time) (int64,
 			if v, _ := cmd.Int64(); v == 1 {
 				total++
 			}
+		}
+		// A signal list counts the records it drops.
+		if cmds, err = s.runMany(ctx, signalSweepScript, lists); err != nil {
+			return total, err
+		}
+		for _, cmd := range cmds {
+			v, _ := cmd.Int64()
+			total += v
 		}
 		if cursor = next; cursor == 0 {
 			return total, nil
@@ -142,6 +154,13 @@ func (s *Store) sweepCall(key string, now time.Time) (call, bool) {
 		return call{}, false
 	}
 	return call{keys: keys, args: []any{kind, msDown(now)}}, true
+}
+
+// isSignalKey reports whether key is a signal list of this store: its
+// tag starts with "sg:" and nothing follows the tag.
+func (s *Store) isSignalKey(key string) bool {
+	rest, ok := strings.CutPrefix(key, s.prefix)
+	return ok && strings.HasPrefix(rest, "{sg:") && strings.IndexByte(rest, '}') == len(rest)-1
 }
 
 // globEscape escapes the characters SCAN's MATCH treats specially.

@@ -1,8 +1,9 @@
 // Package sqlstore keeps every concern of package store over database/sql
 // for PostgreSQL, MySQL/MariaDB and SQLite, so every instance of a
 // stateless service (Lambda, Cloud Run, pods that come and go) shares one
-// set of factors, failure counters, challenges, sessions and devices. A
-// [Store] is what mfa.Config.Store and session.Config.Store take.
+// set of factors, failure counters, challenges, sessions, devices and the
+// signal lists monitoring keeps. A [Store] is what mfa.Config.Store and
+// session.Config.Store take.
 //
 // The package imports no driver. The application opens the *sql.DB with
 // the driver it already uses and names the [Dialect]:
@@ -40,6 +41,15 @@
 //     session, in the same transaction, when a retired refresh hash comes
 //     back. The routine compares refresh hashes by value: they are keyed
 //     hashes, so the time a comparison takes tells an attacker nothing.
+//   - [Store.Observe] locks each list it touches (its row in
+//     signal_lists, inserted if missing, all in key order so two calls
+//     never deadlock), then drops, adds, trims and reads: on PostgreSQL
+//     and MySQL in one call of the {p}observe routine of migration 5, on
+//     SQLite in one BEGIN IMMEDIATE transaction. Instances adding to one
+//     list at once never lose each other's records, and Keep holds
+//     exactly. A record's order is (time_us, seq), seq an insertion
+//     sequence, so records of equal times keep the order they were added
+//     in.
 //
 // On MySQL the calls of these routines are sent as text with their values
 // written into it, so that each is one request whatever the DSN says
@@ -65,6 +75,9 @@
 // 1024, Factor.Lookup 2048, hashes 255) are refused with an error rather
 // than truncated. On PostgreSQL, text identifiers must be valid UTF-8
 // without NUL bytes; the server refuses others, and the operation fails.
+// Signal list keys are kept as the bytes given, NUL and invalid UTF-8
+// included (BYTEA, VARBINARY, and SQLite TEXT compared bytewise), up to
+// store.MaxSignalKey bytes.
 //
 // # Storage
 //
@@ -85,6 +98,10 @@
 //	retired_refresh  refresh hashes rotated away, for reuse detection
 //	devices          remembered devices
 //	recovery_cases   recovery cases (audit records: never swept)
+//	signals          signal records, keyed by list and insertion sequence
+//	signal_lists     one row per signal list, locked by Observe
+//	                 (PostgreSQL and MySQL; SQLite's write lock does
+//	                 without)
 //	schema_version   applied migrations
 //
 // Times are BIGINT microseconds since the Unix epoch, UTC (the zero time
@@ -100,7 +117,9 @@
 // no caller. Version 3 adds an index on every expiry column and, on
 // PostgreSQL and MySQL, the routines {p}hit and {p}rotate ({p}advance too
 // on MySQL); the database user running Migrate needs the right to create
-// them (CREATE ROUTINE on MySQL). Version 4 adds recovery_cases. Migrate
+// them (CREATE ROUTINE on MySQL). Version 4 adds recovery_cases. Version
+// 5 adds signals and signal_lists and, on PostgreSQL and MySQL, the
+// routine {p}observe. Migrate
 // applies every version a database has not recorded, so migration
 // numbers may leave a gap.
 //
@@ -122,7 +141,10 @@
 // [Store.RotateRefresh]. On PostgreSQL and MySQL each of these is one
 // statement, one network round trip: Hit and RotateRefresh call a routine
 // of migration 3, and Advance is one statement with data-modifying CTEs
-// on PostgreSQL and one procedure CALL on MySQL. TestStatements counts the
+// on PostgreSQL and one procedure CALL on MySQL. [Store.Observe], however
+// many sightings it holds, is one call of the {p}observe routine (on
+// MySQL written as text, like the others, and answered with a result
+// set per sighting). TestStatements counts the
 // requests each sends through the driver and TestWireRoundTrips (in
 // internal/backendtest) the round trips on the network, through a
 // counting proxy; both fail if the hot path gains one. Each success still

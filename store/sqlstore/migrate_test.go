@@ -145,6 +145,8 @@ func testMigrate(t *testing.T, b backend) {
 		}
 	})
 
+	t.Run("AddsSignals", func(t *testing.T) { testUpgradeToSignals(t, b, dsn) })
+
 	t.Run("DropsMarks", func(t *testing.T) {
 		// Version 2 drops the marks table of version 1. A database at
 		// version 1 is made by undoing version 2 by hand: the table back,
@@ -179,6 +181,50 @@ func testMigrate(t *testing.T, b backend) {
 			t.Fatalf("schema_version has %d rows up to %d, want %d", n, v, s.SchemaVersion())
 		}
 	})
+}
+
+// testUpgradeToSignals brings a database at version 4 (made by undoing
+// version 5 by hand) to the latest version, after which Observe works.
+func testUpgradeToSignals(t *testing.T, b backend, dsn string) {
+	ctx := context.Background()
+	db := b.open(t, dsn)
+	s, err := sqlstore.NewWithOptions(db, b.dialect, sqlstore.Options{Prefix: "up5_"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	undo := []string{"DROP TABLE up5_signals", "DELETE FROM up5_schema_version WHERE version >= 5"}
+	switch b.dialect {
+	case sqlstore.Postgres:
+		undo = append(undo, "DROP TABLE up5_signal_lists", "DROP FUNCTION up5_observe(jsonb, jsonb, bigint)")
+	case sqlstore.MySQL:
+		undo = append(undo, "DROP TABLE up5_signal_lists", "DROP PROCEDURE up5_observe")
+	}
+	for _, q := range undo {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if v, err := s.CurrentSchemaVersion(ctx); err != nil || v != 4 {
+		t.Fatalf("after undoing version 5: version %d, %v; want 4", v, err)
+	}
+	now := time.Unix(1_800_000_000, 0)
+	sig := store.Sighting{Key: "k", Keep: 1, Signal: store.Signal{Time: now, Expires: now.Add(time.Hour), Data: []byte("x")}}
+	if _, err := s.Observe(ctx, now, sig); err == nil {
+		t.Fatal("Observe worked on a database at version 4")
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate from version 4: %v", err)
+	}
+	if v, err := s.CurrentSchemaVersion(ctx); err != nil || v != s.SchemaVersion() || v < 5 {
+		t.Fatalf("after Migrate: version %d, %v; want %d", v, err, s.SchemaVersion())
+	}
+	lists, err := s.Observe(ctx, now, sig)
+	if err != nil || len(lists[0]) != 1 {
+		t.Fatalf("Observe after Migrate from version 4: %v, %v", lists, err)
+	}
 }
 
 // challenge is a challenge with a fixed ID, for tests that only need a row.

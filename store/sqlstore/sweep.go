@@ -10,9 +10,11 @@ import (
 const DefaultSweepBatch = 500
 
 // Sweep implements [store.Sweeper]: it deletes the challenges, counters,
-// sessions and devices expired at now and returns how many rows went. A
-// session goes once it is past Expires or IdleExpires, revoked or not, and
-// the refresh hashes it retired go with it (they are not counted).
+// sessions, devices and signal records expired at now and returns how
+// many rows went. A session goes once it is past Expires or IdleExpires,
+// revoked or not, and the refresh hashes it retired go with it (they are
+// not counted); a signal list's lock row (PostgreSQL and MySQL) goes once
+// every record of its list has expired (not counted either).
 //
 // Every expiry column is indexed (schema version 3), and rows go in
 // batches of at most Options.SweepBatch per statement, each its own
@@ -25,18 +27,23 @@ const DefaultSweepBatch = 500
 // Sweep: run it from a scheduled job.
 func (s *Store) Sweep(ctx context.Context, now time.Time) (int64, error) {
 	t := micros(now)
-	steps := []struct {
-		what, table, key, where string
-		args                    []any
-	}{
-		{"challenges", "challenges", "id", "expires_us <= ?", []any{t}},
-		{"counters", "counters", "counter_key", "expires_us <> 0 AND expires_us <= ?", []any{t}},
-		{"devices", "devices", "id", "expires_us <= ?", []any{t}},
+	steps := []sweepStep{
+		{"challenges", "challenges", "id", "expires_us <= ?", false},
+		{"counters", "counters", "counter_key", "expires_us <> 0 AND expires_us <= ?", false},
+		{"devices", "devices", "id", "expires_us <= ?", false},
+		{"signals", "signals", "list_key, seq", "expires_us <= ?", false},
+	}
+	if s.d != SQLite {
+		// A list's lock row goes once its latest record has expired,
+		// after the records themselves.
+		steps = append(steps, sweepStep{"signal lists", "signal_lists", "list_key", "expires_us <= ?", true})
 	}
 	var total int64
 	for _, st := range steps {
-		n, err := s.sweepTable(ctx, st.table, st.key, st.where, st.args)
-		total += n
+		n, err := s.sweepTable(ctx, st.table, st.key, st.where, []any{t})
+		if !st.uncounted {
+			total += n
+		}
 		if err != nil {
 			return total, wrapErr("sweep "+st.what, err)
 		}
@@ -53,6 +60,13 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int64, error) {
 	return total, nil
 }
 
+// sweepStep is one table Sweep deletes from: rows matching where, whose
+// one argument is now; uncounted rows are bookkeeping, not records.
+type sweepStep struct {
+	what, table, key, where string
+	uncounted               bool
+}
+
 func (s *Store) batch() int {
 	if s.sweepBatch > 0 {
 		return s.sweepBatch
@@ -61,7 +75,8 @@ func (s *Store) batch() int {
 }
 
 // sweepTable deletes the rows of table matching where, at most one batch
-// per statement, until a statement deletes less than a batch.
+// per statement, until a statement deletes less than a batch. key is the
+// table's primary key, one column or several separated by commas.
 func (s *Store) sweepTable(ctx context.Context, table, key, where string, args []any) (int64, error) {
 	var q string
 	switch s.d {
@@ -70,7 +85,7 @@ func (s *Store) sweepTable(ctx context.Context, table, key, where string, args [
 	case SQLite:
 		q = "DELETE FROM {p}" + table + " WHERE rowid IN (SELECT rowid FROM {p}" + table + " WHERE " + where + " LIMIT ?)"
 	default:
-		q = "DELETE FROM {p}" + table + " WHERE " + key + " IN (SELECT " + key + " FROM {p}" + table + " WHERE " + where + " LIMIT ?)"
+		q = "DELETE FROM {p}" + table + " WHERE (" + key + ") IN (SELECT " + key + " FROM {p}" + table + " WHERE " + where + " LIMIT ?)"
 	}
 	n := s.batch()
 	args = append(args[:len(args):len(args)], n)

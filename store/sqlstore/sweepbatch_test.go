@@ -17,7 +17,7 @@ import (
 	"github.com/mfakit/mfa/store/sqlstore"
 )
 
-// TestSweepBatches sweeps 100,000 expired rows from SQLite, whose writers
+// TestSweepBatches sweeps 125,000 expired rows from SQLite, whose writers
 // share one lock, while a verification runs over and over, and checks
 // that no statement of the sweep deleted more rows than the batch: a
 // verification then waits for one batch at most. It logs the longest
@@ -25,7 +25,7 @@ import (
 // asserted).
 func TestSweepBatches(t *testing.T) {
 	if testing.Short() {
-		t.Skip("inserts 100,000 rows")
+		t.Skip("inserts 125,000 rows")
 	}
 	const batch = 500
 	var (
@@ -66,7 +66,7 @@ func TestSweepBatches(t *testing.T) {
 	}
 	fid, secret := enrol(t, v, "alice")
 
-	// 100,000 expired rows across the swept tables, and one retired hash
+	// 125,000 expired rows across the swept tables, and one retired hash
 	// per expired session.
 	fill := []string{
 		"INSERT INTO mfa_counters SELECT 'k' || i, 3, 0, 1 FROM n",
@@ -74,6 +74,7 @@ func TestSweepBatches(t *testing.T) {
 		"INSERT INTO mfa_sessions SELECT 's' || i, 'u', x'01', NULL, 1, 1, 2, 2, 0 FROM n",
 		"INSERT INTO mfa_retired_refresh SELECT 's' || i, x'00' FROM n",
 		"INSERT INTO mfa_devices SELECT 'd' || i, 'u', x'02', '', 1, 1, 1 FROM n",
+		"INSERT INTO mfa_signals (list_key, time_us, expires_us, data) SELECT 'l' || (i % 1000), i, 1, x'03' FROM n",
 	}
 	for _, q := range fill {
 		if _, err := db.Exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 25000) " + q); err != nil {
@@ -124,8 +125,8 @@ func TestSweepBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n < 100000 {
-		t.Errorf("Sweep removed %d rows, want at least 100000", n)
+	if n < 125000 {
+		t.Errorf("Sweep removed %d rows, want at least 125000", n)
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -133,7 +134,7 @@ func TestSweepBatches(t *testing.T) {
 	if maxRows > batch {
 		t.Errorf("a DELETE removed %d rows, more than the batch of %d", maxRows, batch)
 	}
-	if deletes < 100000/batch {
-		t.Errorf("%d DELETE statements for %d rows, want at least %d", deletes, n, 100000/batch)
+	if deletes < 125000/batch {
+		t.Errorf("%d DELETE statements for %d rows, want at least %d", deletes, n, 125000/batch)
 	}
 }

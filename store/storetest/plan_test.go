@@ -15,7 +15,7 @@ func TestPlan(t *testing.T) {
 		v    any
 		want string
 	}{
-		{"every concern", m, "Factors Counters Challenges Sessions Devices FactorsCounters Concurrency Sweep Recovery Reseal"},
+		{"every concern", m, "Factors Counters Challenges Sessions Devices FactorsCounters Concurrency Sweep Recovery Reseal Signals"},
 		{"recovery only", struct{ store.Recovery }{m}, "Recovery"},
 		{"split", store.Split{Factors: m, Counters: m, Challenges: m}, "Factors Counters Challenges FactorsCounters Concurrency"},
 		{"factors only", struct{ store.Factors }{m}, "Factors Concurrency"},
@@ -27,6 +27,7 @@ func TestPlan(t *testing.T) {
 		}{m, m}, "Sessions Devices Concurrency"},
 		{"devices only", struct{ store.Devices }{m}, "Devices"},
 		{"sweeper only", struct{ store.Sweeper }{m}, "Sweep"},
+		{"signals only", struct{ store.Signals }{m}, "Signals"},
 		{"resealable without factors", struct{ store.Resealable }{m}, ""},
 		{"factors and resealable", struct {
 			store.Factors
@@ -59,5 +60,8 @@ func TestPartial(t *testing.T) {
 	})
 	t.Run("Recovery", func(t *testing.T) {
 		Run(t, func(*testing.T) any { return struct{ store.Recovery }{memstore.New()} })
+	})
+	t.Run("Signals", func(t *testing.T) {
+		Run(t, func(*testing.T) any { return struct{ store.Signals }{memstore.New()} })
 	})
 }

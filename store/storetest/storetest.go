@@ -24,11 +24,17 @@
 //	                 TakeChallenge on Challenges, RotateRefresh on Sessions,
 //	                 HitFree and HitExact on Counters
 //	Sweep            store.Sweeper, expiring records of each of Challenges,
-//	                 Counters, Sessions and Devices the value keeps
+//	                 Counters, Sessions, Devices and Signals the value
+//	                 keeps
 //	Recovery         store.Recovery, its races (approve against deny, one
 //	                 redemption) included
 //	Reseal           store.Resealable with Factors: a paged walk reaches
 //	                 every factor, SwapSecret is a compare-and-set
+//	Signals          store.Signals: lists oldest first (equal Times in
+//	                 the order added), read-only sightings, expiry at
+//	                 Expires, Keep, several sightings (one key twice)
+//	                 in one call, bad input refused with nothing
+//	                 stored, opaque keys, and racers adding to one list
 //
 // A value that implements none of these fails the test.
 //
@@ -96,6 +102,7 @@ var groups = []group{
 	{"Sweep", is[store.Sweeper], testSweep},
 	{"Recovery", is[store.Recovery], func(t *testing.T, v any) { testRecovery(t, v.(store.Recovery)) }},
 	{"Reseal", is[resealable], testReseal},
+	{"Signals", is[store.Signals], func(t *testing.T, v any) { testSignals(t, v.(store.Signals)) }},
 }
 
 // plan returns the groups that run on v.
@@ -124,7 +131,7 @@ func Run(t *testing.T, open func(t *testing.T) any) {
 	}
 	gs := plan(v)
 	if len(gs) == 0 {
-		t.Fatalf("storetest: %T implements none of store.Factors, store.Counters, store.Challenges, store.Sessions, store.Devices, store.Sweeper, store.Recovery", v)
+		t.Fatalf("storetest: %T implements none of store.Factors, store.Counters, store.Challenges, store.Sessions, store.Devices, store.Sweeper, store.Recovery, store.Signals", v)
 	}
 	for _, g := range gs {
 		t.Run(g.name, func(t *testing.T) {

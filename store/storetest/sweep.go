@@ -9,7 +9,7 @@ import (
 
 // testSweep runs when the value is a [store.Sweeper]; it expires records of
 // each concern the value also keeps (challenges, counters, sessions,
-// devices). It works years before base, so sweeping a shared database
+// devices, signals). It works years before base, so sweeping a shared database
 // removes only what it made itself: every other subtest's records expire
 // after base.
 func testSweep(t *testing.T, v any) {
@@ -98,6 +98,27 @@ func testSweep(t *testing.T, v any) {
 			dev, err := s.GetDevice(ctx, devLive.ID, now)
 			must(t, "GetDevice", err)
 			checkDevice(t, "live device after Sweep", dev, devLive)
+		})
+	}
+
+	if s, ok := v.(store.Signals); ok {
+		// One list keeps a live record beside an expired one; the other
+		// holds only expired records.
+		mixed, gone := uid("sig"), uid("sig")
+		live := store.Signal{Time: early(time.Millisecond), Expires: now.Add(time.Millisecond), Data: []byte("live")}
+		_, err := s.Observe(ctx, early(0),
+			store.Sighting{Key: mixed, Signal: store.Signal{Time: early(0), Expires: now, Data: []byte("dead")}, Keep: 10},
+			store.Sighting{Key: mixed, Signal: live, Keep: 10},
+			store.Sighting{Key: gone, Signal: store.Signal{Time: early(0), Expires: early(time.Minute), Data: []byte("dead")}, Keep: 10})
+		must(t, "Observe", err)
+		dead += 2
+		checks = append(checks, func() {
+			// An earlier clock would still see the expired records, had
+			// Sweep left them.
+			lists, err := s.Observe(ctx, early(0), store.Sighting{Key: mixed, Keep: 10}, store.Sighting{Key: gone, Keep: 10})
+			must(t, "Observe after Sweep, earlier clock", err)
+			checkSignals(t, "list with a live record after Sweep", lists[0], []store.Signal{live})
+			checkSignals(t, "list of expired records after Sweep", lists[1], []store.Signal{})
 		})
 	}
 
