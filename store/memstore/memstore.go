@@ -2,8 +2,8 @@
 // maps behind one mutex.
 //
 // It implements every concern of package store ([store.Factors],
-// [store.Counters], [store.Challenges], [store.Sessions], [store.Devices])
-// and [store.Sweeper], concurrency included, and passes the same
+// [store.Counters], [store.Challenges], [store.Sessions], [store.Devices],
+// [store.Recovery], [store.Signals]) and [store.Sweeper], concurrency included, and passes the same
 // conformance suite (store/storetest) as the database backends. One mutex
 // makes every method atomic, which is simple to check and fast enough for
 // a single process: no method does I/O.
