@@ -108,6 +108,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
@@ -118,6 +119,8 @@ import (
 	"time"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/clientip"
+	"github.com/mfakit/mfa/geo/maxmind"
 	"github.com/mfakit/mfa/sentcode"
 	"github.com/mfakit/mfa/session"
 	"github.com/mfakit/mfa/smtpsender"
@@ -146,6 +149,12 @@ type cliOptions struct {
 	admin string // the username of the operator who reviews recoveries
 	smtp  string // SMTP URL for emailed codes; "" prints them instead
 	sms   string // "console": offer SMS codes, printed; "": no SMS
+
+	clientIPHeader string // the header trusted proxies write the client address in
+	trustedProxies string // comma-separated prefixes or addresses of those proxies
+	geoip, geoipASN string // MaxMind DB files; "" for none
+	adminCountries  string // comma-separated ISO codes the admin area is open from
+	metricsFrom     string // comma-separated prefixes that may read /metrics; "none"
 }
 
 func parseFlags(args []string, out io.Writer) (cliOptions, error) {
@@ -159,7 +168,13 @@ func parseFlags(args []string, out io.Writer) (cliOptions, error) {
 	flags.StringVar(&o.smtp, "smtp", "", "SMTP `URL` for emailed codes: smtp://user:pass@host:587?from=addr (STARTTLS), smtps://... or smtp+plain://127.0.0.1:1025?from=addr (default: print them to stdout)")
 	flags.StringVar(&o.sms, "sms", "", "`console` offers SMS codes and prints them to stdout (a real deployment plugs package snssender in; default: no SMS)")
 	flags.StringVar(&o.url, "url", "", "public `URL` of the app, the issuer of its tokens (default http://localhost:PORT); https:// makes cookies Secure")
-	flags.StringVar(&o.admin, "admin", "", "`username` of the operator who reviews account recoveries at /admin (signed in at AAL2)")
+	flags.StringVar(&o.admin, "admin", "", "`username` of the operator: reviews account recoveries at /admin (signed in at AAL2), and has the admin role for /admin/ (alerts; a security key used in the last 5 minutes)")
+	flags.StringVar(&o.clientIPHeader, "client-ip-header", "", "`header` a reverse proxy writes the client address in: X-Forwarded-For, Forwarded, X-Real-IP, ... (needs -trusted-proxies; default: the peer address)")
+	flags.StringVar(&o.trustedProxies, "trusted-proxies", "", "comma-separated `prefixes` (or addresses) of the proxies whose -client-ip-header is honoured, e.g. 10.0.0.0/8")
+	flags.StringVar(&o.geoip, "geoip", "", "MaxMind City or Country database `file` (.mmdb) placing client addresses, for the monitor and -admin-countries (default: places unknown)")
+	flags.StringVar(&o.geoipASN, "geoip-asn", "", "MaxMind ASN database `file` (.mmdb): the network of an address, for the monitor's new-network alert")
+	flags.StringVar(&o.adminCountries, "admin-countries", "", "comma-separated `countries` (ISO codes, e.g. FR,DE) the admin area /admin/ is open from; needs -geoip, and with -geoip the area is closed until it is set")
+	flags.StringVar(&o.metricsFrom, "metrics-from", "127.0.0.0/8,::1/128", "comma-separated client `prefixes` that may read /metrics (Prometheus), by the client address; none: no /metrics")
 	if err := flags.Parse(args); err != nil {
 		return o, err
 	}
@@ -183,6 +198,15 @@ func parseFlags(args []string, out io.Writer) (cliOptions, error) {
 	}
 	if o.sms != "" && o.sms != "console" {
 		return o, fmt.Errorf("-sms %q: the only sender this example offers is console", o.sms)
+	}
+	if _, err := o.opsConfig(); err != nil {
+		return o, err
+	}
+	if o.geoip == "" && o.geoipASN != "" {
+		return o, errors.New("-geoip-asn needs -geoip")
+	}
+	if o.geoip == "" && o.adminCountries != "" {
+		return o, errors.New("-admin-countries needs -geoip: without a place database no address has a country")
 	}
 	if o.keys == "" && o.store != "memory" {
 		dir := "."
@@ -208,14 +232,32 @@ func openApp(ctx context.Context, o cliOptions, appURL string, log *slog.Logger)
 	if err != nil {
 		return nil, "", nil, err
 	}
-	st, err := openStorage(ctx, o.store, o.db)
+	ops, err := o.opsConfig()
 	if err != nil {
 		return nil, "", nil, err
 	}
+	closeGeo := func() error { return nil }
+	if o.geoip != "" {
+		paths := []string{o.geoip}
+		if o.geoipASN != "" {
+			paths = append(paths, o.geoipASN)
+		}
+		loc, err := maxmind.Open(paths...)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		ops.locator, closeGeo = loc, loc.Close
+	}
+	st, err := openStorage(ctx, o.store, o.db)
+	if err != nil {
+		closeGeo()
+		return nil, "", nil, err
+	}
+	closeAll := func() error { return errors.Join(st.close(), closeGeo()) }
 	var sender sentcode.Sender // nil: the console sender
 	if o.smtp != "" {
 		if sender, err = smtpSender(o.smtp); err != nil {
-			st.close()
+			closeAll()
 			return nil, "", nil, err
 		}
 	}
@@ -223,12 +265,63 @@ func openApp(ctx context.Context, o cliOptions, appURL string, log *slog.Logger)
 	if o.sms == "console" {
 		smsSender = sentcode.NewConsole(os.Stdout)
 	}
-	a, err = newApp(appConfig{keys: k, store: st.store, users: st.users, url: appURL, log: log, admin: o.admin, sender: sender, smsSender: smsSender})
+	a, err = newApp(appConfig{keys: k, store: st.store, users: st.users, url: appURL, log: log, admin: o.admin, sender: sender, smsSender: smsSender, ops: ops})
 	if err != nil {
-		st.close()
+		closeAll()
 		return nil, "", nil, err
 	}
-	return a, st.where, st.close, nil
+	return a, st.where, closeAll, nil
+}
+
+// opsConfig reads the flags about client addresses, the admin area's
+// countries and /metrics; the place database is opened by openApp.
+func (o cliOptions) opsConfig() (opsConfig, error) {
+	var ops opsConfig
+	proxies, err := prefixList(o.trustedProxies)
+	if err != nil {
+		return ops, fmt.Errorf("-trusted-proxies: %w", err)
+	}
+	if ops.clientIP, err = clientip.New(clientip.Config{Header: o.clientIPHeader, TrustedProxies: proxies}); err != nil {
+		return ops, fmt.Errorf("-client-ip-header, -trusted-proxies: %w", err)
+	}
+	for _, c := range strings.Split(o.adminCountries, ",") {
+		if c = strings.ToUpper(strings.TrimSpace(c)); c != "" {
+			ops.adminCountries = append(ops.adminCountries, c)
+		}
+	}
+	if strings.TrimSpace(o.metricsFrom) == "none" {
+		ops.metricsOff = true
+	} else if ops.metricsFrom, err = prefixList(o.metricsFrom); err != nil {
+		return ops, fmt.Errorf("-metrics-from: %w", err)
+	} else if ops.metricsFrom == nil {
+		ops.metricsOff = true
+	}
+	return ops, nil
+}
+
+// prefixList reads comma-separated prefixes; an address alone is its own
+// prefix.
+func prefixList(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			a, err := netip.ParseAddr(f)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // run parses args, serves until ctx is done, then shuts down gracefully. It
