@@ -74,12 +74,12 @@ type app struct {
 	// sign-in monitor and its alert log (nil when the store keeps no
 	// signal lists), the metrics and who may read them, and the admin
 	// area's policy (admin.go).
-	ip          *clientip.Source
-	monitor     *monitor.Monitor
-	alertLog    *monitor.AlertLog
-	metrics     *mfaprom.Metrics
-	metricsFrom []netip.Prefix
-	adminPolicy *policy.Policy
+	ip             *clientip.Source
+	monitor        *monitor.Monitor
+	alertLog       *monitor.AlertLog
+	metrics        *mfaprom.Metrics
+	metricsFrom    []netip.Prefix
+	adminPolicy    *policy.Policy
 	adminNote      string   // why the admin area is closed; "" when it is open
 	adminCountries []string // where it is open from; nil for anywhere
 }

@@ -150,8 +150,8 @@ type cliOptions struct {
 	smtp  string // SMTP URL for emailed codes; "" prints them instead
 	sms   string // "console": offer SMS codes, printed; "": no SMS
 
-	clientIPHeader string // the header trusted proxies write the client address in
-	trustedProxies string // comma-separated prefixes or addresses of those proxies
+	clientIPHeader  string // the header trusted proxies write the client address in
+	trustedProxies  string // comma-separated prefixes or addresses of those proxies
 	geoip, geoipASN string // MaxMind DB files; "" for none
 	adminCountries  string // comma-separated ISO codes the admin area is open from
 	metricsFrom     string // comma-separated prefixes that may read /metrics; "none"
