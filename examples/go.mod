@@ -45,6 +45,7 @@ require (
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/ncruces/go-strftime v1.1.0 // indirect
 	github.com/nyaruka/phonenumbers v1.8.1 // indirect
+	github.com/oschwald/maxminddb-golang/v2 v2.9.1 // indirect
 	github.com/philhofer/fwd v1.2.0 // indirect
 	github.com/pquerna/otp v1.5.0 // indirect
 	github.com/prometheus/client_model v0.6.3 // indirect
@@ -55,6 +56,7 @@ require (
 	github.com/wneessen/go-mail v0.8.1 // indirect
 	github.com/x448/float16 v0.8.4 // indirect
 	go.uber.org/atomic v1.12.0 // indirect
+	go4.org/netipx v0.0.0-20231129151722-fdeea329fbba // indirect
 	golang.org/x/net v0.60.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
@@ -83,4 +85,8 @@ require github.com/mfakit/mfa/metrics/prometheus v0.0.0-00010101000000-000000000
 
 replace github.com/mfakit/mfa/geo/maxmind => ../geo/maxmind
 
-require github.com/prometheus/client_golang v1.25.0
+require (
+	github.com/maxmind/mmdbwriter v1.2.0
+	github.com/mfakit/mfa/geo/maxmind v0.0.0-00010101000000-000000000000
+	github.com/prometheus/client_golang v1.25.0
+)

@@ -312,6 +312,9 @@ func (a *app) passkeySignIn(w http.ResponseWriter, r *http.Request) {
 // keyMessage is message for a key's answer. registering: the answer was a
 // new key's.
 func (a *app) keyMessage(err error, registering bool) (msg string, status int, known bool) {
+	if msg, status, known := monitorMessage(err); known {
+		return msg, status, known
+	}
 	switch {
 	case errors.Is(err, mfa.ErrRateLimited), errors.Is(err, mfa.ErrLocked):
 		msg, status, known = a.message(err, mfa.KindTOTP)
