@@ -78,13 +78,57 @@
 //   - A JSON API, GET /api/me, for the Bearer form of the same access
 //     token, and the public keys at /.well-known/jwks.json.
 //
+// # Monitoring, metrics and the admin area
+//
+// A sign-in monitor (package monitor) watches every verification,
+// session and recovery, and raises alerts: one address trying many
+// accounts (its attempts are then denied), a user switching between
+// factor kinds, and, with a place database, a new country or network,
+// impossible travel (then only a security key is accepted) and
+// simultaneous sessions in two countries. Alerts go to the log, to the
+// Prometheus metrics and to an alert log in the store, so every
+// instance's admin page shows every instance's alerts. The monitor keeps
+// its lists in the app's store; a store that has none (store.Signals)
+// runs without it, and says so at start.
+//
+//	-client-ip-header X-Forwarded-For -trusted-proxies 10.0.0.0/8
+//	                          behind a reverse proxy: the client address is
+//	                          the one it writes, honoured only from it; a
+//	                          request whose header it garbled is refused
+//	-geoip GeoLite2-City.mmdb [-geoip-asn GeoLite2-ASN.mmdb]
+//	                          MaxMind files placing client addresses
+//	                          (default: every place unknown)
+//	-admin-countries FR,DE    where the admin area is open from (needs -geoip)
+//	-metrics-from 10.1.0.0/16 who may read /metrics (default loopback; none: nobody)
+//
+// GET /metrics serves the Prometheus text format (verification, session,
+// enrolment and alert counters; the latency of every store call) to the
+// client addresses -metrics-from names, 127.0.0.0/8 and ::1 by default,
+// and 403 to the rest: the counts tell an attacker how the defences
+// behave, so keep it off the public internet. It reads the client
+// address, so behind a reverse proxy on the same host set
+// -client-ip-header and -trusted-proxies, or every request looks local.
+//
+// The admin area, /admin/, lists the recent alerts (kind, severity, time,
+// user, address, country, evidence) and links the recovery review
+// (/admin). Its route policy (package policy) asks for the admin role
+// (the -admin user has it, nobody else), a security key or passkey used
+// at the latest verification within the last 5 minutes (a browser
+// without one goes to a step-up page that takes only a key; an API
+// client gets 401 insufficient_user_authentication), and, with -geoip,
+// a client address in one of -admin-countries: an address the database
+// cannot place is refused. With -geoip and no -admin-countries the area
+// is closed; without -geoip there is no country restriction and
+// -admin-countries is refused. A role or place refusal is a 403 page.
+//
 // # Where things are
 //
 // One file per flow: signin.go (sign up, password, second step, sign-out),
 // enrol.go (an authenticator app, backup codes), webauthn.go (security
 // keys and passkeys), factors.go and stepup.go (changes that need a recent
 // second factor), account.go (home), api.go (the JSON API), sessions.go
-// (who is signed in). app.go wires them and lists the routes; show.go
+// (who is signed in), monitoring.go (client addresses, the monitor,
+// metrics), admin.go (the admin area and its policy). app.go wires them and lists the routes; show.go
 // reads what an enrolment or a challenge shows; users.go and storage.go
 // keep the state, keys.go the keys.
 //
