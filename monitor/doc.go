@@ -92,7 +92,8 @@
 // Alerts carry identifiers, addresses, places and counts, never a secret,
 // code, token or response. [NotifyAdmin] sends a fixed plain-text
 // template whose subject holds no input; [Webhook] posts JSON, signed
-// with HMAC-SHA256 when given a key.
+// with HMAC-SHA256 when given a key; [AlertLog] keeps the latest alerts
+// of every instance in the store, for an admin page.
 //
 // # Cost
 //
@@ -100,7 +101,8 @@
 // Observe, with up to three lists); an enrolment confirmation or a
 // passkey sign-in that names no user makes one that only reads its
 // address's list, and none when the address is unknown.
-// [Monitor.Hook] and [Monitor.RecoveryHook] make none. A session's start, step-up and revocation make one each,
+// [Monitor.Hook] and [Monitor.RecoveryHook] make none. An [AlertLog]
+// makes one per alert, and one per [AlertLog.Recent]. A session's start, step-up and revocation make one each,
 // after the verification. Alert hooks run synchronously: a slow webhook
 // slows the request that raised the alert (each POST is bounded by
 // WebhookTimeout).

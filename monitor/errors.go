@@ -21,3 +21,7 @@ var (
 	// is set.
 	ErrAlertUndelivered = errors.New("mfa: alert not delivered")
 )
+
+// ErrInvalidAlert: an alert given to [AlertLog.Hook] has no Kind or an
+// unknown Severity, so it is not recorded.
+var ErrInvalidAlert = errors.New("mfa: monitor: alert has no kind or an unknown severity")

@@ -116,3 +116,31 @@ func ExampleNotifyAdmin() {
 	//
 	// This message was sent by the sign-in monitor. It holds no code and asks for no action by reply.
 }
+
+// Every instance's alerts in one list in the store, for an admin page
+// served by any instance.
+func ExampleAlertLog() {
+	ctx := context.Background()
+	now := time.Date(2026, 3, 4, 5, 6, 0, 0, time.UTC)
+	st := memstore.New() // the application's store
+	log, err := monitor.NewAlertLog(st, monitor.AlertLogConfig{Keep: 100, TTL: 7 * 24 * time.Hour, Now: func() time.Time { return now }})
+	if err != nil {
+		panic(err)
+	}
+	mon, err := monitor.New(monitor.Config{Store: st, Now: func() time.Time { return now }, Alerts: []monitor.AlertHook{log.Hook()}})
+	if err != nil {
+		panic(err)
+	}
+	for _, user := range []string{"ann", "bob", "cat", "dan", "eve"} {
+		_ = mon.Guard()(ctx, mfa.Attempt{UserID: user, Kind: mfa.KindTOTP, IP: "198.51.100.7"})
+	}
+	alerts, err := log.Recent(ctx) // newest first
+	if err != nil {
+		panic(err)
+	}
+	for _, a := range alerts {
+		fmt.Println(a.Time.Format(time.RFC3339), a.Kind, a.Severity, a.IP, a.Evidence.Users, "users")
+	}
+	// Output:
+	// 2026-03-04T05:06:00Z spraying critical 198.51.100.7 5 users
+}

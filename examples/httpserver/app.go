@@ -8,8 +8,8 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"sync"
@@ -17,7 +17,11 @@ import (
 
 	"github.com/mfakit/mfa"
 	"github.com/mfakit/mfa/backupcodes"
+	"github.com/mfakit/mfa/clientip"
 	"github.com/mfakit/mfa/email"
+	mfaprom "github.com/mfakit/mfa/metrics/prometheus"
+	"github.com/mfakit/mfa/monitor"
+	"github.com/mfakit/mfa/policy"
 	"github.com/mfakit/mfa/push"
 	"github.com/mfakit/mfa/recovery"
 	"github.com/mfakit/mfa/sentcode"
@@ -66,6 +70,18 @@ type app struct {
 	push     *push.Factor
 	vapidKey string // the Web Push public key devices subscribe with
 	url      string
+	// Monitoring (monitoring.go): where client addresses come from, the
+	// sign-in monitor and its alert log (nil when the store keeps no
+	// signal lists), the metrics and who may read them, and the admin
+	// area's policy (admin.go).
+	ip             *clientip.Source
+	monitor        *monitor.Monitor
+	alertLog       *monitor.AlertLog
+	metrics        *mfaprom.Metrics
+	metricsFrom    []netip.Prefix
+	adminPolicy    *policy.Policy
+	adminNote      string   // why the admin area is closed; "" when it is open
+	adminCountries []string // where it is open from; nil for anywhere
 }
 
 // freshFor is how recent a second-factor check must be before a factor is
@@ -103,6 +119,10 @@ type appConfig struct {
 	sender sentcode.Sender
 	// smsSender, when set, turns SMS codes on and delivers them.
 	smsSender sentcode.Sender
+	// ops: client addresses, geolocation, /metrics and the admin area
+	// (monitoring.go); the zero value reads the peer address, places
+	// nothing, serves /metrics to loopback only and restricts no country.
+	ops opsConfig
 }
 
 // newApp wires the Verifier (TOTP, backup codes), the session Manager and
@@ -126,6 +146,12 @@ func newApp(cfg appConfig) (*app, error) {
 	})
 	// Read a.now at each call, so a test can set the clock after newApp.
 	now := func() time.Time { return a.now() }
+	// Every store call is timed for the metrics; the monitor and its alert
+	// log keep their lists in the same store, when it has them.
+	st, err := a.wireMonitoring(cfg, now)
+	if err != nil {
+		return nil, err
+	}
 	tf, err := totp.New(totp.Config{Issuer: "mfa example"})
 	if err != nil {
 		return nil, err
@@ -138,7 +164,7 @@ func newApp(cfg appConfig) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a.push, a.vapidKey, err = newPush(cfg.store, cfg.keys.hash, now, cfg.log); err != nil {
+	if a.push, a.vapidKey, err = newPush(st.verifier, cfg.keys.hash, now, cfg.log); err != nil {
 		return nil, err
 	}
 	a.url = cfg.url
@@ -169,19 +195,23 @@ func newApp(cfg appConfig) (*app, error) {
 		factors, a.keys = append(factors, wa), true
 	}
 	a.verifier, err = mfa.New(mfa.Config{
-		Store:    cfg.store,
+		Store:    st.verifier,
 		Factors:  factors,
 		Sealer:   keyring,
 		HashKey:  cfg.keys.hash,
 		FreshFor: a.freshFor,
 		Now:      now,
+		// The monitor may deny an attempt (an address trying many
+		// accounts) or ask for a security key (impossible travel).
+		Guard: a.guard(),
 		// A sign-in with a factor cancels the user's open recoveries.
-		Hooks: []mfa.Hook{mfa.SlogHook(cfg.log), func(ctx context.Context, e mfa.Event) error { return a.recovery.Hook()(ctx, e) }},
+		Hooks: append([]mfa.Hook{mfa.SlogHook(cfg.log), func(ctx context.Context, e mfa.Event) error { return a.recovery.Hook()(ctx, e) }},
+			a.verifierHooks()...),
 	})
 	if err != nil {
 		return nil, err
 	}
-	if a.recovery, err = newRecovery(a, cfg.store); err != nil {
+	if a.recovery, err = newRecovery(a, st.recovery); err != nil {
 		return nil, err
 	}
 	signing, err := session.NewKeySet(cfg.keys.signing)
@@ -196,7 +226,7 @@ func newApp(cfg appConfig) (*app, error) {
 	a.sessions, err = session.New(session.Config{
 		Issuer:   cfg.url,
 		Audience: cfg.url,
-		Store:    cfg.store,
+		Store:    st.sessions,
 		Hasher:   a.verifier.Hasher(),
 		Keys:     signing,
 		// Secure cookies need HTTPS; browsers accept plain http only on
@@ -207,9 +237,12 @@ func newApp(cfg appConfig) (*app, error) {
 		// between the password and the first code.
 		PendingTTL: 15 * time.Minute,
 		Now:        now,
-		Hooks:      []session.Hook{sessionLog(cfg.log)},
+		Hooks:      append([]session.Hook{sessionLog(cfg.log)}, a.sessionHooks()...),
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := a.wirePolicy(cfg); err != nil {
 		return nil, err
 	}
 	if a.pages, err = parsePages(); err != nil {
@@ -267,6 +300,7 @@ func (a *app) routes() *http.ServeMux {
 	a.webauthnRoutes(mux)
 	a.recoveryRoutes(mux)
 	a.pushRoutes(mux)
+	a.adminRoutes(mux)
 
 	// Tokens for other services, and a JSON API taking the Bearer form.
 	mux.Handle("GET /.well-known/jwks.json", a.sessions.JWKS())
@@ -274,6 +308,7 @@ func (a *app) routes() *http.ServeMux {
 	mux.Handle("GET /api/me", a.sessions.Require(session.MinAAL(mfa.AAL2))(http.HandlerFunc(a.apiMe)))
 
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(a.static)))
+	mux.Handle("GET /metrics", a.metricsHandler())
 	return mux
 }
 
@@ -291,20 +326,22 @@ func (a *app) handler() http.Handler {
 			Error: "This form was sent from another site, so it was refused.",
 		}})
 	}))
-	return securityHeaders(cop.Handler(a.routes()))
+	return securityHeaders(a.checkClientIP(cop.Handler(a.routes())))
 }
 
 func redirect(w http.ResponseWriter, r *http.Request, to string) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
-// clientIP is the peer address, for the Verifier's per-IP counter. Behind
-// a reverse proxy, take it from the proxy's header instead, and only from
-// a proxy you trust.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+// clientIP is the client's address, for the Verifier's per-IP counter,
+// the monitor and recovery records: the peer's, or behind a trusted
+// reverse proxy the one its header names (-client-ip-header,
+// -trusted-proxies). checkClientIP has refused a request whose address
+// cannot be read, so "" is rare (a RemoteAddr a test did not set).
+func (a *app) clientIP(r *http.Request) string {
+	addr, err := a.ip.Addr(r)
 	if err != nil {
 		return ""
 	}
-	return host
+	return addr.String()
 }

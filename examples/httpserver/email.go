@@ -49,7 +49,7 @@ func (a *app) smsBegin(w http.ResponseWriter, r *http.Request, u user, c *sessio
 
 func (a *app) sentBegin(w http.ResponseWriter, r *http.Request, u user, c *session.AccessClaims, k sentKind) {
 	en, err := a.verifier.BeginEnrollment(r.Context(), mfa.EnrollRequest{
-		UserID: u.ID, Kind: k.kind, Name: k.name, Destination: r.PostFormValue(k.field), IP: clientIP(r), AuthTime: authTimeOf(c),
+		UserID: u.ID, Kind: k.kind, Name: k.name, Destination: r.PostFormValue(k.field), IP: a.clientIP(r), AuthTime: authTimeOf(c),
 	})
 	if errors.Is(err, mfa.ErrStepUpRequired) {
 		a.askStepUp(w, r, u, "add-email", "")
@@ -87,7 +87,7 @@ func (a *app) sentConfirm(w http.ResponseWriter, r *http.Request, u user, c *ses
 	}
 	res, err := a.verifier.ConfirmEnrollment(r.Context(), mfa.ConfirmRequest{
 		UserID: u.ID, FactorID: r.PostFormValue("factor_id"), ChallengeID: r.PostFormValue("challenge_id"),
-		Response: r.PostFormValue("code"), IP: clientIP(r), AuthTime: authTimeOf(c),
+		Response: r.PostFormValue("code"), IP: a.clientIP(r), AuthTime: authTimeOf(c),
 	})
 	if errors.Is(err, mfa.ErrStepUpRequired) {
 		a.askStepUp(w, r, u, "add-email", "")
@@ -131,7 +131,7 @@ func (a *app) signinSent(w http.ResponseWriter, r *http.Request, kind mfa.Kind) 
 		fid = set.smsID
 	}
 	ch, err := a.verifier.Challenge(r.Context(), mfa.ChallengeRequest{
-		UserID: u.ID, FactorID: fid, Binding: pc.Binding(), IP: clientIP(r),
+		UserID: u.ID, FactorID: fid, Binding: pc.Binding(), IP: a.clientIP(r),
 	})
 	if err != nil {
 		msg, status, known := a.message(err, kind)

@@ -148,7 +148,7 @@ func (a *app) totpConfirm(w http.ResponseWriter, r *http.Request, u user, c *ses
 	kind := mfa.KindTOTP
 	res, err := a.verifier.ConfirmEnrollment(ctx, mfa.ConfirmRequest{
 		UserID: u.ID, FactorID: factorID,
-		Response: response(kind, r.PostFormValue("code")), IP: clientIP(r),
+		Response: response(kind, r.PostFormValue("code")), IP: a.clientIP(r),
 		AuthTime: authTimeOf(c),
 	})
 	if errors.Is(err, mfa.ErrStepUpRequired) {

@@ -78,13 +78,57 @@
 //   - A JSON API, GET /api/me, for the Bearer form of the same access
 //     token, and the public keys at /.well-known/jwks.json.
 //
+// # Monitoring, metrics and the admin area
+//
+// A sign-in monitor (package monitor) watches every verification,
+// session and recovery, and raises alerts: one address trying many
+// accounts (its attempts are then denied), a user switching between
+// factor kinds, and, with a place database, a new country or network,
+// impossible travel (then only a security key is accepted) and
+// simultaneous sessions in two countries. Alerts go to the log, to the
+// Prometheus metrics and to an alert log in the store, so every
+// instance's admin page shows every instance's alerts. The monitor keeps
+// its lists in the app's store; a store that has none (store.Signals)
+// runs without it, and says so at start.
+//
+//	-client-ip-header X-Forwarded-For -trusted-proxies 10.0.0.0/8
+//	                          behind a reverse proxy: the client address is
+//	                          the one it writes, honoured only from it; a
+//	                          request whose header it garbled is refused
+//	-geoip GeoLite2-City.mmdb [-geoip-asn GeoLite2-ASN.mmdb]
+//	                          MaxMind files placing client addresses
+//	                          (default: every place unknown)
+//	-admin-countries FR,DE    where the admin area is open from (needs -geoip)
+//	-metrics-from 10.1.0.0/16 who may read /metrics (default loopback; none: nobody)
+//
+// GET /metrics serves the Prometheus text format (verification, session,
+// enrolment and alert counters; the latency of every store call) to the
+// client addresses -metrics-from names, 127.0.0.0/8 and ::1 by default,
+// and 403 to the rest: the counts tell an attacker how the defences
+// behave, so keep it off the public internet. It reads the client
+// address, so behind a reverse proxy on the same host set
+// -client-ip-header and -trusted-proxies, or every request looks local.
+//
+// The admin area, /admin/, lists the recent alerts (kind, severity, time,
+// user, address, country, evidence) and links the recovery review
+// (/admin). Its route policy (package policy) asks for the admin role
+// (the -admin user has it, nobody else), a security key or passkey used
+// at the latest verification within the last 5 minutes (a browser
+// without one goes to a step-up page that takes only a key; an API
+// client gets 401 insufficient_user_authentication), and, with -geoip,
+// a client address in one of -admin-countries: an address the database
+// cannot place is refused. With -geoip and no -admin-countries the area
+// is closed; without -geoip there is no country restriction and
+// -admin-countries is refused. A role or place refusal is a 403 page.
+//
 // # Where things are
 //
 // One file per flow: signin.go (sign up, password, second step, sign-out),
 // enrol.go (an authenticator app, backup codes), webauthn.go (security
 // keys and passkeys), factors.go and stepup.go (changes that need a recent
 // second factor), account.go (home), api.go (the JSON API), sessions.go
-// (who is signed in). app.go wires them and lists the routes; show.go
+// (who is signed in), monitoring.go (client addresses, the monitor,
+// metrics), admin.go (the admin area and its policy). app.go wires them and lists the routes; show.go
 // reads what an enrolment or a challenge shows; users.go and storage.go
 // keep the state, keys.go the keys.
 //
@@ -108,6 +152,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
@@ -118,6 +163,8 @@ import (
 	"time"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/clientip"
+	"github.com/mfakit/mfa/geo/maxmind"
 	"github.com/mfakit/mfa/sentcode"
 	"github.com/mfakit/mfa/session"
 	"github.com/mfakit/mfa/smtpsender"
@@ -146,6 +193,12 @@ type cliOptions struct {
 	admin string // the username of the operator who reviews recoveries
 	smtp  string // SMTP URL for emailed codes; "" prints them instead
 	sms   string // "console": offer SMS codes, printed; "": no SMS
+
+	clientIPHeader  string // the header trusted proxies write the client address in
+	trustedProxies  string // comma-separated prefixes or addresses of those proxies
+	geoip, geoipASN string // MaxMind DB files; "" for none
+	adminCountries  string // comma-separated ISO codes the admin area is open from
+	metricsFrom     string // comma-separated prefixes that may read /metrics; "none"
 }
 
 func parseFlags(args []string, out io.Writer) (cliOptions, error) {
@@ -159,7 +212,13 @@ func parseFlags(args []string, out io.Writer) (cliOptions, error) {
 	flags.StringVar(&o.smtp, "smtp", "", "SMTP `URL` for emailed codes: smtp://user:pass@host:587?from=addr (STARTTLS), smtps://... or smtp+plain://127.0.0.1:1025?from=addr (default: print them to stdout)")
 	flags.StringVar(&o.sms, "sms", "", "`console` offers SMS codes and prints them to stdout (a real deployment plugs package snssender in; default: no SMS)")
 	flags.StringVar(&o.url, "url", "", "public `URL` of the app, the issuer of its tokens (default http://localhost:PORT); https:// makes cookies Secure")
-	flags.StringVar(&o.admin, "admin", "", "`username` of the operator who reviews account recoveries at /admin (signed in at AAL2)")
+	flags.StringVar(&o.admin, "admin", "", "`username` of the operator: reviews account recoveries at /admin (signed in at AAL2), and has the admin role for /admin/ (alerts; a security key used in the last 5 minutes)")
+	flags.StringVar(&o.clientIPHeader, "client-ip-header", "", "`header` a reverse proxy writes the client address in: X-Forwarded-For, Forwarded, X-Real-IP, ... (needs -trusted-proxies; default: the peer address)")
+	flags.StringVar(&o.trustedProxies, "trusted-proxies", "", "comma-separated `prefixes` (or addresses) of the proxies whose -client-ip-header is honoured, e.g. 10.0.0.0/8")
+	flags.StringVar(&o.geoip, "geoip", "", "MaxMind City or Country database `file` (.mmdb) placing client addresses, for the monitor and -admin-countries (default: places unknown)")
+	flags.StringVar(&o.geoipASN, "geoip-asn", "", "MaxMind ASN database `file` (.mmdb): the network of an address, for the monitor's new-network alert")
+	flags.StringVar(&o.adminCountries, "admin-countries", "", "comma-separated `countries` (ISO codes, e.g. FR,DE) the admin area /admin/ is open from; needs -geoip, and with -geoip the area is closed until it is set")
+	flags.StringVar(&o.metricsFrom, "metrics-from", "127.0.0.0/8,::1/128", "comma-separated client `prefixes` that may read /metrics (Prometheus), by the client address; none: no /metrics")
 	if err := flags.Parse(args); err != nil {
 		return o, err
 	}
@@ -183,6 +242,15 @@ func parseFlags(args []string, out io.Writer) (cliOptions, error) {
 	}
 	if o.sms != "" && o.sms != "console" {
 		return o, fmt.Errorf("-sms %q: the only sender this example offers is console", o.sms)
+	}
+	if _, err := o.opsConfig(); err != nil {
+		return o, err
+	}
+	if o.geoip == "" && o.geoipASN != "" {
+		return o, errors.New("-geoip-asn needs -geoip")
+	}
+	if o.geoip == "" && o.adminCountries != "" {
+		return o, errors.New("-admin-countries needs -geoip: without a place database no address has a country")
 	}
 	if o.keys == "" && o.store != "memory" {
 		dir := "."
@@ -208,14 +276,32 @@ func openApp(ctx context.Context, o cliOptions, appURL string, log *slog.Logger)
 	if err != nil {
 		return nil, "", nil, err
 	}
-	st, err := openStorage(ctx, o.store, o.db)
+	ops, err := o.opsConfig()
 	if err != nil {
 		return nil, "", nil, err
 	}
+	closeGeo := func() error { return nil }
+	if o.geoip != "" {
+		paths := []string{o.geoip}
+		if o.geoipASN != "" {
+			paths = append(paths, o.geoipASN)
+		}
+		loc, err := maxmind.Open(paths...)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		ops.locator, closeGeo = loc, loc.Close
+	}
+	st, err := openStorage(ctx, o.store, o.db)
+	if err != nil {
+		closeGeo()
+		return nil, "", nil, err
+	}
+	closeAll := func() error { return errors.Join(st.close(), closeGeo()) }
 	var sender sentcode.Sender // nil: the console sender
 	if o.smtp != "" {
 		if sender, err = smtpSender(o.smtp); err != nil {
-			st.close()
+			closeAll()
 			return nil, "", nil, err
 		}
 	}
@@ -223,12 +309,63 @@ func openApp(ctx context.Context, o cliOptions, appURL string, log *slog.Logger)
 	if o.sms == "console" {
 		smsSender = sentcode.NewConsole(os.Stdout)
 	}
-	a, err = newApp(appConfig{keys: k, store: st.store, users: st.users, url: appURL, log: log, admin: o.admin, sender: sender, smsSender: smsSender})
+	a, err = newApp(appConfig{keys: k, store: st.store, users: st.users, url: appURL, log: log, admin: o.admin, sender: sender, smsSender: smsSender, ops: ops})
 	if err != nil {
-		st.close()
+		closeAll()
 		return nil, "", nil, err
 	}
-	return a, st.where, st.close, nil
+	return a, st.where, closeAll, nil
+}
+
+// opsConfig reads the flags about client addresses, the admin area's
+// countries and /metrics; the place database is opened by openApp.
+func (o cliOptions) opsConfig() (opsConfig, error) {
+	var ops opsConfig
+	proxies, err := prefixList(o.trustedProxies)
+	if err != nil {
+		return ops, fmt.Errorf("-trusted-proxies: %w", err)
+	}
+	if ops.clientIP, err = clientip.New(clientip.Config{Header: o.clientIPHeader, TrustedProxies: proxies}); err != nil {
+		return ops, fmt.Errorf("-client-ip-header, -trusted-proxies: %w", err)
+	}
+	for _, c := range strings.Split(o.adminCountries, ",") {
+		if c = strings.ToUpper(strings.TrimSpace(c)); c != "" {
+			ops.adminCountries = append(ops.adminCountries, c)
+		}
+	}
+	if strings.TrimSpace(o.metricsFrom) == "none" {
+		ops.metricsOff = true
+	} else if ops.metricsFrom, err = prefixList(o.metricsFrom); err != nil {
+		return ops, fmt.Errorf("-metrics-from: %w", err)
+	} else if ops.metricsFrom == nil {
+		ops.metricsOff = true
+	}
+	return ops, nil
+}
+
+// prefixList reads comma-separated prefixes; an address alone is its own
+// prefix.
+func prefixList(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			a, err := netip.ParseAddr(f)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // run parses args, serves until ctx is done, then shuts down gracefully. It

@@ -85,6 +85,9 @@ type browser struct {
 	t    *testing.T
 	base string
 	c    *http.Client
+	// forwardedFor, when set, is sent as X-Forwarded-For, as a reverse
+	// proxy in front of the app would.
+	forwardedFor string
 }
 
 func newBrowser(t *testing.T, srv *httptest.Server) *browser {
@@ -104,6 +107,9 @@ type page struct {
 
 func (b *browser) do(req *http.Request) page {
 	b.t.Helper()
+	if b.forwardedFor != "" {
+		req.Header.Set("X-Forwarded-For", b.forwardedFor)
+	}
 	res, err := b.c.Do(req)
 	if err != nil {
 		b.t.Fatal(err)

@@ -10,12 +10,16 @@ import (
 	"time"
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/monitor"
 )
 
 // message turns a Verifier error into what the user reads and a status;
 // kind is what the user tried. known is false for errors that are the
 // server's fault.
 func (a *app) message(err error, kind mfa.Kind) (msg string, status int, known bool) {
+	if msg, status, known := monitorMessage(err); known {
+		return msg, status, known
+	}
 	if kind == mfa.KindWebAuthn {
 		return a.keyMessage(err, false)
 	}
@@ -49,6 +53,19 @@ func (a *app) message(err error, kind mfa.Kind) (msg string, status int, known b
 		return "This setup expired. Start again.", http.StatusUnprocessableEntity, true
 	case errors.Is(err, mfa.ErrInvalidInput):
 		return "That request was not valid.", http.StatusBadRequest, true
+	}
+	return "", http.StatusInternalServerError, false
+}
+
+// monitorMessage reads the sign-in monitor's refusals (monitoring.go),
+// whatever the kind tried. Its other errors (ErrUnavailable) are the
+// server's: the attempt was denied, and the page says something went wrong.
+func monitorMessage(err error) (msg string, status int, known bool) {
+	switch {
+	case errors.Is(err, monitor.ErrAddressFlagged):
+		return "Too many accounts were tried from your network. Try again later.", http.StatusTooManyRequests, true
+	case errors.Is(err, monitor.ErrPhishingResistantRequired):
+		return "This sign-in comes from far from your last one: use your security key or passkey.", http.StatusForbidden, true
 	}
 	return "", http.StatusInternalServerError, false
 }

@@ -74,6 +74,8 @@ type (
 		base
 		What    string // "remove Authenticator app"
 		KeyOnly bool   // an AAL3 session: only a security key will do
+		Admin   bool   // for the admin area: only a key, used within MaxAge
+		MaxAge  time.Duration
 		Form    codeForm
 	}
 	enrollPage struct {

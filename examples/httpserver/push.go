@@ -42,7 +42,7 @@ import (
 
 // newPush configures the push factor over the app's store, delivering
 // by Web Push to devices that subscribed (see vapid).
-func newPush(st appStore, hashKey []byte, now func() time.Time, log *slog.Logger) (*push.Factor, string, error) {
+func newPush(st push.Store, hashKey []byte, now func() time.Time, log *slog.Logger) (*push.Factor, string, error) {
 	pub, priv, err := vapid(hashKey)
 	if err != nil {
 		return nil, "", err
@@ -204,7 +204,7 @@ func (a *app) devicePair(w http.ResponseWriter, r *http.Request) {
 		name = "Browser"
 	}
 	res, err := a.verifier.ConfirmEnrollment(r.Context(), mfa.ConfirmRequest{
-		UserID: code.UserID, ChallengeID: code.ChallengeID, Response: string(body), Name: "Device: " + name, IP: clientIP(r),
+		UserID: code.UserID, ChallengeID: code.ChallengeID, Response: string(body), Name: "Device: " + name, IP: a.clientIP(r),
 	})
 	if err != nil {
 		msg, status, known := a.message(err, push.Kind)
@@ -267,8 +267,8 @@ func (a *app) pushSend(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, "/")
 		return
 	}
-	ctx := push.WithSignIn(r.Context(), push.SignIn{IP: clientIP(r), Browser: browserName(r.UserAgent())})
-	ic, err := a.verifier.Challenge(ctx, mfa.ChallengeRequest{UserID: u.ID, Kind: push.Kind, Binding: pc.Binding(), IP: clientIP(r)})
+	ctx := push.WithSignIn(r.Context(), push.SignIn{IP: a.clientIP(r), Browser: browserName(r.UserAgent())})
+	ic, err := a.verifier.Challenge(ctx, mfa.ChallengeRequest{UserID: u.ID, Kind: push.Kind, Binding: pc.Binding(), IP: a.clientIP(r)})
 	if err != nil {
 		msg := "Could not send a push. Try another way."
 		switch {
@@ -333,7 +333,7 @@ func (a *app) pushStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := a.verifier.Verify(r.Context(), mfa.VerifyRequest{
 		UserID: u.ID, FactorID: ans.FactorID, Kind: push.Kind, Response: ans.Response,
-		ChallengeID: in.ChallengeID, Binding: pc.Binding(), IP: clientIP(r),
+		ChallengeID: in.ChallengeID, Binding: pc.Binding(), IP: a.clientIP(r),
 	})
 	if err != nil {
 		deviceJSON(w, http.StatusOK, pushStatusReply{Error: pushMessage(err)})

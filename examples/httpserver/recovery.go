@@ -70,10 +70,10 @@ func newRecovery(a *app, st recovery.Store) (*recovery.Manager, error) {
 			a.log.InfoContext(ctx, "recovery notice to the user (every channel on file)", "type", e.Type, "user", e.UserID, "case", e.CaseID)
 			return nil
 		},
-		Hooks: []recovery.Hook{func(ctx context.Context, e recovery.Event) error {
+		Hooks: append([]recovery.Hook{func(ctx context.Context, e recovery.Event) error {
 			a.log.InfoContext(ctx, "recovery audit", "type", e.Type, "user", e.UserID, "case", e.CaseID, "actor", e.Actor, "reason", e.Reason)
 			return nil
-		}},
+		}}, a.recoveryHooks()...),
 	})
 }
 
@@ -137,7 +137,7 @@ func (a *app) recoverOpen(w http.ResponseWriter, r *http.Request) {
 	}
 	o, err := a.recovery.Open(r.Context(), recovery.OpenRequest{
 		UserID: u.ID, Reason: reason, Validator: "password",
-		Source: recovery.Source{IP: clientIP(r), UserAgent: r.UserAgent()},
+		Source: recovery.Source{IP: a.clientIP(r), UserAgent: r.UserAgent()},
 	})
 	switch {
 	case errors.Is(err, recovery.ErrRateLimited):
@@ -174,7 +174,7 @@ func (a *app) recoverRedeem(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusUnauthorized, "Wrong username or password.")
 		return
 	}
-	g, err := a.recovery.Redeem(r.Context(), recovery.RedeemRequest{UserID: u.ID, Token: token, IP: clientIP(r)})
+	g, err := a.recovery.Redeem(r.Context(), recovery.RedeemRequest{UserID: u.ID, Token: token, IP: a.clientIP(r)})
 	switch {
 	case errors.Is(err, recovery.ErrWaiting):
 		fail(http.StatusConflict, "Your request is approved, but the waiting period has not ended. Come back later.")
@@ -215,7 +215,7 @@ func (a *app) recoverEnrol(w http.ResponseWriter, r *http.Request, u user) {
 
 func (a *app) recoverConfirm(w http.ResponseWriter, r *http.Request, u user) {
 	_, err := a.recovery.ConfirmEnrollment(r.Context(), mfa.ConfirmRequest{
-		UserID: u.ID, FactorID: r.PostFormValue("factor_id"), Response: response(mfa.KindTOTP, r.PostFormValue("code")), IP: clientIP(r),
+		UserID: u.ID, FactorID: r.PostFormValue("factor_id"), Response: response(mfa.KindTOTP, r.PostFormValue("code")), IP: a.clientIP(r),
 	})
 	if msg, status, known := a.message(err, mfa.KindTOTP); err != nil && known {
 		a.render(w, status, "recover-enrol", enrollPage{base: base{Title: "Add your new authenticator app", User: u.Name, Error: msg}, FactorID: r.PostFormValue("factor_id"), Retry: true})

@@ -226,7 +226,7 @@ func (a *app) verify(r *http.Request, userID string, pc *session.PendingClaims) 
 		Kind:     kind,
 		Response: response(kind, r.PostFormValue("code")),
 		Binding:  binding,
-		IP:       clientIP(r),
+		IP:       a.clientIP(r),
 	}
 	if kind == mfa.KindWebAuthn {
 		keyVerifyRequest(r, &req)

@@ -40,13 +40,15 @@ func (a *app) renderStepUp(w http.ResponseWriter, r *http.Request, status int, u
 	}
 	form := codeForm{Post: "/step-up", Action: action, FactorID: factorID, HasTOTP: set.totp, HasCodes: set.codes, HasKey: set.keys}
 	keyOnly := keyOnlyStepUp(r)
-	if keyOnly {
+	if keyOnly || action == "admin" {
 		form.HasTOTP, form.HasCodes = false, false
 	}
 	a.render(w, status, "stepup", stepUpPage{
 		base:    base{Title: "Confirm it's you", User: u.Name, Error: msg},
 		What:    what,
 		KeyOnly: keyOnly,
+		Admin:   action == "admin",
+		MaxAge:  adminMaxAge,
 		Form:    form,
 	})
 }
@@ -66,6 +68,9 @@ func keyOnlyStepUp(r *http.Request) bool {
 const msgKeyOnly = "This session was signed in with a security key, so changes need that key, or one like it. " +
 	"Without it, sign out and sign in with a code."
 
+// msgAdminKey answers a step-up for the admin area with a code.
+const msgAdminKey = "The admin area needs a security key or passkey: a code does not open it."
+
 // stepUp checks a code, refreshes the session with it (a fresh
 // auth_time; stepUpSession), then makes the change that asked for it.
 func (a *app) stepUp(w http.ResponseWriter, r *http.Request) {
@@ -81,6 +86,9 @@ func (a *app) stepUp(w http.ResponseWriter, r *http.Request) {
 	if kind := mfa.Kind(r.PostFormValue("kind")); kind != mfa.KindWebAuthn && keyOnlyStepUp(r) {
 		// Refused before the code is checked, so no backup code is spent.
 		a.renderStepUp(w, r, http.StatusUnprocessableEntity, u, action, factorID, msgKeyOnly)
+		return
+	} else if adminStepUpOnly(action, kind) {
+		a.renderStepUp(w, r, http.StatusUnprocessableEntity, u, action, factorID, msgAdminKey)
 		return
 	}
 	kind, res, err := a.verify(r, u.ID, nil)
@@ -117,5 +125,7 @@ func (a *app) stepUp(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, "/?notice=key-step-up")
 	case "add-email": // the address was not kept: the form asks again
 		redirect(w, r, "/?notice=email-step-up")
+	case "admin":
+		redirect(w, r, "/admin/")
 	}
 }

@@ -151,7 +151,7 @@ func (a *app) keyRegister(w http.ResponseWriter, r *http.Request, u user, c *ses
 	}
 	res, err := a.verifier.ConfirmEnrollment(ctx, mfa.ConfirmRequest{
 		UserID: u.ID, ChallengeID: r.PostFormValue("challenge_id"),
-		Response: r.PostFormValue("response"), Name: name, IP: clientIP(r),
+		Response: r.PostFormValue("response"), Name: name, IP: a.clientIP(r),
 		AuthTime: authTimeOf(c),
 	})
 	if errors.Is(err, mfa.ErrStepUpRequired) {
@@ -202,14 +202,14 @@ func (a *app) keySignInOptions(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, keyOptions{Redirect: "/"})
 		return
 	}
-	a.keyChallenge(w, r, mfa.ChallengeRequest{UserID: u.ID, Kind: mfa.KindWebAuthn, Binding: pc.Binding(), IP: clientIP(r)})
+	a.keyChallenge(w, r, mfa.ChallengeRequest{UserID: u.ID, Kind: mfa.KindWebAuthn, Binding: pc.Binding(), IP: a.clientIP(r)})
 }
 
 // keyStepUpOptions issues a step-up challenge, bound to the session that
 // asked for it so no other session of the user can answer it.
 func (a *app) keyStepUpOptions(w http.ResponseWriter, r *http.Request) {
 	if c, u, ok := a.current(w, r); ok {
-		a.keyChallenge(w, r, mfa.ChallengeRequest{UserID: u.ID, Kind: mfa.KindWebAuthn, Binding: stepUpBinding(c), IP: clientIP(r)})
+		a.keyChallenge(w, r, mfa.ChallengeRequest{UserID: u.ID, Kind: mfa.KindWebAuthn, Binding: stepUpBinding(c), IP: a.clientIP(r)})
 	}
 }
 
@@ -251,7 +251,7 @@ func (a *app) passkeyOptions(w http.ResponseWriter, r *http.Request) {
 	var b [16]byte
 	rand.Read(b[:]) // never fails
 	binding := base64.RawURLEncoding.EncodeToString(b[:])
-	ch, err := a.verifier.Challenge(r.Context(), mfa.ChallengeRequest{Kind: mfa.KindWebAuthn, Binding: binding, IP: clientIP(r)})
+	ch, err := a.verifier.Challenge(r.Context(), mfa.ChallengeRequest{Kind: mfa.KindWebAuthn, Binding: binding, IP: a.clientIP(r)})
 	if err != nil {
 		a.log.Error("webauthn: passkey challenge", "err", err)
 		writeJSON(w, http.StatusInternalServerError, keyOptions{Error: "Something went wrong on our side. Try again."})
@@ -284,7 +284,7 @@ func (a *app) passkeySignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := a.verifier.Verify(r.Context(), mfa.VerifyRequest{
 		Kind: mfa.KindWebAuthn, ChallengeID: r.PostFormValue("challenge_id"), Binding: binding,
-		Response: r.PostFormValue("response"), IP: clientIP(r),
+		Response: r.PostFormValue("response"), IP: a.clientIP(r),
 	})
 	if err != nil {
 		msg, status, known := a.keyMessage(err, false)
@@ -312,6 +312,9 @@ func (a *app) passkeySignIn(w http.ResponseWriter, r *http.Request) {
 // keyMessage is message for a key's answer. registering: the answer was a
 // new key's.
 func (a *app) keyMessage(err error, registering bool) (msg string, status int, known bool) {
+	if msg, status, known := monitorMessage(err); known {
+		return msg, status, known
+	}
 	switch {
 	case errors.Is(err, mfa.ErrRateLimited), errors.Is(err, mfa.ErrLocked):
 		msg, status, known = a.message(err, mfa.KindTOTP)
