@@ -1,0 +1,239 @@
+package mongostore
+
+import (
+	"context"
+	"time"
+
+	"github.com/mfakit/mfa/store"
+)
+
+func counterKey(k store.CounterKey) string { return tCounter + k.String() }
+
+func toState(r *rec) store.CounterState {
+	if r == nil || r.Z {
+		return store.CounterState{}
+	}
+	return store.CounterState{Failures: r.Failures, Until: fromMicros(r.Until), Expires: fromMicros(r.Expires)}
+}
+
+// setState writes st into the version n; a zero state marks the counter
+// cleared, which Sweep may remove once the version is old enough.
+func setState(n *rec, st store.CounterState) {
+	n.Failures, n.Until, n.Expires, n.X = st.Failures, micros(st.Until), micros(st.Expires), micros(st.Expires)
+	n.Z = st == store.CounterState{}
+}
+
+// nextCounter returns the version after cur (nil: none yet) of counter k.
+func (s *Store) nextCounter(k string, cur *rec) *rec {
+	if cur == nil {
+		return s.first(k, tCounter, 0)
+	}
+	return s.next(cur)
+}
+
+// Hit implements [store.Counters]. One query reads every counter (and the
+// factor to load); when the attempt is admitted, one unordered insert
+// writes each counter's next version. A counter's next version is a
+// compare-and-set on the version read: when its _id is taken, another
+// attempt was counted first, and that counter is read, decided and
+// written again (the others are counted already). So every admitted
+// attempt is counted on every counter, each count decided on the state
+// it replaced, and no update is lost. Under contention an attempt
+// refused on that second reading has still been counted on the counters
+// written the first time: an over-count, never an under-count.
+func (s *Store) Hit(ctx context.Context, req store.HitRequest) (store.HitResult, error) {
+	const op = "hit"
+	keys := make([]string, 0, len(req.Counters)+1)
+	for _, c := range req.Counters {
+		keys = append(keys, counterKey(c.Key))
+	}
+	fk := ""
+	if req.Load.ID != "" {
+		fk = factorKey(req.Load.UserID, req.Load.ID)
+		keys = append(keys, fk)
+	}
+	m, start, err := s.latest(ctx, keys...)
+	if err != nil {
+		return store.HitResult{}, wrap(op, err)
+	}
+	todo := make([]int, len(req.Counters)) // indexes of req.Counters still to count
+	for i := range todo {
+		todo[i] = i
+	}
+	var res store.HitResult
+	for first := true; ; first = false {
+		states := make([]store.CounterState, len(todo))
+		sub := store.HitRequest{Now: req.Now, Counters: make([]store.Counter, len(todo))}
+		for j, i := range todo {
+			states[j] = toState(m[keys[i]])
+			sub.Counters[j] = req.Counters[i]
+		}
+		r := store.DecideStates(sub, states)
+		if first {
+			res = r
+		}
+		if !r.Admitted {
+			return store.HitResult{Locked: r.Locked, RetryAfter: r.RetryAfter}, nil
+		}
+		// One version per counter key; a key named twice counts twice.
+		next := make(map[string]*rec)
+		owners := make(map[string][]int)
+		var order []string
+		for _, i := range todo {
+			k := keys[i]
+			n := next[k]
+			if n == nil {
+				n = s.nextCounter(k, m[k])
+				next[k] = n
+				order = append(order, k)
+			}
+			setState(n, req.Counters[i].Rule.Apply(toState(n), req.Now))
+			owners[k] = append(owners[k], i)
+		}
+		if len(order) == 0 {
+			break
+		}
+		vs := make([]*rec, len(order))
+		for j, k := range order {
+			vs[j] = next[k]
+		}
+		taken, err := s.insert(ctx, start, false, vs...)
+		if err != nil {
+			return store.HitResult{}, wrap(op, err)
+		}
+		if len(taken) == 0 {
+			break
+		}
+		todo = todo[:0]
+		var again []string
+		for _, j := range taken {
+			todo = append(todo, owners[order[j]]...)
+			again = append(again, order[j])
+		}
+		if err := ctx.Err(); err != nil {
+			return store.HitResult{}, wrap(op, err)
+		}
+		fresh, st, err := s.latest(ctx, again...)
+		if err != nil {
+			return store.HitResult{}, wrap(op, err)
+		}
+		for _, k := range again {
+			m[k] = fresh[k]
+		}
+		start = st
+	}
+	res.Admitted = true
+	if fk != "" && live(m[fk]) {
+		res.Found, res.Factor = true, toFactor(m[fk])
+	}
+	return res, nil
+}
+
+// counterOp is one reset (Forgive nil) or forgive of one counter.
+type counterOp struct {
+	key     string
+	forgive *store.Counter
+}
+
+func counterOps(reset []store.CounterKey, forgive []store.Counter) []counterOp {
+	ops := make([]counterOp, 0, len(reset)+len(forgive))
+	for _, k := range reset {
+		ops = append(ops, counterOp{key: counterKey(k)})
+	}
+	for i := range forgive {
+		ops = append(ops, counterOp{key: counterKey(forgive[i].Key), forgive: &forgive[i]})
+	}
+	return ops
+}
+
+// counterChanges returns the next version of each counter ops change,
+// given the newest versions in m, and for each version the ops that made
+// it. A counter already in the state an op asks for gets no version.
+func (s *Store) counterChanges(m map[string]*rec, now time.Time, ops []counterOp) ([]*rec, [][]counterOp) {
+	next := make(map[string]int)
+	var vs []*rec
+	var owners [][]counterOp
+	for _, o := range ops {
+		j, ok := next[o.key]
+		var st store.CounterState
+		if ok {
+			st = toState(vs[j])
+		} else {
+			st = toState(m[o.key])
+		}
+		var after store.CounterState
+		if o.forgive != nil {
+			after = o.forgive.Rule.Forgive(st, now)
+		}
+		if !ok {
+			if m[o.key] == nil || after == st {
+				continue // missing, or already so
+			}
+			j = len(vs)
+			next[o.key] = j
+			vs = append(vs, s.nextCounter(o.key, m[o.key]))
+			owners = append(owners, nil)
+		}
+		setState(vs[j], after)
+		owners[j] = append(owners[j], o)
+	}
+	return vs, owners
+}
+
+// applyCounterOps runs ops, reading again and retrying each counter whose
+// next version another writer took first.
+func (s *Store) applyCounterOps(ctx context.Context, now time.Time, ops []counterOp) error {
+	for len(ops) > 0 {
+		keys := make([]string, len(ops))
+		for i, o := range ops {
+			keys[i] = o.key
+		}
+		m, start, err := s.latest(ctx, keys...)
+		if err != nil {
+			return err
+		}
+		vs, owners := s.counterChanges(m, now, ops)
+		if len(vs) == 0 {
+			return nil
+		}
+		taken, err := s.insert(ctx, start, false, vs...)
+		if err != nil {
+			return err
+		}
+		ops = ops[:0:0]
+		for _, j := range taken {
+			ops = append(ops, owners[j]...)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Reset implements [store.Counters]: a cleared counter's next version
+// holds the zero state.
+func (s *Store) Reset(ctx context.Context, keys ...store.CounterKey) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	return wrap("reset", s.applyCounterOps(ctx, time.Time{}, counterOps(keys, nil)))
+}
+
+// Forgive implements [store.Counters].
+func (s *Store) Forgive(ctx context.Context, now time.Time, counters ...store.Counter) error {
+	if len(counters) == 0 {
+		return nil
+	}
+	return wrap("forgive", s.applyCounterOps(ctx, now, counterOps(nil, counters)))
+}
+
+// CounterState implements [store.Counters].
+func (s *Store) CounterState(ctx context.Context, key store.CounterKey) (store.CounterState, error) {
+	k := counterKey(key)
+	m, _, err := s.latest(ctx, k)
+	if err != nil {
+		return store.CounterState{}, wrap("counter state", err)
+	}
+	return toState(m[k]), nil
+}
