@@ -22,6 +22,7 @@ var networked = []struct {
 	{"mysql", mysqlStore},
 	{"redis", redisStore},
 	{"redis-cluster", redisClusterStore},
+	{"mongo", mongoStore},
 }
 
 // TestWireRoundTrips counts round trips on the network, through a proxy

@@ -52,9 +52,16 @@ func (s *Store) Hit(ctx context.Context, req store.HitRequest) (store.HitResult,
 		fk = factorKey(req.Load.UserID, req.Load.ID)
 		keys = append(keys, fk)
 	}
-	m, start, err := s.latest(ctx, keys...)
+	m, start, err := s.heads(ctx, keys...)
 	if err != nil {
 		return store.HitResult{}, wrap(op, err)
+	}
+	if r := s.decideCounters(req, keys, m); r.Locked {
+		// A lock read from heads is read again from the newest versions:
+		// a head left behind must not lock anyone for good.
+		if m, start, err = s.latest(ctx, keys...); err != nil {
+			return store.HitResult{}, wrap(op, err)
+		}
 	}
 	todo := make([]int, len(req.Counters)) // indexes of req.Counters still to count
 	for i := range todo {
@@ -129,6 +136,15 @@ func (s *Store) Hit(ctx context.Context, req store.HitRequest) (store.HitResult,
 	return res, nil
 }
 
+// decideCounters decides req on the states in m.
+func (s *Store) decideCounters(req store.HitRequest, keys []string, m map[string]*rec) store.HitResult {
+	states := make([]store.CounterState, len(req.Counters))
+	for i := range req.Counters {
+		states[i] = toState(m[keys[i]])
+	}
+	return store.DecideStates(req, states)
+}
+
 // counterOp is one reset (Forgive nil) or forgive of one counter.
 type counterOp struct {
 	key     string
@@ -149,7 +165,10 @@ func counterOps(reset []store.CounterKey, forgive []store.Counter) []counterOp {
 // counterChanges returns the next version of each counter ops change,
 // given the newest versions in m, and for each version the ops that made
 // it. A counter already in the state an op asks for gets no version.
-func (s *Store) counterChanges(m map[string]*rec, now time.Time, ops []counterOp) ([]*rec, [][]counterOp) {
+//
+// Read from heads only (fresh false), a counter that seems already so is
+// written all the same, since its head may be behind.
+func (s *Store) counterChanges(m map[string]*rec, now time.Time, ops []counterOp, fresh bool) ([]*rec, [][]counterOp) {
 	next := make(map[string]int)
 	var vs []*rec
 	var owners [][]counterOp
@@ -166,7 +185,7 @@ func (s *Store) counterChanges(m map[string]*rec, now time.Time, ops []counterOp
 			after = o.forgive.Rule.Forgive(st, now)
 		}
 		if !ok {
-			if m[o.key] == nil || after == st {
+			if m[o.key] == nil || fresh && after == st {
 				continue // missing, or already so
 			}
 			j = len(vs)
@@ -192,7 +211,7 @@ func (s *Store) applyCounterOps(ctx context.Context, now time.Time, ops []counte
 		if err != nil {
 			return err
 		}
-		vs, owners := s.counterChanges(m, now, ops)
+		vs, owners := s.counterChanges(m, now, ops, true)
 		if len(vs) == 0 {
 			return nil
 		}

@@ -10,7 +10,7 @@ import (
 	"github.com/mfakit/mfa/store"
 )
 
-func factorKey(userID, id string) string { return tFactor + key(userID, id) }
+func factorKey(userID, id string) string   { return tFactor + key(userID, id) }
 func lookupKey(kind, lookup string) string { return tLookup + key(kind, lookup) }
 
 // live reports whether r is a factor that exists.
@@ -172,7 +172,7 @@ func (s *Store) FindFactor(ctx context.Context, kind, lookup string) (store.Fact
 
 // ListFactors implements [store.Factors].
 func (s *Store) ListFactors(ctx context.Context, userID string) ([]store.Factor, error) {
-	m, err := s.newest(ctx, bson.D{{Key: "y", Value: tFactor}, {Key: "u", Value: userID}})
+	m, err := s.listLatest(ctx, bson.D{{Key: "y", Value: tFactor}, {Key: "u", Value: userID}})
 	if err != nil {
 		return nil, wrap("list factors", err)
 	}
@@ -251,9 +251,17 @@ func (s *Store) Advance(ctx context.Context, req store.Advance) error {
 	for _, c := range req.Forgive {
 		keys = append(keys, counterKey(c.Key))
 	}
-	m, start, err := s.latest(ctx, keys...)
+	m, start, err := s.heads(ctx, keys...)
 	if err != nil {
 		return wrap(op, err)
+	}
+	fresh := false
+	if cur := m[fk]; !live(cur) || cur.Counter != req.From {
+		// Refused on the head alone: decide again on the newest version.
+		if m, start, err = s.latest(ctx, keys...); err != nil {
+			return wrap(op, err)
+		}
+		fresh = true
 	}
 	cur := m[fk]
 	switch {
@@ -268,7 +276,7 @@ func (s *Store) Advance(ctx context.Context, req store.Advance) error {
 		n.Data = orNil(req.Data)
 	}
 	ops := counterOps(req.Reset, req.Forgive)
-	vs, owners := s.counterChanges(m, req.Now, ops)
+	vs, owners := s.counterChanges(m, req.Now, ops, fresh)
 	taken, err := s.insert(ctx, start, true, append([]*rec{n}, vs...)...)
 	switch {
 	case err != nil:

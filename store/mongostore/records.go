@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -36,6 +38,7 @@ type rec struct {
 	U  string `bson:"u,omitempty"` // user, for listings
 	X  int64  `bson:"x,omitempty"` // the record is dead at and after this instant (0: never)
 	Z  bool   `bson:"z,omitempty"` // the record is deleted (a factor) or cleared (a counter)
+	H  bool   `bson:"h,omitempty"` // this is the record's head (_id is K), not a version
 
 	// Factors (ID), sessions (ID), recovery cases (ID), lookups (the
 	// owner's user in U and factor in ID).
@@ -86,40 +89,143 @@ func (s *Store) first(k, y string, v int64) *rec {
 
 func versionID(k string, v int64) string { return k + "#" + strconv.FormatInt(v, 10) }
 
-// latest reads the newest version of each record named, in one query; a
-// record with no version is missing from the map. It also returns when
-// the read began, for [Store.insert]'s check.
-func (s *Store) latest(ctx context.Context, keys ...string) (map[string]*rec, time.Time, error) {
+// heads reads the head of each record named, by _id: a copy of its
+// newest version as last written there. A write that was interrupted
+// between its version and its head, or two heads written out of order,
+// can leave a head behind its newest version; a head is never ahead, as
+// it is written only after its version. Writers need nothing more: their
+// insert of the next version fails when the head was behind. A missing
+// record is missing from the map. It also returns when the read began,
+// for [Store.insert]'s check.
+func (s *Store) heads(ctx context.Context, keys ...string) (map[string]*rec, time.Time, error) {
 	start := time.Now()
-	var filter bson.D
-	if len(keys) == 1 {
-		filter = bson.D{{Key: "k", Value: keys[0]}}
-	} else {
-		filter = bson.D{{Key: "k", Value: bson.D{{Key: "$in", Value: keys}}}}
-	}
-	m, err := s.newest(ctx, filter)
-	return m, start, err
-}
-
-// newest reads the versions filter matches and keeps the newest of each
-// record.
-func (s *Store) newest(ctx context.Context, filter any, opts ...options.Lister[options.FindOptions]) (map[string]*rec, error) {
-	cur, err := s.recs.Find(ctx, filter, opts...)
+	got := make([]*rec, len(keys))
+	err := each(len(keys), func(i int) error {
+		var err error
+		got[i], err = s.byID(ctx, keys[i])
+		return err
+	})
 	if err != nil {
-		return nil, err
+		return nil, start, err
 	}
-	defer cur.Close(ctx)
-	m := make(map[string]*rec)
-	for cur.Next(ctx) {
-		r := new(rec)
-		if err := cur.Decode(r); err != nil {
-			return nil, err
-		}
-		if old, ok := m[r.K]; !ok || r.V > old.V {
+	m := make(map[string]*rec, len(keys))
+	for _, r := range got {
+		if r != nil {
 			m[r.K] = r
 		}
 	}
-	return m, cur.Err()
+	return m, start, nil
+}
+
+// latest reads the newest version of each record named: its head, and
+// then each version after the head's, by _id, until one is missing. A
+// head found behind is written again.
+func (s *Store) latest(ctx context.Context, keys ...string) (map[string]*rec, time.Time, error) {
+	m, start, err := s.heads(ctx, keys...)
+	if err != nil {
+		return nil, start, err
+	}
+	got := make([]*rec, len(keys))
+	behind := make([]bool, len(keys))
+	err = each(len(keys), func(i int) error {
+		k := keys[i]
+		r := m[k]
+		v := int64(-1)
+		if r != nil {
+			v = r.V
+		}
+		for {
+			n, err := s.byID(ctx, versionID(k, v+1))
+			if err != nil {
+				return err
+			}
+			if n == nil {
+				break
+			}
+			r, v, behind[i] = n, n.V, true
+		}
+		got[i] = r
+		return nil
+	})
+	if err != nil {
+		return nil, start, err
+	}
+	var repair []*rec
+	for i, r := range got {
+		if r != nil {
+			m[r.K] = r
+			if behind[i] {
+				repair = append(repair, r)
+			}
+		}
+	}
+	// A repair is written only while the versions it read are surely
+	// still there (see ErrSlow), so that it never puts back a head that
+	// Sweep has made obsolete.
+	if len(repair) > 0 && time.Since(start) <= s.grace/2 {
+		if err := s.writeHeads(ctx, repair); err != nil {
+			return nil, start, err
+		}
+	}
+	return m, start, nil
+}
+
+// byID reads one document of recs, nil when there is none.
+func (s *Store) byID(ctx context.Context, id string) (*rec, error) {
+	r := new(rec)
+	err := s.recs.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(r)
+	if err == mongo.ErrNoDocuments {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// each runs f(0) ... f(n-1) at once (at most 16 at a time) and returns
+// the first error.
+func each(n int, f func(i int) error) error {
+	if n == 1 {
+		return f(0)
+	}
+	errs := make([]error, n)
+	sem := make(chan struct{}, 16)
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			errs[i] = f(i)
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// listLatest returns the newest version of every record whose head
+// filter matches.
+func (s *Store) listLatest(ctx context.Context, filter bson.D) (map[string]*rec, error) {
+	filter = append(filter, bson.E{Key: "h", Value: true})
+	cur, err := s.recs.Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: "k", Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	var ks []struct {
+		K string `bson:"k"`
+	}
+	if err := cur.All(ctx, &ks); err != nil {
+		return nil, err
+	}
+	if len(ks) == 0 {
+		return map[string]*rec{}, nil
+	}
+	keys := make([]string, len(ks))
+	for i, k := range ks {
+		keys[i] = k.K
+	}
+	m, _, err := s.latest(ctx, keys...)
+	return m, err
 }
 
 // insert writes new versions. Ordered, it stops at the first _id taken;
@@ -139,7 +245,32 @@ func (s *Store) insert(ctx context.Context, start time.Time, ordered bool, vs ..
 	if time.Since(start) > s.grace/2 {
 		return nil, ErrSlow
 	}
+	written := make([]*rec, 0, len(vs))
+	for i, v := range vs {
+		if !slices.Contains(taken, i) {
+			written = append(written, v)
+		}
+	}
+	if err := s.writeHeads(ctx, written); err != nil {
+		return nil, err
+	}
 	return taken, nil
+}
+
+// writeHeads writes each version as the head of its record, in one
+// command.
+func (s *Store) writeHeads(ctx context.Context, vs []*rec) error {
+	if len(vs) == 0 {
+		return nil
+	}
+	models := make([]mongo.WriteModel, len(vs))
+	for i, v := range vs {
+		h := *v
+		h.ID, h.H = v.K, true
+		models[i] = mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: h.ID}}).SetReplacement(&h).SetUpsert(true)
+	}
+	_, err := s.recs.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+	return err
 }
 
 // insertDocs inserts docs into c and returns the indexes of those not
@@ -174,17 +305,23 @@ func (s *Store) put(ctx context.Context, start time.Time, v *rec) (ok bool, err 
 	return err == nil && len(taken) == 0, err
 }
 
-// change is the loop every overwrite runs: read the newest version of k,
-// let f decide (returning the next version, or nil and an error or nil
-// to stop), insert it, and start again when another writer got there
-// first.
+// change is the loop every overwrite runs: read the head of k, let f
+// decide (returning the next version, or nil and an error or nil to
+// stop), insert it, and start again from the newest version when another
+// writer got there first. A refusal decided on the head alone is decided
+// again on the newest version, as the head may be behind.
 func (s *Store) change(ctx context.Context, op, k string, f func(cur *rec) (*rec, error)) (*rec, error) {
+	read, fresh := s.heads, false
 	for {
-		m, start, err := s.latest(ctx, k)
+		m, start, err := read(ctx, k)
 		if err != nil {
 			return nil, wrap(op, err)
 		}
 		n, err := f(m[k])
+		if (err != nil || n == nil) && !fresh {
+			read, fresh = s.latest, true
+			continue
+		}
 		if err != nil || n == nil {
 			return nil, err
 		}
@@ -195,6 +332,7 @@ func (s *Store) change(ctx context.Context, op, k string, f func(cur *rec) (*rec
 		if ok {
 			return n, nil
 		}
+		read, fresh = s.latest, true
 		if err := ctx.Err(); err != nil {
 			return nil, wrap(op, err)
 		}

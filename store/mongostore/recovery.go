@@ -56,32 +56,22 @@ func (s *Store) GetCase(ctx context.Context, id string) (store.RecoveryCase, err
 
 // ListCases implements [store.Recovery].
 func (s *Store) ListCases(ctx context.Context, userID string) ([]store.RecoveryCase, error) {
-	m, err := s.newest(ctx, bson.D{{Key: "y", Value: tCase}, {Key: "u", Value: userID}})
+	m, err := s.listLatest(ctx, bson.D{{Key: "y", Value: tCase}, {Key: "u", Value: userID}})
 	if err != nil {
 		return nil, wrap("list cases", err)
 	}
 	return sortedCases(m, -1, func(store.RecoveryCase) bool { return true }), nil
 }
 
-// ListOpenCases implements [store.Recovery]: the cases with an open
-// version, read again to keep those whose newest version is open.
+// ListOpenCases implements [store.Recovery]: the cases whose head is
+// open, read again to keep those whose newest version is open.
 func (s *Store) ListOpenCases(ctx context.Context, limit int) ([]store.RecoveryCase, error) {
 	if limit < 1 {
 		return []store.RecoveryCase{}, ctx.Err()
 	}
 	open := bson.A{string(store.CasePending), string(store.CaseApproved)}
-	cand, err := s.newest(ctx, bson.D{{Key: "y", Value: tCase}, {Key: "st", Value: bson.D{{Key: "$in", Value: open}}}})
-	if err != nil {
-		return nil, wrap("list open cases", err)
-	}
-	if len(cand) == 0 {
-		return []store.RecoveryCase{}, nil
-	}
-	keys := make([]string, 0, len(cand))
-	for k := range cand {
-		keys = append(keys, k)
-	}
-	m, _, err := s.latest(ctx, keys...)
+	// A case whose head is closed is closed: states only move forward.
+	m, err := s.listLatest(ctx, bson.D{{Key: "y", Value: tCase}, {Key: "st", Value: bson.D{{Key: "$in", Value: open}}}})
 	if err != nil {
 		return nil, wrap("list open cases", err)
 	}

@@ -18,20 +18,21 @@ func (s *Store) ScanFactors(ctx context.Context, cursor string, limit int) ([]st
 		return nil, "", sentinel(op, err)
 	}
 	limit = max(limit, 1)
-	filter := bson.D{{Key: "y", Value: tFactor}}
+	filter := bson.D{{Key: "y", Value: tFactor}, {Key: "h", Value: true}}
 	if cursor != "" {
 		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
 			bson.D{{Key: "u", Value: bson.D{{Key: "$gt", Value: after.UserID}}}},
 			bson.D{{Key: "u", Value: after.UserID}, {Key: "id", Value: bson.D{{Key: "$gt", Value: after.ID}}}},
 		}})
 	}
-	cur, err := s.recs.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "u", Value: 1}, {Key: "id", Value: 1}, {Key: "v", Value: -1}}))
+	cur, err := s.recs.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "u", Value: 1}, {Key: "id", Value: 1}}))
 	if err != nil {
 		return nil, "", wrap(op, err)
 	}
 	defer cur.Close(ctx)
-	// Versions come newest first within each factor; the first of each is
-	// its state. The walk stops at the first factor past the page.
+	// Heads, in order; the walk stops at the first factor past the page.
+	// A head behind its newest version is as good here: SwapSecret
+	// compares with the newest.
 	var page []store.Factor
 	var last store.FactorRef
 	more := false

@@ -138,7 +138,7 @@ func (s *Store) revoke(ctx context.Context, k string) (did bool, err error) {
 
 // RevokeUserSessions implements [store.Sessions].
 func (s *Store) RevokeUserSessions(ctx context.Context, userID string) (int, error) {
-	m, err := s.newest(ctx, bson.D{{Key: "y", Value: tSession}, {Key: "u", Value: userID}})
+	m, err := s.listLatest(ctx, bson.D{{Key: "y", Value: tSession}, {Key: "u", Value: userID}})
 	if err != nil {
 		return 0, wrap("revoke user sessions", err)
 	}
@@ -160,7 +160,7 @@ func (s *Store) RevokeUserSessions(ctx context.Context, userID string) (int, err
 
 // ListSessions implements [store.Sessions].
 func (s *Store) ListSessions(ctx context.Context, userID string) ([]store.Session, error) {
-	m, err := s.newest(ctx, bson.D{{Key: "y", Value: tSession}, {Key: "u", Value: userID}})
+	m, err := s.listLatest(ctx, bson.D{{Key: "y", Value: tSession}, {Key: "u", Value: userID}})
 	if err != nil {
 		return nil, wrap("list sessions", err)
 	}

@@ -175,4 +175,3 @@ func (s *Store) readSignals(ctx context.Context, keys []string) (map[string][]*s
 	}
 	return m, cur.Err()
 }
-

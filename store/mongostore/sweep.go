@@ -71,53 +71,84 @@ func (s *Store) deleteBatches(ctx context.Context, c *mongo.Collection, filter b
 	}
 }
 
-// sweepRecords removes the versions of records that are gone or
+// sweepRecords removes the records that are gone and the versions
 // superseded long enough.
 func (s *Store) sweepRecords(ctx context.Context, now time.Time) (int64, error) {
-	// Candidates: records with a version expired at now, and records with
-	// a version written before the cutoff.
-	cutoff := s.now().Add(-s.grace).UnixMicro()
-	old := make(map[string]int64) // key: the newest version written before the cutoff
-	expired := make(map[string]bool)
-	cur, err := s.recs.Find(ctx, bson.D{{Key: "$or", Value: bson.A{
-		bson.D{{Key: "x", Value: bson.D{{Key: "$gt", Value: 0}, {Key: "$lte", Value: micros(now)}}}},
-		bson.D{{Key: "t", Value: bson.D{{Key: "$lt", Value: cutoff}}}},
-	}}}, options.Find().SetProjection(bson.D{{Key: "k", Value: 1}, {Key: "v", Value: 1}, {Key: "t", Value: 1}, {Key: "x", Value: 1}}))
+	var total int64
+	// Counters and sessions whose head is expired at now, if their newest
+	// version is too: every document of the record.
+	var expired []string
+	err := s.scan(ctx, bson.D{{Key: "h", Value: true}, {Key: "y", Value: bson.D{{Key: "$in", Value: bson.A{tCounter, tSession}}}},
+		{Key: "x", Value: bson.D{{Key: "$gt", Value: 0}, {Key: "$lte", Value: micros(now)}}}},
+		func(r *sweepRow) { expired = append(expired, r.K) })
 	if err != nil {
 		return 0, err
 	}
-	for cur.Next(ctx) {
-		var r struct {
-			K string `bson:"k"`
-			V int64  `bson:"v"`
-			T int64  `bson:"t"`
-			X int64  `bson:"x"`
-		}
-		if err := cur.Decode(&r); err != nil {
-			cur.Close(ctx)
-			return 0, err
-		}
+	n, err := s.sweepKeys(ctx, expired, func(r *rec) bson.D {
 		if r.X > 0 && r.X <= micros(now) {
-			expired[r.K] = true
+			return bson.D{{Key: "k", Value: r.K}}
 		}
-		if r.T < cutoff {
-			if v, ok := old[r.K]; !ok || r.V > v {
-				old[r.K] = r.V
-			}
-		}
+		return nil
+	})
+	total += n
+	if err != nil {
+		return total, err
 	}
-	if err := cur.Close(ctx); err != nil {
-		return 0, err
+
+	// Versions written before the cutoff: those before the newest of
+	// them go, and a deleted factor or cleared counter whose newest
+	// version is that old goes whole.
+	cutoff := s.now().Add(-s.grace).UnixMicro()
+	old := make(map[string]int64)
+	err = s.scan(ctx, bson.D{{Key: "h", Value: bson.D{{Key: "$ne", Value: true}}}, {Key: "t", Value: bson.D{{Key: "$lt", Value: cutoff}}}},
+		func(r *sweepRow) { old[r.K] = max(old[r.K], r.V) })
+	if err != nil {
+		return total, err
 	}
-	keys := make([]string, 0, len(old)+len(expired))
+	keys := make([]string, 0, len(old))
 	for k := range old {
 		keys = append(keys, k)
 	}
-	for k := range expired {
-		if _, ok := old[k]; !ok {
-			keys = append(keys, k)
+	n, err = s.sweepKeys(ctx, keys, func(r *rec) bson.D {
+		m := old[r.K]
+		switch {
+		case r.Z && r.V == m:
+			return bson.D{{Key: "k", Value: r.K}}
+		case min(m, r.V) > 0:
+			return bson.D{{Key: "k", Value: r.K}, {Key: "h", Value: bson.D{{Key: "$ne", Value: true}}},
+				{Key: "v", Value: bson.D{{Key: "$lt", Value: min(m, r.V)}}}}
 		}
+		return nil
+	})
+	return total + n, err
+}
+
+type sweepRow struct {
+	K string `bson:"k"`
+	V int64  `bson:"v"`
+}
+
+// scan calls f with the key and version of each document of recs filter
+// matches.
+func (s *Store) scan(ctx context.Context, filter bson.D, f func(*sweepRow)) error {
+	cur, err := s.recs.Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: "k", Value: 1}, {Key: "v", Value: 1}}))
+	if err != nil {
+		return err
 	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var r sweepRow
+		if err := cur.Decode(&r); err != nil {
+			return err
+		}
+		f(&r)
+	}
+	return cur.Err()
+}
+
+// sweepKeys reads the newest version of each record named, a batch at a
+// time, and deletes what del returns for it (nil: nothing).
+func (s *Store) sweepKeys(ctx context.Context, keys []string, del func(*rec) bson.D) (int64, error) {
 	var total int64
 	for len(keys) > 0 {
 		batch := keys[:min(len(keys), s.batch)]
@@ -126,29 +157,18 @@ func (s *Store) sweepRecords(ctx context.Context, now time.Time) (int64, error) 
 		if err != nil {
 			return total, err
 		}
-		var del bson.A
+		var or bson.A
 		for _, k := range batch {
-			r := m[k]
-			if r == nil {
-				continue
-			}
-			v, isOld := old[k]
-			switch {
-			case r.Y != tCase && r.Y != tFactor && r.Y != tLookup && r.X > 0 && r.X <= micros(now):
-				// Expired: the whole record.
-				del = append(del, bson.D{{Key: "k", Value: k}, {Key: "v", Value: bson.D{{Key: "$lte", Value: r.V}}}})
-			case isOld && v == r.V && r.Z:
-				// Deleted or cleared long enough ago: the whole record.
-				del = append(del, bson.D{{Key: "k", Value: k}, {Key: "v", Value: bson.D{{Key: "$lte", Value: r.V}}}})
-			case isOld && v > 0:
-				// Versions before one written long enough ago.
-				del = append(del, bson.D{{Key: "k", Value: k}, {Key: "v", Value: bson.D{{Key: "$lt", Value: v}}}})
+			if r := m[k]; r != nil {
+				if d := del(r); d != nil {
+					or = append(or, d)
+				}
 			}
 		}
-		if len(del) == 0 {
+		if len(or) == 0 {
 			continue
 		}
-		res, err := s.recs.DeleteMany(ctx, bson.D{{Key: "$or", Value: del}})
+		res, err := s.recs.DeleteMany(ctx, bson.D{{Key: "$or", Value: or}})
 		if err != nil {
 			return total, err
 		}
