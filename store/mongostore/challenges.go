@@ -2,7 +2,8 @@ package mongostore
 
 import (
 	"context"
-	"strconv"
+	"crypto/rand"
+	"encoding/hex"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -16,6 +17,7 @@ import (
 type challengeDoc struct {
 	ID       string `bson:"_id"`
 	X        int64  `bson:"x"` // Expires, for Sweep
+	Nonce    string `bson:"n,omitempty"`
 	At       any    `bson:"at,omitempty"`
 	Take     bool   `bson:"take,omitempty"`
 	UserID   string `bson:"u,omitempty"`
@@ -28,15 +30,19 @@ type challengeDoc struct {
 
 func challengeID(id string) string { return "c" + id }
 
-// takeID names the claim on one issued challenge: its ID and the instant
-// it was created, so a challenge put again under an ID already taken (and
-// swept) is a new one.
-func takeID(id string, created int64) string { return "t" + key(id, strconv.FormatInt(created, 10)) }
+// takeID names the claim on one issued challenge: its ID and the random
+// nonce of the put that stored it, so a challenge put again under an ID
+// taken before is a new one.
+func takeID(id, nonce string) string { return "t" + key(id, nonce) }
 
 // PutChallenge implements [store.Challenges].
 func (s *Store) PutChallenge(ctx context.Context, c store.Challenge) error {
+	var n [12]byte
+	if _, err := rand.Read(n[:]); err != nil {
+		return wrap("put challenge", err)
+	}
 	_, err := s.challenges.InsertOne(ctx, challengeDoc{
-		ID: challengeID(c.ID), X: micros(c.Expires), At: s.ttlAt(c.Expires),
+		ID: challengeID(c.ID), X: micros(c.Expires), At: s.ttlAt(c.Expires), Nonce: hex.EncodeToString(n[:]),
 		UserID: c.UserID, FactorID: c.FactorID, Kind: c.Kind, Binding: c.Binding, Data: orNil(c.Data), Created: micros(c.Created),
 	})
 	if isDup(err) {
@@ -45,11 +51,11 @@ func (s *Store) PutChallenge(ctx context.Context, c store.Challenge) error {
 	return wrap("put challenge", err)
 }
 
-// TakeChallenge implements [store.Challenges]: it reads the challenge and
-// inserts the claim that takes it. Of concurrent takes exactly one
-// inserts the claim; every other finds its _id taken (ErrNotFound). The
-// taken challenge stays, unusable, until Sweep removes it with its claim
-// once it expires.
+// TakeChallenge implements [store.Challenges]: it reads the challenge,
+// inserts the claim that takes it, and deletes it. Of concurrent takes
+// exactly one inserts the claim; every other finds its _id taken
+// (ErrNotFound). The claim stays until Sweep removes it once the
+// challenge would have expired.
 func (s *Store) TakeChallenge(ctx context.Context, id string, now time.Time) (store.Challenge, error) {
 	const op = "take challenge"
 	var d challengeDoc
@@ -68,11 +74,17 @@ func (s *Store) TakeChallenge(ctx context.Context, id string, now time.Time) (st
 		}
 		return store.Challenge{}, sentinel(op, store.ErrNotFound)
 	}
-	_, err = s.challenges.InsertOne(ctx, challengeDoc{ID: takeID(id, d.Created), X: d.X, At: s.ttlAt(c.Expires), Take: true})
+	_, err = s.challenges.InsertOne(ctx, challengeDoc{ID: takeID(id, d.Nonce), X: d.X, At: s.ttlAt(c.Expires), Take: true})
 	if isDup(err) {
 		return store.Challenge{}, sentinel(op, store.ErrNotFound)
 	}
 	if err != nil {
+		return store.Challenge{}, wrap(op, err)
+	}
+	// Taken: the challenge goes, so its ID can be put again. Only the
+	// winner deletes it, and while it is there no other put can replace
+	// it, so the document deleted is the one taken.
+	if _, err := s.challenges.DeleteOne(ctx, bson.D{{Key: "_id", Value: d.ID}}); err != nil {
 		return store.Challenge{}, wrap(op, err)
 	}
 	return c, nil

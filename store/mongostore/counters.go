@@ -2,6 +2,7 @@ package mongostore
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/mfakit/mfa/store"
@@ -33,14 +34,16 @@ func (s *Store) nextCounter(k string, cur *rec) *rec {
 
 // Hit implements [store.Counters]. One query reads every counter (and the
 // factor to load); when the attempt is admitted, one unordered insert
-// writes each counter's next version. A counter's next version is a
-// compare-and-set on the version read: when its _id is taken, another
-// attempt was counted first, and that counter is read, decided and
-// written again (the others are counted already). So every admitted
-// attempt is counted on every counter, each count decided on the state
-// it replaced, and no update is lost. Under contention an attempt
-// refused on that second reading has still been counted on the counters
-// written the first time: an over-count, never an under-count.
+// writes each counter's next version, in the order of their keys. A
+// counter's next version is a compare-and-set on the version read: when
+// its _id is taken, another attempt was counted first, and that counter
+// and the ones after it are read, decided and written again (those before
+// it are counted already). So every admitted attempt is counted on every
+// counter, each count decided on the state it replaced, and no update is
+// lost. Attempts on the same counters meet on the first one, so only one
+// of them goes on to the others; an attempt whose counters only partly
+// overlap another's may be refused on the second reading after the first
+// counters counted it: an over-count, never an under-count.
 func (s *Store) Hit(ctx context.Context, req store.HitRequest) (store.HitResult, error) {
 	const op = "hit"
 	keys := make([]string, 0, len(req.Counters)+1)
@@ -100,11 +103,15 @@ func (s *Store) Hit(ctx context.Context, req store.HitRequest) (store.HitResult,
 		if len(order) == 0 {
 			break
 		}
+		// In one order for every Hit, and ordered, so that of attempts on
+		// the same counters the one that takes the first counter's next
+		// version takes the others' too.
+		slices.Sort(order)
 		vs := make([]*rec, len(order))
 		for j, k := range order {
 			vs[j] = next[k]
 		}
-		taken, err := s.insert(ctx, start, false, vs...)
+		taken, err := s.insert(ctx, start, true, vs...)
 		if err != nil {
 			return store.HitResult{}, wrap(op, err)
 		}

@@ -65,10 +65,11 @@ var prefixRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,31}$`)
 // goroutines and processes. Create it with [New] and its indexes with
 // [Store.EnsureIndexes].
 type Store struct {
-	// recs holds every versioned record (factors, lookups, counters,
-	// sessions, recovery cases) so that one query reads a verification's
-	// counters and its factor together.
-	recs       *mongo.Collection
+	// Every versioned record (factors, lookups, counters, sessions,
+	// recovery cases) has its versions in vers and its head in head, so
+	// that one query reads the heads of a verification's counters and
+	// factor together.
+	vers, head *mongo.Collection
 	challenges *mongo.Collection
 	devices    *mongo.Collection
 	signals    *mongo.Collection
@@ -120,7 +121,7 @@ func New(cfg Config) (*Store, error) {
 	}
 	c := func(name string) *mongo.Collection { return cfg.Database.Collection(cfg.Prefix + name) }
 	return &Store{
-		recs: c("records"), challenges: c("challenges"), devices: c("devices"), signals: c("signals"),
+		vers: c("versions"), head: c("heads"), challenges: c("challenges"), devices: c("devices"), signals: c("signals"),
 		ttl: cfg.TTL, grace: cfg.Grace, batch: cfg.SweepBatch, now: cfg.Now,
 	}, nil
 }
@@ -135,10 +136,10 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		ttl  bool
 	}
 	list := []ix{
-		{s.recs, bson.D{{Key: "k", Value: 1}, {Key: "v", Value: -1}}, false},
-		{s.recs, bson.D{{Key: "y", Value: 1}, {Key: "u", Value: 1}}, false},
-		{s.recs, bson.D{{Key: "x", Value: 1}}, false},
-		{s.recs, bson.D{{Key: "t", Value: 1}}, false},
+		{s.vers, bson.D{{Key: "k", Value: 1}, {Key: "v", Value: 1}}, false},
+		{s.vers, bson.D{{Key: "t", Value: 1}}, false},
+		{s.head, bson.D{{Key: "y", Value: 1}, {Key: "u", Value: 1}}, false},
+		{s.head, bson.D{{Key: "x", Value: 1}}, false},
 		{s.challenges, bson.D{{Key: "x", Value: 1}}, false},
 		{s.devices, bson.D{{Key: "u", Value: 1}}, false},
 		{s.devices, bson.D{{Key: "x", Value: 1}}, false},

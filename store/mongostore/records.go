@@ -38,7 +38,6 @@ type rec struct {
 	U  string `bson:"u,omitempty"` // user, for listings
 	X  int64  `bson:"x,omitempty"` // the record is dead at and after this instant (0: never)
 	Z  bool   `bson:"z,omitempty"` // the record is deleted (a factor) or cleared (a counter)
-	H  bool   `bson:"h,omitempty"` // this is the record's head (_id is K), not a version
 
 	// Factors (ID), sessions (ID), recovery cases (ID), lookups (the
 	// owner's user in U and factor in ID).
@@ -99,22 +98,27 @@ func versionID(k string, v int64) string { return k + "#" + strconv.FormatInt(v,
 // for [Store.insert]'s check.
 func (s *Store) heads(ctx context.Context, keys ...string) (map[string]*rec, time.Time, error) {
 	start := time.Now()
-	got := make([]*rec, len(keys))
-	err := each(len(keys), func(i int) error {
-		var err error
-		got[i], err = s.byID(ctx, keys[i])
-		return err
-	})
-	if err != nil {
-		return nil, start, err
-	}
 	m := make(map[string]*rec, len(keys))
-	for _, r := range got {
+	if len(keys) == 1 {
+		r, err := s.byID(ctx, s.head, keys[0])
 		if r != nil {
 			m[r.K] = r
 		}
+		return m, start, err
 	}
-	return m, start, nil
+	cur, err := s.head.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: keys}}}})
+	if err != nil {
+		return nil, start, err
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		r := new(rec)
+		if err := cur.Decode(r); err != nil {
+			return nil, start, err
+		}
+		m[r.K] = r
+	}
+	return m, start, cur.Err()
 }
 
 // latest reads the newest version of each record named: its head, and
@@ -135,7 +139,7 @@ func (s *Store) latest(ctx context.Context, keys ...string) (map[string]*rec, ti
 			v = r.V
 		}
 		for {
-			n, err := s.byID(ctx, versionID(k, v+1))
+			n, err := s.byID(ctx, s.vers, versionID(k, v+1))
 			if err != nil {
 				return err
 			}
@@ -170,10 +174,10 @@ func (s *Store) latest(ctx context.Context, keys ...string) (map[string]*rec, ti
 	return m, start, nil
 }
 
-// byID reads one document of recs, nil when there is none.
-func (s *Store) byID(ctx context.Context, id string) (*rec, error) {
+// byID reads one document of c, nil when there is none.
+func (s *Store) byID(ctx context.Context, c *mongo.Collection, id string) (*rec, error) {
 	r := new(rec)
-	err := s.recs.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(r)
+	err := c.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(r)
 	if err == mongo.ErrNoDocuments {
 		return nil, nil
 	}
@@ -206,8 +210,7 @@ func each(n int, f func(i int) error) error {
 // listLatest returns the newest version of every record whose head
 // filter matches.
 func (s *Store) listLatest(ctx context.Context, filter bson.D) (map[string]*rec, error) {
-	filter = append(filter, bson.E{Key: "h", Value: true})
-	cur, err := s.recs.Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: "k", Value: 1}}))
+	cur, err := s.head.Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: "k", Value: 1}}))
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +241,7 @@ func (s *Store) insert(ctx context.Context, start time.Time, ordered bool, vs ..
 	for i, v := range vs {
 		docs[i] = v
 	}
-	taken, err = insertDocs(ctx, s.recs, ordered, docs)
+	taken, err = insertDocs(ctx, s.vers, ordered, docs)
 	if err != nil {
 		return nil, err
 	}
@@ -258,7 +261,9 @@ func (s *Store) insert(ctx context.Context, start time.Time, ordered bool, vs ..
 }
 
 // writeHeads writes each version as the head of its record, in one
-// command.
+// command. Two first heads of one record written at once may make one
+// upsert find the other's _id taken: the head is then the other's, which
+// is as good (a head may be behind).
 func (s *Store) writeHeads(ctx context.Context, vs []*rec) error {
 	if len(vs) == 0 {
 		return nil
@@ -266,10 +271,19 @@ func (s *Store) writeHeads(ctx context.Context, vs []*rec) error {
 	models := make([]mongo.WriteModel, len(vs))
 	for i, v := range vs {
 		h := *v
-		h.ID, h.H = v.K, true
+		h.ID = v.K
 		models[i] = mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: h.ID}}).SetReplacement(&h).SetUpsert(true)
 	}
-	_, err := s.recs.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+	_, err := s.head.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+	var bwe mongo.BulkWriteException
+	if errors.As(err, &bwe) && bwe.WriteConcernError == nil && len(bwe.WriteErrors) > 0 {
+		for _, we := range bwe.WriteErrors {
+			if !mongo.IsDuplicateKeyError(we) {
+				return err
+			}
+		}
+		return nil
+	}
 	return err
 }
 

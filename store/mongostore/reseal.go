@@ -18,14 +18,14 @@ func (s *Store) ScanFactors(ctx context.Context, cursor string, limit int) ([]st
 		return nil, "", sentinel(op, err)
 	}
 	limit = max(limit, 1)
-	filter := bson.D{{Key: "y", Value: tFactor}, {Key: "h", Value: true}}
+	filter := bson.D{{Key: "y", Value: tFactor}}
 	if cursor != "" {
 		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
 			bson.D{{Key: "u", Value: bson.D{{Key: "$gt", Value: after.UserID}}}},
 			bson.D{{Key: "u", Value: after.UserID}, {Key: "id", Value: bson.D{{Key: "$gt", Value: after.ID}}}},
 		}})
 	}
-	cur, err := s.recs.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "u", Value: 1}, {Key: "id", Value: 1}}))
+	cur, err := s.head.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "u", Value: 1}, {Key: "id", Value: 1}}))
 	if err != nil {
 		return nil, "", wrap(op, err)
 	}

@@ -78,17 +78,17 @@ func (s *Store) sweepRecords(ctx context.Context, now time.Time) (int64, error) 
 	// Counters and sessions whose head is expired at now, if their newest
 	// version is too: every document of the record.
 	var expired []string
-	err := s.scan(ctx, bson.D{{Key: "h", Value: true}, {Key: "y", Value: bson.D{{Key: "$in", Value: bson.A{tCounter, tSession}}}},
+	err := s.scan(ctx, s.head, bson.D{{Key: "y", Value: bson.D{{Key: "$in", Value: bson.A{tCounter, tSession}}}},
 		{Key: "x", Value: bson.D{{Key: "$gt", Value: 0}, {Key: "$lte", Value: micros(now)}}}},
 		func(r *sweepRow) { expired = append(expired, r.K) })
 	if err != nil {
 		return 0, err
 	}
-	n, err := s.sweepKeys(ctx, expired, func(r *rec) bson.D {
+	n, err := s.sweepKeys(ctx, expired, func(r *rec) (bson.D, bool) {
 		if r.X > 0 && r.X <= micros(now) {
-			return bson.D{{Key: "k", Value: r.K}}
+			return bson.D{{Key: "k", Value: r.K}}, true
 		}
-		return nil
+		return nil, false
 	})
 	total += n
 	if err != nil {
@@ -100,7 +100,7 @@ func (s *Store) sweepRecords(ctx context.Context, now time.Time) (int64, error) 
 	// version is that old goes whole.
 	cutoff := s.now().Add(-s.grace).UnixMicro()
 	old := make(map[string]int64)
-	err = s.scan(ctx, bson.D{{Key: "h", Value: bson.D{{Key: "$ne", Value: true}}}, {Key: "t", Value: bson.D{{Key: "$lt", Value: cutoff}}}},
+	err = s.scan(ctx, s.vers, bson.D{{Key: "t", Value: bson.D{{Key: "$lt", Value: cutoff}}}},
 		func(r *sweepRow) { old[r.K] = max(old[r.K], r.V) })
 	if err != nil {
 		return total, err
@@ -109,16 +109,15 @@ func (s *Store) sweepRecords(ctx context.Context, now time.Time) (int64, error) 
 	for k := range old {
 		keys = append(keys, k)
 	}
-	n, err = s.sweepKeys(ctx, keys, func(r *rec) bson.D {
+	n, err = s.sweepKeys(ctx, keys, func(r *rec) (bson.D, bool) {
 		m := old[r.K]
 		switch {
 		case r.Z && r.V == m:
-			return bson.D{{Key: "k", Value: r.K}}
+			return bson.D{{Key: "k", Value: r.K}}, true
 		case min(m, r.V) > 0:
-			return bson.D{{Key: "k", Value: r.K}, {Key: "h", Value: bson.D{{Key: "$ne", Value: true}}},
-				{Key: "v", Value: bson.D{{Key: "$lt", Value: min(m, r.V)}}}}
+			return bson.D{{Key: "k", Value: r.K}, {Key: "v", Value: bson.D{{Key: "$lt", Value: min(m, r.V)}}}}, false
 		}
-		return nil
+		return nil, false
 	})
 	return total + n, err
 }
@@ -128,10 +127,10 @@ type sweepRow struct {
 	V int64  `bson:"v"`
 }
 
-// scan calls f with the key and version of each document of recs filter
+// scan calls f with the key and version of each document of c filter
 // matches.
-func (s *Store) scan(ctx context.Context, filter bson.D, f func(*sweepRow)) error {
-	cur, err := s.recs.Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: "k", Value: 1}, {Key: "v", Value: 1}}))
+func (s *Store) scan(ctx context.Context, c *mongo.Collection, filter bson.D, f func(*sweepRow)) error {
+	cur, err := c.Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: "k", Value: 1}, {Key: "v", Value: 1}}))
 	if err != nil {
 		return err
 	}
@@ -147,8 +146,9 @@ func (s *Store) scan(ctx context.Context, filter bson.D, f func(*sweepRow)) erro
 }
 
 // sweepKeys reads the newest version of each record named, a batch at a
-// time, and deletes what del returns for it (nil: nothing).
-func (s *Store) sweepKeys(ctx context.Context, keys []string, del func(*rec) bson.D) (int64, error) {
+// time, and deletes the versions del returns a filter for (nil: none),
+// and the head too when del says all.
+func (s *Store) sweepKeys(ctx context.Context, keys []string, del func(*rec) (filter bson.D, all bool)) (int64, error) {
 	var total int64
 	for len(keys) > 0 {
 		batch := keys[:min(len(keys), s.batch)]
@@ -157,22 +157,31 @@ func (s *Store) sweepKeys(ctx context.Context, keys []string, del func(*rec) bso
 		if err != nil {
 			return total, err
 		}
-		var or bson.A
+		var or, whole bson.A
 		for _, k := range batch {
 			if r := m[k]; r != nil {
-				if d := del(r); d != nil {
+				if d, all := del(r); d != nil {
 					or = append(or, d)
+					if all {
+						whole = append(whole, k)
+					}
 				}
 			}
 		}
 		if len(or) == 0 {
 			continue
 		}
-		res, err := s.recs.DeleteMany(ctx, bson.D{{Key: "$or", Value: or}})
+		res, err := s.vers.DeleteMany(ctx, bson.D{{Key: "$or", Value: or}})
 		if err != nil {
 			return total, err
 		}
 		total += res.DeletedCount
+		if len(whole) > 0 {
+			if res, err = s.head.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: whole}}}}); err != nil {
+				return total, err
+			}
+			total += res.DeletedCount
+		}
 	}
 	return total, nil
 }
