@@ -116,17 +116,26 @@ func (s *Store) Observe(ctx context.Context, now time.Time, sightings ...store.S
 			return nil, wrap(op, err)
 		}
 	}
-	// Each list as it now stands: what was read, and what this call added.
-	for i, d := range adds {
-		if d != nil && !slices.ContainsFunc(lists[d.K], func(x *signalDoc) bool { return x.ID == d.ID }) {
-			lists[sightings[i].Key] = append(lists[sightings[i].Key], d)
+	// Each list as it stands after each sighting, in turn: what was read
+	// (without this call's records, which a second reading may hold), and
+	// the records of this call's sightings so far.
+	ours := make(map[string]bool)
+	for _, d := range adds {
+		if d != nil {
+			ours[d.ID] = true
 		}
+	}
+	for k, l := range lists {
+		lists[k] = slices.DeleteFunc(l, func(d *signalDoc) bool { return ours[d.ID] })
 	}
 	out := make([][]store.Signal, len(sightings))
 	var drop []string
 	dropped := make(map[string]bool)
 	for i, o := range sightings {
 		l := lists[o.Key]
+		if adds[i] != nil {
+			l = append(l, adds[i])
+		}
 		live := make([]*signalDoc, 0, len(l))
 		for _, d := range l {
 			if now.Before(fromMicros(d.X)) {

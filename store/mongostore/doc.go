@@ -1,0 +1,142 @@
+// Package mongostore keeps every concern of package store in MongoDB, on
+// the official Go driver (go.mongodb.org/mongo-driver/v2): factors,
+// counters, challenges, sessions, devices, recovery cases, signals,
+// re-sealing ([store.Resealable]) and [store.Sweeper].
+//
+//	client, err := mongo.Connect(options.Client().ApplyURI("mongodb://127.0.0.1:27017/"))
+//	s, err := mongostore.New(mongostore.Config{Database: client.Database("app")})
+//	err = s.EnsureIndexes(ctx) // once, at deploy time or start-up
+//	v, err := mfa.New(mfa.Config{Store: s, ...})
+//
+// It is a module of its own, so only applications that choose MongoDB
+// pull in the driver.
+//
+// # One rule: single use rests on a unique _id
+//
+// Every single-use operation here rests on one thing only: an insert of a
+// document whose _id is already taken fails with a duplicate-key error.
+// Nothing relies on a filtered update, a filtered delete, findAndModify or
+// a multi-document transaction being atomic. Real MongoDB makes those
+// atomic on one document, but servers that speak its protocol need not:
+// FerretDB 1.x, for one, reads and then writes. Any server that enforces
+// a unique _id keeps every guarantee below.
+//
+// A record that changes (a factor, a counter, a session, a recovery case,
+// the owner of a factor's lookup key) is a sequence of immutable versions
+// in the collection "versions", each a document whose _id is the record's
+// key and the version number. A change reads the newest version v and
+// inserts version v+1. Of any number of changes that read version v, in
+// any number of processes, exactly one insert of v+1 succeeds; every
+// other finds the _id taken, and knows that its reading is out of date.
+// That is a compare-and-set on the whole record:
+//
+//   - [Store.Advance]: the factor's version v+1 holds Counter = To; it is
+//     written only if version v holds Counter = From. Of concurrent calls
+//     with the same From, exactly one inserts v+1; the others wrap
+//     store.ErrConflict and write nothing (the counters to reset or
+//     forgive follow the factor's version in one ordered insert, which
+//     stops at the first taken _id).
+//   - [Store.Hit]: each counter's next version holds Rule.Apply of the
+//     version it replaces, decided on that version. A counter's count is
+//     therefore exact under any concurrency, and of N attempts on a fresh
+//     counter with Free f at most f are admitted: the (f+1)-th can only be
+//     written on top of the f-th, which refuses it.
+//   - [Store.RotateRefresh]: the session's next version holds the new
+//     hash and every retired one. One rotation inserts it; the others
+//     read again, find their hash retired, and revoke the session in a
+//     version of their own (store.ErrReused).
+//   - [Store.MoveCase]: every move changes the state, so of moves from the
+//     same version one is inserted and the others wrap store.ErrConflict;
+//     a recovery grant is redeemed once.
+//   - [Store.DeletePendingFactor] against an activating
+//     [Store.UpdateFactor]: the tombstone and the activation are both
+//     version v+1 of the factor; one is inserted, the other reads again
+//     and finds the factor gone or active.
+//   - [Store.CreateFactor] with a Lookup: the lookup key is a record too,
+//     whose newest version names its owner; taking it is inserting its
+//     next version, so two factors never both own one lookup key.
+//
+// A challenge is not a record but a document, and taking it
+// ([Store.TakeChallenge]) is inserting the claim "t" + its ID and the
+// random nonce of the put that stored it: exactly one take inserts the
+// claim. Signals are inserted, numbered per list the same way, and never
+// updated. Devices are inserted and deleted, never changed.
+//
+// # Heads
+//
+// Reading the newest version must not scan, and FerretDB on SQLite finds
+// a document quickly only by its _id. So each record also has a head, in
+// the collection "heads" under the record's key: a copy of its newest
+// version, written (replaced) after each version. The heads of one
+// verification's counters and factor are read in one query. A head is
+// never ahead of its record, since it is written only after the version
+// it copies; it may be behind, when a write stopped between its version
+// and its head, or when two heads were written out of order. That never
+// matters to a write: its insert of the version after the head's fails,
+// and it then reads the versions after the head, by _id, to the newest.
+// A read that returns a record (GetFactor, GetSession, CounterState,
+// listings) reads on from the head to the newest version the same way,
+// and writes a head found behind again. A refusal decided on a head alone
+// (a compare-and-set that does not match, a lock) is decided again on the
+// newest version; a delay decided on a head that is behind is at worst
+// the delay of a moment before.
+//
+// # Sweeping and Config.Grace
+//
+// [Store.Sweep] deletes expired challenges, devices, signals, counters
+// and sessions (every version and the head), and the versions superseded
+// by one written more than Config.Grace ago (by Config.Now), and the
+// deleted factors and cleared counters whose newest version is that old.
+// Removing a superseded version frees its _id, which a write that read
+// the version before it could then insert. That write would have to take
+// longer than Grace from its read to its insert; any write that does is
+// refused with [ErrSlow] (fail closed), whatever landed, and a version it
+// left is never read as the newest. This holds as long as the clocks of
+// the machines running the store differ by less than Grace/2 and no
+// write stays in flight on the network longer than Grace/2. Recovery
+// cases are audit records: Sweep never removes one.
+//
+// TTL indexes (Config.TTL) let MongoDB delete expired challenges,
+// devices and signals on its own, ten minutes after their expiry; nothing
+// relies on them, as the caller's now decides expiry everywhere.
+//
+// # Servers
+//
+// The driver supports MongoDB 4.4 and later; so does this package. It
+// uses only find, insert, replace by _id with upsert, delete and
+// createIndexes, so any MongoDB 4.4+ deployment works: standalone,
+// replica set or sharded. On a sharded cluster shard each collection on
+// _id (ranged or hashed), so that each _id lives on one shard and its
+// uniqueness holds across the cluster.
+//
+// Tested: the conformance suite (store/storetest, every group, its races
+// included, under the race detector), the cross-process replay and
+// brute-force tests and the round-trip counts of internal/backendtest,
+// all on FerretDB 1.24.2 on its SQLite backend, which CI builds and
+// starts. FerretDB 1.x has no TTL indexes (leave Config.TTL off) and no
+// transactions, which nothing here needs; it answers every query but one
+// by _id with a scan of the collection, so it suits tests, not load. No
+// real MongoDB server was available to test against.
+//
+// # Round trips
+//
+// Counted on the wire through a proxy (internal/backendtest), on FerretDB:
+// a successful TOTP verification costs 6 round trips (Hit: read the heads,
+// insert the versions, write the heads; Advance: the same), a wrong code
+// 3, a refused (rate-limited) attempt 1, a refresh-token rotation 3. The
+// other networked backends of this module need 2, 1, 1 and 1: they can
+// decide and write in one statement or script, which needs an atomic
+// conditional update that this package, by design, does without.
+//
+// # Security
+//
+// Seeds arrive sealed and codes and tokens as keyed hashes, and are stored
+// as given; superseded versions of a factor keep its earlier (sealed)
+// secret until Sweep removes them, Config.Grace after they were
+// superseded. Nothing is logged.
+//
+// Use the write concern "majority" (the default of MongoDB 5.0 and later
+// on a replica set) and do not read from secondaries: with w:1 a failover
+// can roll back an acknowledged insert, and a claim rolled back is a
+// single-use operation that can succeed a second time.
+package mongostore
