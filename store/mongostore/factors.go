@@ -282,6 +282,15 @@ func (s *Store) Advance(ctx context.Context, req store.Advance) error {
 	case err != nil:
 		return wrap(op, err)
 	case len(taken) > 0 && taken[0] == 0:
+		// Another change came first. If this one read a head left behind
+		// (a write stopped before its head), reading on to the newest
+		// version writes the head again, so that the next verification
+		// loads the factor as it is.
+		if !fresh {
+			if _, _, err := s.latest(ctx, fk); err != nil {
+				return wrap(op, err)
+			}
+		}
 		return sentinel(op, store.ErrConflict)
 	case len(taken) > 0:
 		// The factor moved; a counter another writer changed meanwhile

@@ -196,3 +196,35 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestAdvanceRepairsHead: a verification that loaded a factor from a head
+// left behind fails (ErrConflict) and writes the head again, so the next
+// one loads the factor as it is.
+func TestAdvanceRepairsHead(t *testing.T) {
+	ctx := context.Background()
+	db := newDatabase(t)
+	s := newStore(t, db, mongostore.Config{})
+	must(t, s.CreateFactor(ctx, store.Factor{UserID: "u", ID: "f", Kind: "totp", Status: store.StatusActive, Created: t0}))
+	behind := headOf(t, db, bson.D{{Key: "y", Value: "f"}, {Key: "u", Value: "u"}})
+	must(t, s.Advance(ctx, store.Advance{UserID: "u", FactorID: "f", From: 0, To: 1, Now: t0}))
+	behind()
+	load := func() store.Factor {
+		t.Helper()
+		res, err := s.Hit(ctx, store.HitRequest{Now: t0, Load: store.FactorRef{UserID: "u", ID: "f"}})
+		if err != nil || !res.Found {
+			t.Fatalf("Hit loading the factor: %+v, %v", res, err)
+		}
+		return res.Factor
+	}
+	if f := load(); f.Counter != 0 {
+		t.Fatalf("loaded counter %d from a head put back at 0", f.Counter)
+	}
+	// The stale counter matches the head, but version 1 is taken.
+	if err := s.Advance(ctx, store.Advance{UserID: "u", FactorID: "f", From: 0, To: 2, Now: t0}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("Advance from the stale counter: %v, want ErrConflict", err)
+	}
+	if f := load(); f.Counter != 1 {
+		t.Fatalf("after the conflict the factor loads with counter %d, want 1", f.Counter)
+	}
+	must(t, s.Advance(ctx, store.Advance{UserID: "u", FactorID: "f", From: 1, To: 2, Now: t0}))
+}
