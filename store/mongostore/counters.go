@@ -66,6 +66,8 @@ func (s *Store) Hit(ctx context.Context, req store.HitRequest) (store.HitResult,
 			return store.HitResult{}, wrap(op, err)
 		}
 	}
+	loadedAt := start
+	wrote := make(map[string]*rec)         // the versions this Hit wrote
 	todo := make([]int, len(req.Counters)) // indexes of req.Counters still to count
 	for i := range todo {
 		todo[i] = i
@@ -115,6 +117,11 @@ func (s *Store) Hit(ctx context.Context, req store.HitRequest) (store.HitResult,
 		if err != nil {
 			return store.HitResult{}, wrap(op, err)
 		}
+		for j, v := range vs {
+			if !slices.Contains(taken, j) {
+				wrote[v.K] = v
+			}
+		}
 		if len(taken) == 0 {
 			break
 		}
@@ -139,6 +146,13 @@ func (s *Store) Hit(ctx context.Context, req store.HitRequest) (store.HitResult,
 	res.Admitted = true
 	if fk != "" && live(m[fk]) {
 		res.Found, res.Factor = true, toFactor(m[fk])
+		// For the Advance that commits a success (see recent). Each
+		// version written was the newest when its insert began, after
+		// the latest read.
+		s.recent.put(loadedAt, m[fk])
+		for _, v := range wrote {
+			s.recent.put(start, v)
+		}
 	}
 	return res, nil
 }

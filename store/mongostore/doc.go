@@ -120,13 +120,15 @@
 //
 // # Round trips
 //
-// Counted on the wire through a proxy (internal/backendtest), on FerretDB:
-// a successful TOTP verification costs 6 round trips (Hit: read the heads,
-// insert the versions, write the heads; Advance: the same), a wrong code
-// 3, a refused (rate-limited) attempt 1, a refresh-token rotation 3. The
-// other networked backends of this module need 2, 1, 1 and 1: they can
-// decide and write in one statement or script, which needs an atomic
-// conditional update that this package, by design, does without.
+// A change costs three round trips: read the heads, insert the next
+// versions, write the heads; a refusal only reads. The Advance that
+// commits a success skips its read: the Hit of the same verification, in
+// the same process, leaves it the versions it read and wrote, which are
+// only a guess (the insert still fails if one is no longer the newest).
+// The other networked backends of this module decide and write in one
+// statement or script, which needs an atomic conditional update that
+// this package, by design, does without. BENCHMARKS.md gives the round
+// trips counted on the wire.
 //
 // # Security
 //

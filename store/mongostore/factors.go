@@ -234,8 +234,9 @@ func (s *Store) deleteFactor(ctx context.Context, userID, id string, pendingOnly
 	return err
 }
 
-// Advance implements [store.Factors]. One query reads the factor and the
-// counters to reset or forgive; one ordered insert writes the factor's
+// Advance implements [store.Factors]. One query reads the factor's and
+// the counters' heads (none when the Hit of the same verification, in
+// this process, read and wrote them); one ordered insert writes the factor's
 // next version first and then each counter's. The factor's version is
 // the compare-and-set: when its _id is taken, another change came first
 // and nothing of this one is written (ErrConflict). A counter whose next
@@ -251,11 +252,17 @@ func (s *Store) Advance(ctx context.Context, req store.Advance) error {
 	for _, c := range req.Forgive {
 		keys = append(keys, counterKey(c.Key))
 	}
-	m, start, err := s.heads(ctx, keys...)
-	if err != nil {
-		return wrap(op, err)
+	// The Hit of the same verification, in this process, has most likely
+	// just read the factor and written the counters.
+	m, start, ok := s.recent.take(s.grace/4, keys...)
+	if !ok {
+		var err error
+		if m, start, err = s.heads(ctx, keys...); err != nil {
+			return wrap(op, err)
+		}
 	}
 	fresh := false
+	var err error
 	if cur := m[fk]; !live(cur) || cur.Counter != req.From {
 		// Refused on the head alone: decide again on the newest version.
 		if m, start, err = s.latest(ctx, keys...); err != nil {

@@ -228,3 +228,41 @@ func TestAdvanceRepairsHead(t *testing.T) {
 	}
 	must(t, s.Advance(ctx, store.Advance{UserID: "u", FactorID: "f", From: 1, To: 2, Now: t0}))
 }
+
+// TestAdvanceAfterHitElsewhere: the versions a Hit leaves for its
+// Advance, in this process, are only a guess; when another process moved
+// the factor or the counters meanwhile, the compare-and-set still holds.
+func TestAdvanceAfterHitElsewhere(t *testing.T) {
+	ctx := context.Background()
+	db := newDatabase(t)
+	a, b := newStore(t, db, mongostore.Config{}), newStore(t, db, mongostore.Config{})
+	must(t, a.CreateFactor(ctx, store.Factor{UserID: "u", ID: "f", Kind: "totp", Status: store.StatusActive, Created: t0}))
+	k := store.CounterKey{Scope: store.ScopeUser, UserID: "u"}
+	hit := func(s *mongostore.Store) {
+		t.Helper()
+		res, err := s.Hit(ctx, store.HitRequest{Now: t0, Counters: []store.Counter{{Key: k}}, Load: store.FactorRef{UserID: "u", ID: "f"}})
+		if err != nil || !res.Admitted || !res.Found {
+			t.Fatalf("Hit: %+v, %v", res, err)
+		}
+	}
+	advance := func(s *mongostore.Store, from, to int64) error {
+		return s.Advance(ctx, store.Advance{UserID: "u", FactorID: "f", From: from, To: to, Now: t0, Reset: []store.CounterKey{k}})
+	}
+	hit(a)
+	hit(b)
+	must(t, advance(b, 0, 1))
+	if err := advance(a, 0, 2); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("Advance after another process advanced the factor: %v, want ErrConflict", err)
+	}
+	// a's Hit counted on top of b's reset: the counter's version a
+	// remembers is not the newest, and the reset still lands.
+	hit(a)
+	hit(b)
+	must(t, advance(a, 1, 3))
+	if st, err := a.CounterState(ctx, k); err != nil || st != (store.CounterState{}) {
+		t.Fatalf("counter after the success: %+v, %v; want cleared", st, err)
+	}
+	if got, err := b.GetFactor(ctx, "u", "f"); err != nil || got.Counter != 3 {
+		t.Fatalf("factor: %+v, %v; want counter 3", got, err)
+	}
+}

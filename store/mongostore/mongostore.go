@@ -74,6 +74,8 @@ type Store struct {
 	devices    *mongo.Collection
 	signals    *mongo.Collection
 
+	recent recent
+
 	ttl   bool
 	grace time.Duration
 	batch int
