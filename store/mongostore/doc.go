@@ -120,15 +120,19 @@
 //
 // # Round trips
 //
-// A change costs three round trips: read the heads, insert the next
-// versions, write the heads; a refusal only reads. The Advance that
-// commits a success skips its read: the Hit of the same verification, in
-// the same process, leaves it the versions it read and wrote, which are
-// only a guess (the insert still fails if one is no longer the newest).
-// The other networked backends of this module decide and write in one
-// statement or script, which needs an atomic conditional update that
-// this package, by design, does without. BENCHMARKS.md gives the round
-// trips counted on the wire.
+// A store call that changes something costs three round trips: read the
+// heads, insert the next versions, write the heads; a refusal only reads.
+// The Advance that commits a success skips its read: the Hit of the same
+// verification, in the same process, leaves it the versions it read and
+// wrote, which are only a guess (the insert still fails if one is no
+// longer the newest). So a TOTP verification that succeeds costs five
+// round trips (Hit three, Advance two), a wrong code three, a
+// rate-limited attempt one, a refresh-token rotation three.
+// TestWireRoundTrips in internal/backendtest counts them on the network
+// through a proxy, on FerretDB, and asserts them. The other networked
+// backends of this module need two, one, one and one: they decide and
+// write in one statement or script, which needs the atomic conditional
+// update that this package, by design, does without.
 //
 // # Security
 //
