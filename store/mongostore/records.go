@@ -99,7 +99,10 @@ func versionID(k string, v int64) string { return k + "#" + strconv.FormatInt(v,
 func (s *Store) heads(ctx context.Context, keys ...string) (map[string]*rec, time.Time, error) {
 	start := time.Now()
 	m := make(map[string]*rec, len(keys))
-	if len(keys) == 1 {
+	switch len(keys) {
+	case 0:
+		return m, start, nil
+	case 1:
 		r, err := s.byID(ctx, s.head, keys[0])
 		if r != nil {
 			m[r.K] = r
