@@ -40,7 +40,12 @@
 //     version it replaces, decided on that version. A counter's count is
 //     therefore exact under any concurrency, and of N attempts on a fresh
 //     counter with Free f at most f are admitted: the (f+1)-th can only be
-//     written on top of the f-th, which refuses it.
+//     written on top of the f-th, which refuses it. The counters of one
+//     attempt are written in one ordered insert, in the order of their
+//     keys, so attempts on the same counters meet on the first and only
+//     one goes on; an attempt whose counters only partly overlap
+//     another's may be counted on some and then refused by the next: an
+//     over-count, the safe side.
 //   - [Store.RotateRefresh]: the session's next version holds the new
 //     hash and every retired one. One rotation inserts it; the others
 //     read again, find their hash retired, and revoke the session in a
@@ -54,7 +59,9 @@
 //     and finds the factor gone or active.
 //   - [Store.CreateFactor] with a Lookup: the lookup key is a record too,
 //     whose newest version names its owner; taking it is inserting its
-//     next version, so two factors never both own one lookup key.
+//     next version, so two factors never both own one lookup key. The
+//     factor is inserted first and deleted again when the key is taken
+//     by a live factor; [Store.FindFactor] finds only the owner.
 //
 // A challenge is not a record but a document, and taking it
 // ([Store.TakeChallenge]) is inserting the claim "t" + its ID and the
@@ -89,11 +96,15 @@
 // deleted factors and cleared counters whose newest version is that old.
 // Removing a superseded version frees its _id, which a write that read
 // the version before it could then insert. That write would have to take
-// longer than Grace from its read to its insert; any write that does is
-// refused with [ErrSlow] (fail closed), whatever landed, and a version it
-// left is never read as the newest. This holds as long as the clocks of
-// the machines running the store differ by less than Grace/2 and no
-// write stays in flight on the network longer than Grace/2. Recovery
+// longer than Grace from its read to its insert; any write that takes
+// more than Grace/2 is refused with [ErrSlow] (fail closed), whatever
+// landed: a version that was still the next one stands, and one that
+// went in behind the newest is never read as it. This holds as long as
+// the clocks of the machines running the store differ by less than
+// Grace/2 and no write stays in flight on the network longer than
+// Grace/2. An expired counter or session is removed whole at once; a
+// write that read it before may bring it back as that write leaves it,
+// as a write that began before a sweep does in any backend. Recovery
 // cases are audit records: Sweep never removes one.
 //
 // TTL indexes (Config.TTL) let MongoDB delete expired challenges,
@@ -114,9 +125,10 @@
 // brute-force tests and the round-trip counts of internal/backendtest,
 // all on FerretDB 1.24.2 on its SQLite backend, which CI builds and
 // starts. FerretDB 1.x has no TTL indexes (leave Config.TTL off) and no
-// transactions, which nothing here needs; it answers every query but one
-// by _id with a scan of the collection, so it suits tests, not load. No
-// real MongoDB server was available to test against.
+// transactions, which nothing here needs; it answers every query that
+// does not name one _id with a scan of the collection (the heads of
+// several records read at once, listings, Sweep), so it suits tests, not
+// load. No real MongoDB server was available to test against.
 //
 // # Round trips
 //
