@@ -32,9 +32,10 @@ func (s *Store) nextCounter(k string, cur *rec) *rec {
 	return s.next(cur)
 }
 
-// Hit implements [store.Counters]. One query reads every counter (and the
-// factor to load); when the attempt is admitted, one unordered insert
-// writes each counter's next version, in the order of their keys. A
+// Hit implements [store.Counters]. One query reads the heads of every
+// counter (and of the factor to load); when the attempt is admitted, one
+// ordered insert writes each counter's next version, in the order of
+// their keys, and one command their heads. A
 // counter's next version is a compare-and-set on the version read: when
 // its _id is taken, another attempt was counted first, and that counter
 // and the ones after it are read, decided and written again (those before

@@ -54,8 +54,9 @@ const DefaultSweepBatch = 500
 
 // ErrSlow wraps the error of a write that took longer than half of
 // Config.Grace from its read to its insert: the version it read may
-// have been swept meanwhile, so the write is refused (fail closed). Its
-// insert may have landed, but then as a version no reader chooses.
+// have been swept meanwhile, so the write is refused (fail closed). What
+// it inserted may stand (when it was still the next version) or be a
+// stray version behind the newest, which no reader takes for it.
 var ErrSlow = errors.New("mfa: mongostore: write took longer than half the grace period")
 
 var prefixRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,31}$`)
