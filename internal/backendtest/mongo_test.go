@@ -50,9 +50,6 @@ func mongoStore(tb testing.TB, viaWire bool) opened {
 	ping(tb, envMongo, func(ctx context.Context) error { return admin.Ping(ctx, nil) })
 	name := randName("mfa_bt_")
 	tb.Cleanup(func() {
-		if os.Getenv("MFA_KEEP") != "" {
-			return
-		}
 		if err := admin.Database(name).Drop(context.Background()); err != nil {
 			tb.Errorf("drop database %s: %v", name, err)
 		}
