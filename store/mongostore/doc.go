@@ -104,8 +104,10 @@
 // Grace/2 and no write stays in flight on the network longer than
 // Grace/2. An expired counter or session is removed whole at once; a
 // write that read it before may bring it back as that write leaves it,
-// as a write that began before a sweep does in any backend. Recovery
-// cases are audit records: Sweep never removes one.
+// as a write that began before a sweep does in any backend (its head
+// written that late, after the record began again, would hide the new
+// versions: that takes a write in flight for as long as the record
+// lived). Recovery cases are audit records: Sweep never removes one.
 //
 // TTL indexes (Config.TTL) let MongoDB delete expired challenges,
 // devices and signals on its own, ten minutes after their expiry; nothing
