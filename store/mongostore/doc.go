@@ -153,7 +153,10 @@
 // Seeds arrive sealed and codes and tokens as keyed hashes, and are stored
 // as given; superseded versions of a factor keep its earlier (sealed)
 // secret until Sweep removes them, Config.Grace after they were
-// superseded. Nothing is logged.
+// superseded. Between a Hit and its Advance the process keeps the loaded
+// factor (sealed, as stored) and the counters in memory, at most a few
+// thousand records, for a quarter of Config.Grace at most. Nothing is
+// logged.
 //
 // Use the write concern "majority" (the default of MongoDB 5.0 and later
 // on a replica set) and do not read from secondaries: with w:1 a failover
