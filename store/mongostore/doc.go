@@ -154,9 +154,9 @@
 // as given; superseded versions of a factor keep its earlier (sealed)
 // secret until Sweep removes them, Config.Grace after they were
 // superseded. Between a Hit and its Advance the process keeps the loaded
-// factor (sealed, as stored) and the counters in memory, at most a few
-// thousand records, for a quarter of Config.Grace at most. Nothing is
-// logged.
+// factor (sealed, as stored) and the counters in memory: an Advance
+// takes them (and uses them only within a quarter of Config.Grace), and
+// all are dropped once a few thousand have piled up. Nothing is logged.
 //
 // Use the write concern "majority" (the default of MongoDB 5.0 and later
 // on a replica set) and do not read from secondaries: with w:1 a failover
