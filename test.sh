@@ -17,7 +17,8 @@ for pair in \
   "local-kms (KMS sealer):MFA_TEST_KMS_ENDPOINT" \
   "SMTP (maildev):MFA_TEST_SMTP_URL" \
   "SMTP over TLS (smtp-server):MFA_TEST_SMTP_STARTTLS_URL" \
-  "Redis Cluster:MFA_TEST_REDIS_CLUSTER"; do
+  "Redis Cluster:MFA_TEST_REDIS_CLUSTER" \
+  "MongoDB (FerretDB):MFA_TEST_MONGO_URL"; do
   name=${pair%%:*} var=${pair#*:}
   if [ -z "${!var:-}" ]; then
     echo "skip: $name tests, set $var to run them"

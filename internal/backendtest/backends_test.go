@@ -103,6 +103,7 @@ var backends = []backend{
 	{"mysql", openMySQL},
 	{"redis", openRedis},
 	{"redis-cluster", openRedisCluster},
+	{"mongo", openMongo},
 }
 
 // skipUnset skips tb because env is unset, or fails it when CI has said

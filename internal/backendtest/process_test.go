@@ -60,6 +60,8 @@ func reopen(sp spec) (mfa.Store, func(), error) {
 		c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(sp.Addr, ",")})
 		s, err := redisstore.New(c, redisstore.Options{Prefix: sp.Prefix})
 		return s, func() { c.Close() }, err
+	case "mongo":
+		return reopenMongo(sp)
 	}
 	return nil, nil, fmt.Errorf("no helper for backend %q", sp.Backend)
 }
