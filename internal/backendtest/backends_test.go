@@ -335,7 +335,11 @@ func postgresStore(tb testing.TB, viaWire bool) opened {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	db := stdlib.OpenDB(*cfg, stdlib.OptionShouldPing(func(context.Context, stdlib.ShouldPingParams) bool { return !viaWire }))
+	var opts []stdlib.OptionOpenDB
+	if viaWire {
+		opts = append(opts, stdlib.OptionShouldPing(func(context.Context, stdlib.ShouldPingParams) bool { return false }))
+	}
+	db := stdlib.OpenDB(*cfg, opts...)
 	db.SetMaxOpenConns(16)
 	tb.Cleanup(func() { db.Close() })
 	s := migrated(tb, db, sqlstore.Postgres)

@@ -9,10 +9,14 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/mfakit/mfa"
+	otptotp "github.com/pquerna/otp/totp"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -23,9 +27,11 @@ const goroutines = 32
 // successful TOTP verifications through the full Verifier from 32
 // goroutines, "floor" does the same storage work from 32 goroutines with
 // the fewest statements the server needs, and nothing else: count the
-// attempt and load the sealed seed (one round trip), compare-and-set the
-// step and clear the counter (one more). The ratio floor ns/op over
-// verifier ns/op, from one run, is the Verifier's share of the floor.
+// attempt on the user's and the factor's counters and load the sealed
+// seed (one round trip), compare-and-set the step and clear both counters
+// (one more). The ratio floor ns/op over verifier ns/op is the Verifier's
+// share of the floor; BenchmarkThroughputRatio measures it with both
+// halves interleaved, which a shared machine needs.
 func BenchmarkThroughput(b *testing.B) {
 	floors := map[string]func(testing.TB) floorFunc{
 		"sqlite": sqliteFloor, "postgres": postgresFloor, "mysql": mysqlFloor, "redis": redisFloor,
@@ -69,15 +75,156 @@ func BenchmarkThroughput(b *testing.B) {
 	}
 }
 
+// BenchmarkThroughputRatio measures the pairs of BenchmarkThroughput
+// with both halves in one process, in alternating phases of ratioPhase
+// operations (32 goroutines each), so both see the same load of a shared
+// machine. It reports each side's time per operation and the ratio floor
+// over verifier. Run it with a -benchtime of a multiple of ratioPhase,
+// e.g. 20000x.
+func BenchmarkThroughputRatio(b *testing.B) {
+	const ratioPhase = 2000
+	floors := map[string]func(testing.TB) floorFunc{
+		"sqlite": sqliteFloor, "postgres": postgresFloor, "mysql": mysqlFloor, "redis": redisFloor,
+	}
+	for _, be := range backends {
+		mk, ok := floors[be.name]
+		if !ok {
+			continue
+		}
+		b.Run(be.name, func(b *testing.B) {
+			o := be.open(b)
+			f := mk(b)
+			workers := make([]*worker, goroutines)
+			steps := make([]int64, goroutines)
+			plans := make([][]planned, goroutines)
+			for i := range workers {
+				workers[i] = newWorker(b, o.concerns, fmt.Sprintf("tr-user-%d", i))
+			}
+			ctx := context.Background()
+			var ours, floor time.Duration
+			n := 0
+			b.ResetTimer()
+			for n < b.N {
+				k := min(ratioPhase, b.N-n)
+				// The codes a phase submits are made before it, untimed:
+				// the floor has no code to make either.
+				b.StopTimer()
+				for g, w := range workers {
+					var err error
+					if plans[g], err = w.plan(k); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+				runtime.GC()
+				d, err := phase(k, func(g int) error { return workers[g].verifyPlanned(ctx, &plans[g]) })
+				if err != nil {
+					b.Fatal(err)
+				}
+				ours += d
+				runtime.GC()
+				d, err = phase(k, func(g int) error {
+					steps[g]++
+					return f(ctx, strconv.Itoa(g+1), steps[g])
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				floor += d
+				n += k
+			}
+			b.ReportMetric(float64(ours.Nanoseconds())/float64(n), "verifier-ns/op")
+			b.ReportMetric(float64(floor.Nanoseconds())/float64(n), "floor-ns/op")
+			b.ReportMetric(float64(floor)/float64(ours), "floor/verifier")
+		})
+	}
+}
+
+// phase runs k calls of op from 32 goroutines (op's argument is the
+// goroutine's number, so each keeps to its own user) and returns the time
+// they took and the first error.
+func phase(k int, op func(g int) error) (time.Duration, error) {
+	var (
+		left  atomic.Int64
+		wg    sync.WaitGroup
+		first atomic.Pointer[error]
+	)
+	left.Store(int64(k))
+	t0 := time.Now()
+	for g := range goroutines {
+		wg.Go(func() {
+			for left.Add(-1) >= 0 {
+				if err := op(g); err != nil {
+					first.CompareAndSwap(nil, &err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	d := time.Since(t0)
+	if e := first.Load(); e != nil {
+		return d, *e
+	}
+	return d, nil
+}
+
+// planned is a code a worker submits, and the instant it submits it at.
+type planned struct {
+	at   time.Time
+	code string
+}
+
+// plan makes the codes of the worker's next k verifications, one period
+// apart: a phase's operations are shared out among its goroutines as they
+// come, so one worker may do all of them. When a period's code equals the
+// previous one (one chance in a million), the previous verification
+// already matched this period within the skew window and spent it; that
+// period is skipped, as worker.verify does. Unused codes are dropped:
+// the next plan starts from the instant verified last.
+func (w *worker) plan(k int) ([]planned, error) {
+	out := make([]planned, 0, k)
+	prev := w.last // the code verified last
+	for len(out) < k {
+		t := w.clk.Step()
+		c, err := otptotp.GenerateCode(w.secret, t)
+		if err != nil {
+			return nil, err
+		}
+		if c != prev {
+			prev = c
+			out = append(out, planned{t, c})
+		}
+	}
+	return out, nil
+}
+
+// verifyPlanned verifies the next planned code at its instant, and returns
+// the error rather than failing, for a goroutine that is not the
+// benchmark's.
+func (w *worker) verifyPlanned(ctx context.Context, p *[]planned) error {
+	next := (*p)[0]
+	*p = (*p)[1:]
+	w.clk.Set(next.at)
+	w.last = next.code
+	_, err := w.v.Verify(ctx, mfa.VerifyRequest{UserID: w.user, FactorID: w.factor, Response: next.code})
+	return err
+}
+
 // floorFunc does the storage work of one successful verification of user
 // at step.
 type floorFunc func(ctx context.Context, user string, step int64) error
 
-// floorSQL builds a floor from two statements: hit (args: counter key,
-// factor id; returns the seed) and advance (args: step, factor id, step
-// - 1, counter key). seed inserts the factor row (args: id).
-// A non-empty clear (args: counter key) runs after advance, for a server
-// that cannot chain the two in one statement.
+// floorKeys are the floor's two counters of user: the user's and the
+// factor's, as the Verifier counts a TOTP attempt.
+func floorKeys(user string) (string, string) { return "u" + user, "f" + user }
+
+// floorSQL builds a floor from two statements: hit (args: the two counter
+// keys, factor id; returns the seed, on one row per counter) and advance
+// (args: step, factor id, step - 1, the two counter keys). seed inserts
+// the factor row (args: id). A non-empty clear (args: the two counter
+// keys) runs after advance, for a server that cannot chain the two in one
+// statement.
 func floorSQL(tb testing.TB, db *sql.DB, schema []string, seed, hit, advance, clear string) floorFunc {
 	tb.Helper()
 	for _, q := range schema {
@@ -91,11 +238,25 @@ func floorSQL(tb testing.TB, db *sql.DB, schema []string, seed, hit, advance, cl
 		}
 	}
 	return func(ctx context.Context, user string, step int64) error {
-		var secret []byte
-		if err := db.QueryRowContext(ctx, hit, "c"+user, user).Scan(&secret); err != nil {
+		uk, fk := floorKeys(user)
+		rows, err := db.QueryContext(ctx, hit, uk, fk, user)
+		if err != nil {
 			return err
 		}
-		res, err := db.ExecContext(ctx, advance, step, user, step-1, "c"+user)
+		var secret []byte
+		for rows.Next() {
+			if err := rows.Scan(&secret); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if len(secret) == 0 {
+			return fmt.Errorf("floor hit: no seed")
+		}
+		res, err := db.ExecContext(ctx, advance, step, user, step-1, uk, fk)
 		if err != nil {
 			return err
 		}
@@ -103,7 +264,7 @@ func floorSQL(tb testing.TB, db *sql.DB, schema []string, seed, hit, advance, cl
 			return fmt.Errorf("floor advance: %d rows, %v", n, err)
 		}
 		if clear != "" {
-			_, err = db.ExecContext(ctx, clear, "c"+user)
+			_, err = db.ExecContext(ctx, clear, uk, fk)
 		}
 		return err
 	}
@@ -115,8 +276,8 @@ func sqliteFloor(tb testing.TB) floorFunc {
 		"CREATE TABLE ff (id TEXT PRIMARY KEY, secret BLOB, counter INTEGER NOT NULL)",
 		"CREATE TABLE fc (k TEXT PRIMARY KEY, f INTEGER NOT NULL)",
 	}, "INSERT INTO ff VALUES (?, x'00112233445566778899', 0)",
-		"INSERT INTO fc VALUES (?, 1) ON CONFLICT (k) DO UPDATE SET f = f + 1 RETURNING (SELECT secret FROM ff WHERE id = ?)",
-		"UPDATE ff SET counter = ? WHERE id = ? AND counter = ? AND ? <> ''", "DELETE FROM fc WHERE k = ?")
+		"INSERT INTO fc VALUES (?1, 1), (?2, 1) ON CONFLICT (k) DO UPDATE SET f = f + 1 RETURNING (SELECT secret FROM ff WHERE id = ?3)",
+		"UPDATE ff SET counter = ? WHERE id = ? AND counter = ? AND ? <> '' AND ? <> ''", "DELETE FROM fc WHERE k IN (?, ?)")
 }
 
 func postgresFloor(tb testing.TB) floorFunc {
@@ -142,8 +303,8 @@ func postgresFloor(tb testing.TB) floorFunc {
 		"CREATE TABLE ff (id TEXT PRIMARY KEY, secret BYTEA, counter BIGINT NOT NULL)",
 		"CREATE TABLE fc (k TEXT PRIMARY KEY, f INTEGER NOT NULL)",
 	}, "INSERT INTO ff VALUES ($1, '\\x00112233445566778899', 0)",
-		"INSERT INTO fc AS c VALUES ($1, 1) ON CONFLICT (k) DO UPDATE SET f = c.f + 1 RETURNING (SELECT secret FROM ff WHERE id = $2)",
-		"WITH u AS (UPDATE ff SET counter = $1 WHERE id = $2 AND counter = $3 RETURNING 1), d AS (DELETE FROM fc WHERE k = $4 AND EXISTS (SELECT 1 FROM u)) SELECT 1 FROM u", "")
+		"INSERT INTO fc AS c VALUES ($1, 1), ($2, 1) ON CONFLICT (k) DO UPDATE SET f = c.f + 1 RETURNING (SELECT secret FROM ff WHERE id = $3)",
+		"WITH u AS (UPDATE ff SET counter = $1 WHERE id = $2 AND counter = $3 RETURNING 1), d AS (DELETE FROM fc WHERE k IN ($4, $5) AND EXISTS (SELECT 1 FROM u)) SELECT 1 FROM u", "")
 }
 
 func mysqlFloor(tb testing.TB) floorFunc {
@@ -179,7 +340,8 @@ func mysqlFloor(tb testing.TB) floorFunc {
 		}
 	}
 	return func(ctx context.Context, user string, step int64) error {
-		rows, err := db.QueryContext(ctx, "INSERT INTO fc VALUES (?, 1) ON DUPLICATE KEY UPDATE f = f + 1; SELECT secret FROM ff WHERE id = ?", "c"+user, user)
+		uk, fk := floorKeys(user)
+		rows, err := db.QueryContext(ctx, "INSERT INTO fc VALUES (?, 1), (?, 1) ON DUPLICATE KEY UPDATE f = f + 1; SELECT secret FROM ff WHERE id = ?", uk, fk, user)
 		if err != nil {
 			return err
 		}
@@ -191,7 +353,7 @@ func mysqlFloor(tb testing.TB) floorFunc {
 			return err
 		}
 		// The DELETE runs only if the compare-and-set matched.
-		_, err = db.ExecContext(ctx, "UPDATE ff SET counter = ? WHERE id = ? AND counter = ?; DELETE FROM fc WHERE k = ? AND ROW_COUNT() > 0", step, user, step-1, "c"+user)
+		_, err = db.ExecContext(ctx, "UPDATE ff SET counter = ? WHERE id = ? AND counter = ?; DELETE FROM fc WHERE k IN (?, ?) AND ROW_COUNT() > 0", step, user, step-1, uk, fk)
 		return err
 	}
 }
@@ -210,19 +372,19 @@ func redisFloor(tb testing.TB) floorFunc {
 	p := randName("mfa_floor_")
 	tb.Cleanup(func() {
 		for i := 1; i <= goroutines+8; i++ {
-			c.Del(context.Background(), fmt.Sprintf("%s:{%d}:f", p, i), fmt.Sprintf("%s:{%d}:c", p, i))
+			c.Del(context.Background(), fmt.Sprintf("%s:{%d}:f", p, i), fmt.Sprintf("%s:{%d}:u", p, i), fmt.Sprintf("%s:{%d}:c", p, i))
 		}
 	})
-	hit := redis.NewScript(`redis.call('INCR', KEYS[2]) return redis.call('HGET', KEYS[1], 's')`)
-	adv := redis.NewScript(`if redis.call('HGET', KEYS[1], 'n') == ARGV[2] then redis.call('HSET', KEYS[1], 'n', ARGV[1]) redis.call('DEL', KEYS[2]) return 1 end return 0`)
+	hit := redis.NewScript(`redis.call('INCR', KEYS[2]) redis.call('INCR', KEYS[3]) return redis.call('HGET', KEYS[1], 's')`)
+	adv := redis.NewScript(`if redis.call('HGET', KEYS[1], 'n') == ARGV[2] then redis.call('HSET', KEYS[1], 'n', ARGV[1]) redis.call('DEL', KEYS[2], KEYS[3]) return 1 end return 0`)
 	return func(ctx context.Context, user string, step int64) error {
-		keys := []string{fmt.Sprintf("%s:{%s}:f", p, user), fmt.Sprintf("%s:{%s}:c", p, user)}
+		keys := []string{fmt.Sprintf("%s:{%s}:f", p, user), fmt.Sprintf("%s:{%s}:u", p, user), fmt.Sprintf("%s:{%s}:c", p, user)}
 		if step == 1 {
 			if err := c.HSet(ctx, keys[0], "s", "0011223344556677", "n", "0").Err(); err != nil {
 				return err
 			}
 		}
-		if err := hit.Run(ctx, c, keys).Err(); err != nil && err != redis.Nil {
+		if err := hit.Run(ctx, c, keys).Err(); err != nil {
 			return err
 		}
 		n, err := adv.Run(ctx, c, keys, step, step-1).Int()

@@ -79,12 +79,13 @@ local function delay(f, free, base, max)
 end
 
 local blocked, locked, retry = false, false, 0
-local st = {}
+local st, has = {}, {}
 for i = 1, n do
   local o = 4 + (i - 1) * 5
   local cap = tonumber(ARGV[o + 4])
   local v = redis.call('HMGET', KEYS[i], 'n', 'u', 'e')
   local f, u, e = tonumber(v[1]) or 0, tonumber(v[2]), tonumber(v[3])
+  has[KEYS[i]] = {u ~= nil, e ~= nil} -- the fields the hash holds
   if e and now >= e then
     f, u, e = 0, nil, nil -- forgotten
   elseif cap > 0 and f >= cap then
@@ -102,21 +103,36 @@ end
 if ARGV[3] == 'p' then return {1, 0, 0} end -- peek: decide, count nothing
 
 -- A key named twice counts twice, from the state its first count left.
+-- The hash is written in place: a field the new state lacks is removed
+-- only if the hash holds it (a forgotten state), and so is the expiry.
 local last = {}
 for i = 1, n do
   local o = 4 + (i - 1) * 5
   local free, base, max, ttl = tonumber(ARGV[o + 1]), tonumber(ARGV[o + 2]), tonumber(ARGV[o + 3]), tonumber(ARGV[o + 5])
-  local s = last[KEYS[i]] or st[i]
+  local k = KEYS[i]
+  local s = last[k] or st[i]
   local f, u, e = s[1] + 1, s[2], s[3]
   if free > 0 and f >= free then u = now + delay(f, free, base, max) end
   if ttl > 0 then e = now + ttl end
-  local args = {'n', fmt(f)}
-  if u then args[#args + 1] = 'u'; args[#args + 1] = fmt(u) end
-  if e then args[#args + 1] = 'e'; args[#args + 1] = fmt(e) end
-  redis.call('DEL', KEYS[i])
-  redis.call('HSET', KEYS[i], unpack(args))
-  if e then redis.call('PEXPIRE', KEYS[i], fmt(e - now + grace)) end
-  last[KEYS[i]] = {f, u, e}
+  local h = has[k]
+  if u and e then
+    redis.call('HSET', k, 'n', fmt(f), 'u', fmt(u), 'e', fmt(e))
+  elseif u then
+    redis.call('HSET', k, 'n', fmt(f), 'u', fmt(u))
+  elseif e then
+    redis.call('HSET', k, 'n', fmt(f), 'e', fmt(e))
+  else
+    redis.call('HSET', k, 'n', fmt(f))
+  end
+  if not u and h[1] then redis.call('HDEL', k, 'u') end
+  if e then
+    redis.call('PEXPIRE', k, fmt(e - now + grace))
+  elseif h[2] then
+    redis.call('HDEL', k, 'e')
+    redis.call('PERSIST', k)
+  end
+  has[k] = {u ~= nil, e ~= nil}
+  last[k] = {f, u, e}
 end
 
 local r = {1, 0, 0}
@@ -133,8 +149,9 @@ return r
 // ARGV: from, to, now, data flag, data, number of counters to clear, then
 // the Free of each counter to forgive.
 var advanceScript = redis.NewScript(luaPut + luaForgive + `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 'nf' end
-if redis.call('HGET', KEYS[1], 'counter') ~= ARGV[1] then return 'cf' end
+local cur = redis.call('HGET', KEYS[1], 'counter') -- every factor has one
+if not cur then return 'nf' end
+if cur ~= ARGV[1] then return 'cf' end
 redis.call('HSET', KEYS[1], 'counter', ARGV[2], 'last_used', ARGV[3])
 if ARGV[4] == '1' then put(KEYS[1], 'data', ARGV[5]) end
 local nreset = tonumber(ARGV[6])

@@ -254,9 +254,9 @@ func (s *Store) CounterState(ctx context.Context, key store.CounterKey) (store.C
 }
 
 // hitRoutine is Hit on PostgreSQL and MySQL: one call of the {p}hit
-// routine (migration 3), which locks, decides, writes and, on MySQL, reads
-// the factor; on PostgreSQL the same statement joins the factor. One
-// statement, one round trip.
+// routine (migration 3, replaced by migration 6), which locks, decides,
+// writes and, on MySQL, reads the factor; on PostgreSQL the same
+// statement joins the factor. One statement, one round trip.
 func (s *Store) hitRoutine(ctx context.Context, req store.HitRequest) (store.HitResult, error) {
 	counters := hitJSON(req.Counters)
 	var (

@@ -20,17 +20,21 @@
 // Every operation the store contract calls atomic is one statement or one
 // transaction, so N instances behave as one:
 //
-//   - [Store.Hit] locks the counter rows (inserting a zero placeholder for
-//     a new counter, so there is a row to lock), decides with the rules of
+//   - [Store.Hit] locks the counter rows, decides with the rules of
 //     [store.Rule.Blocked] and [store.Rule.Apply], writes the new counts
 //     and loads the factor. On PostgreSQL and MySQL this is one call of a
-//     routine that migration 3 installs ({p}hit: a PL/pgSQL function, a
-//     MySQL procedure running its own transaction), which applies the
-//     rules in SQL exactly as the Go code does, comparing times in
-//     nanoseconds; a refusal writes nothing (the placeholders are deleted
-//     or rolled back). On SQLite it is a BEGIN IMMEDIATE transaction that
-//     decides in Go. Of 200 concurrent guesses against a limit of 5, at
-//     most 5 are admitted, across processes too.
+//     routine that migration 3 installs and migration 6 replaces ({p}hit:
+//     a PL/pgSQL function, a MySQL procedure running its own transaction),
+//     which applies the rules in SQL exactly as the Go code does,
+//     comparing times in nanoseconds. A missing counter has the zero
+//     state, which blocks nothing: it is inserted at once with its count
+//     of one (the insert locks the new row), which after a success, whose
+//     commit deleted the counters, is the whole Hit. A counter that exists
+//     is locked and read before anything is decided. A refusal writes
+//     nothing (what it inserted is deleted or rolled back). On SQLite it
+//     is a BEGIN IMMEDIATE transaction that decides in Go. Of 200
+//     concurrent guesses against a limit of 5, at most 5 are admitted,
+//     across processes too.
 //   - [Store.Advance] is a compare-and-set of the factor's counter (the
 //     last accepted TOTP step, the used backup codes) committed together
 //     with the reset and forgiving of the failure counters: one code, one
@@ -119,7 +123,9 @@
 // on MySQL); the database user running Migrate needs the right to create
 // them (CREATE ROUTINE on MySQL). Version 4 adds recovery_cases. Version
 // 5 adds signals and signal_lists and, on PostgreSQL and MySQL, the
-// routine {p}observe. Migrate
+// routine {p}observe. Version 6 replaces {p}hit with one that inserts
+// missing counters at once (see above); its arguments and results are
+// unchanged. Migrate
 // applies every version a database has not recorded, so migration
 // numbers may leave a gap.
 //

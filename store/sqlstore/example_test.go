@@ -77,7 +77,7 @@ func Example() {
 		panic(err)
 	}
 	// Output:
-	// schema version 5
+	// schema version 6
 	// enrolled: true
 	// verified: true
 	// replay refused: true

@@ -1,0 +1,2 @@
+-- Version 6: nothing on SQLite. PostgreSQL and MySQL get a fast path in
+-- their hit routines; SQLite decides in Go (Store.Hit).
