@@ -171,7 +171,15 @@ func TestWireRoundTripsObserve(t *testing.T) {
 			observe(one)
 			got := [3]int64{observe(many), observe(one), observe(nil)}
 			t.Logf("%s: round trips on the wire: Observe of 4 sightings %d, of 1 %d, of none %d", b.name, got[0], got[1], got[2])
-			if want := [3]int64{1, 1, 0}; got != want {
+			want := [3]int64{1, 1, 0}
+			if b.name == "mongo" {
+				// mongostore reads the lists, then inserts the new records
+				// (no atomic conditional update: see its package doc); a
+				// call that trims or drops expired records deletes them
+				// in a third.
+				want = [3]int64{2, 1, 0}
+			}
+			if got != want {
 				t.Errorf("round trips %v (4 sightings/1/none), want %v", got, want)
 			}
 		})

@@ -130,32 +130,37 @@ func New(cfg Config) (*Store, error) {
 }
 
 // EnsureIndexes creates the indexes the store reads by; running it again
-// is harmless. No index is unique beyond _id: every single-use operation
-// rests on the uniqueness of _id alone.
+// is harmless. Every single-use operation rests on the uniqueness of _id
+// alone; the one other unique index numbers the records of a signal list
+// (see Observe), and must exist before Observe is called.
 func (s *Store) EnsureIndexes(ctx context.Context) error {
 	type ix struct {
-		c    *mongo.Collection
-		keys bson.D
-		ttl  bool
+		c      *mongo.Collection
+		keys   bson.D
+		ttl    bool
+		unique bool
 	}
 	list := []ix{
-		{s.vers, bson.D{{Key: "k", Value: 1}, {Key: "v", Value: 1}}, false},
-		{s.vers, bson.D{{Key: "t", Value: 1}}, false},
-		{s.head, bson.D{{Key: "y", Value: 1}, {Key: "u", Value: 1}}, false},
-		{s.head, bson.D{{Key: "x", Value: 1}}, false},
-		{s.challenges, bson.D{{Key: "x", Value: 1}}, false},
-		{s.devices, bson.D{{Key: "u", Value: 1}}, false},
-		{s.devices, bson.D{{Key: "x", Value: 1}}, false},
-		{s.signals, bson.D{{Key: "k", Value: 1}, {Key: "n", Value: 1}}, false},
-		{s.signals, bson.D{{Key: "x", Value: 1}}, false},
+		{s.vers, bson.D{{Key: "k", Value: 1}, {Key: "v", Value: 1}}, false, false},
+		{s.vers, bson.D{{Key: "t", Value: 1}}, false, false},
+		{s.head, bson.D{{Key: "y", Value: 1}, {Key: "u", Value: 1}}, false, false},
+		{s.head, bson.D{{Key: "x", Value: 1}}, false, false},
+		{s.challenges, bson.D{{Key: "x", Value: 1}}, false, false},
+		{s.devices, bson.D{{Key: "u", Value: 1}}, false, false},
+		{s.devices, bson.D{{Key: "x", Value: 1}}, false, false},
+		{s.signals, bson.D{{Key: "k", Value: 1}, {Key: "n", Value: 1}}, false, true},
+		{s.signals, bson.D{{Key: "x", Value: 1}}, false, false},
 	}
 	if s.ttl {
 		for _, c := range []*mongo.Collection{s.challenges, s.devices, s.signals} {
-			list = append(list, ix{c, bson.D{{Key: "at", Value: 1}}, true})
+			list = append(list, ix{c, bson.D{{Key: "at", Value: 1}}, true, false})
 		}
 	}
 	for _, i := range list {
 		m := mongo.IndexModel{Keys: i.keys}
+		if i.unique {
+			m.Options = options.Index().SetUnique(true)
+		}
 		if i.ttl {
 			m.Options = options.Index().SetExpireAfterSeconds(0)
 		}

@@ -3,6 +3,8 @@ package mongostore
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strconv"
@@ -15,8 +17,14 @@ import (
 
 // signalDoc is one record of one list. N orders the records of a list
 // as they were added: each insert takes the number after the highest
-// one read, and of two inserts that read the same list one finds its
-// _id taken, reads again and takes the next.
+// one read, and of two inserts that read the same list one finds the
+// number taken (a unique index on k and n), reads again and takes the
+// next. The _id adds a random part to the number, so no record ever
+// has the _id of one deleted before it: a number freed by a delete can
+// be taken again by an insert that read the list before that record was
+// numbered, and a delete by _id from an older reading must not remove
+// the new record. FerretDB 1.x makes a filtered delete a read and then a
+// delete, so only a delete of _ids that are never reused is safe there.
 type signalDoc struct {
 	ID   string `bson:"_id"`
 	K    string `bson:"k"`
@@ -85,8 +93,12 @@ func (s *Store) Observe(ctx context.Context, now time.Time, sightings ...store.S
 			o := sightings[i]
 			top[o.Key]++
 			n := top[o.Key]
-			adds[i] = &signalDoc{ID: o.Key + "#" + strconv.FormatInt(n, 10), K: o.Key, N: n, Time: micros(o.Signal.Time),
-				X: micros(o.Signal.Expires), At: s.ttlAt(o.Signal.Expires), Data: append([]byte{}, o.Signal.Data...)}
+			var r [12]byte
+			if _, err := rand.Read(r[:]); err != nil {
+				return nil, wrap(op, err)
+			}
+			adds[i] = &signalDoc{ID: o.Key + "#" + strconv.FormatInt(n, 10) + "#" + hex.EncodeToString(r[:]), K: o.Key, N: n,
+				Time: micros(o.Signal.Time), X: micros(o.Signal.Expires), At: s.ttlAt(o.Signal.Expires), Data: append([]byte{}, o.Signal.Data...)}
 			docs[j] = adds[i]
 		}
 		taken, err := insertDocs(ctx, s.signals, false, docs)
