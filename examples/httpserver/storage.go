@@ -59,6 +59,54 @@ var mongoDBName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,63}$`)
 // SQLite file at dbPath, "memory", or a postgres://, mysql://, redis:// or
 // mongodb:// URL. Errors never show a password.
 func parseStore(spec, dbPath string) (target, error) {
+	t, err := parseTarget(spec, dbPath)
+	// The parsers' messages do not mean to show a password, but some
+	// quote what they could not read, and they do not all find the
+	// password in the same place.
+	if err != nil && quotesSecret(spec, err.Error()) {
+		err = fmt.Errorf("-store %s: not a URL this example can use (the parser's message is left out: it quotes the URL)", redact(spec))
+	}
+	if err == nil && quotesSecret(spec, t.where) {
+		t.where = redact(spec)
+	}
+	return t, err
+}
+
+// quotesSecret reports whether text holds a part of what may be a
+// password in spec: whatever comes between a ':' and the last '@'.
+func quotesSecret(spec, text string) bool {
+	at := strings.LastIndex(spec, "@")
+	if at < 0 {
+		return false
+	}
+	head := spec[:at]
+	if _, after, ok := strings.Cut(head, "://"); ok {
+		head = after
+	}
+	parts := strings.Split(head, ":")
+	for i, p := range parts {
+		if i == 0 && len(parts) > 1 {
+			continue // a user name
+		}
+		for _, q := range []string{p, unescape(p)} {
+			if q != "" && strings.Contains(text, q) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// unescape is p with its %XX escapes decoded, or p.
+func unescape(p string) string {
+	if u, err := url.PathUnescape(p); err == nil {
+		return u
+	}
+	return p
+}
+
+// parseTarget is parseStore without the check of its messages.
+func parseTarget(spec, dbPath string) (target, error) {
 	switch {
 	case spec == "memory":
 		return target{memory: true, where: "memory (lost when the process exits)"}, nil
@@ -69,10 +117,14 @@ func parseStore(spec, dbPath string) (target, error) {
 		return target{driver: "sqlite", dsn: dsn, dialect: sqlstore.SQLite, where: "SQLite file " + dbPath}, nil
 	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
 		// pgx's own parser, whose errors redact the password.
-		if _, err := pgx.ParseConfig(spec); err != nil {
+		cfg, err := pgx.ParseConfig(spec)
+		if err != nil {
 			return target{}, fmt.Errorf("-store: %w", err)
 		}
-		return target{driver: "pgx", dsn: spec, dialect: sqlstore.Postgres, where: "PostgreSQL " + redact(spec)}, nil
+		// Named from what pgx read: a URL that net/url reads otherwise
+		// (a '#' before the password) would show the password redacted.
+		where := fmt.Sprintf("PostgreSQL %s:%d/%s", cfg.Host, cfg.Port, cfg.Database)
+		return target{driver: "pgx", dsn: spec, dialect: sqlstore.Postgres, where: where}, nil
 	case strings.HasPrefix(spec, "mysql://"):
 		// The driver takes user:pass@tcp(host:port)/db?..., without a scheme.
 		cfg, err := mysql.ParseDSN(strings.TrimPrefix(spec, "mysql://"))
@@ -202,11 +254,15 @@ func openMongo(ctx context.Context, uri, dbName, where string) (*storage, error)
 	return &storage{store: st, users: users, where: where, close: closeClient}, nil
 }
 
-// redact drops the password from a URL, for messages.
+// redact is spec for messages: only its scheme when it has an '@', which
+// a password, wherever a parser finds it, comes before.
 func redact(spec string) string {
-	u, err := url.Parse(spec)
-	if err != nil {
-		return "(unparsable URL)"
+	if !strings.Contains(spec, "@") {
+		return spec
 	}
-	return u.Redacted()
+	scheme, _, ok := strings.Cut(spec, "://")
+	if !ok || strings.ContainsAny(scheme, "@:/") {
+		return "(a URL)"
+	}
+	return scheme + "://..."
 }

@@ -331,3 +331,32 @@ func TestMongoUsers(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseStore: whatever follows the password in a -store URL,
+// parseStore neither panics nor shows the password, in an error or in
+// the name it gives the store.
+func FuzzParseStore(f *testing.F) {
+	for _, rest := range []string{
+		"127.0.0.1:27017/db", "host:bad/db", "[::1/db", "/db", "h/a.b", "h/db?authMechanism=nope", "a:1,b:2/db?replicaSet=rs0",
+		"127.0.0.1:5432/db?sslmode=disable", "tcp(127.0.0.1:3306)/db", "127.0.0.1:6379/0", "h:bad:port", "",
+	} {
+		for scheme := range byte(6) {
+			f.Add(scheme, "u", rest)
+		}
+	}
+	f.Add(byte(1), "#", "0") // net/url reads "#..." as a fragment, pgx as a user
+	f.Add(byte(3), "/", "0") // go-redis quotes the "database number"
+	const password = "pw7Secret"
+	f.Fuzz(func(t *testing.T, scheme byte, user, rest string) {
+		// mongodb+srv:// is left out: it looks its hosts up in DNS.
+		schemes := []string{"mongodb://", "postgres://", "mysql://", "redis://", "ftp://", ""}
+		spec := schemes[int(scheme)%len(schemes)] + user + ":" + password + "@" + rest
+		tg, err := parseStore(spec, "mfa.db")
+		if err != nil && strings.Contains(err.Error(), password) {
+			t.Fatalf("parseStore(%q): the error shows the password: %v", spec, err)
+		}
+		if err == nil && strings.Contains(tg.where, password) {
+			t.Fatalf("parseStore(%q): the store is named %q", spec, tg.where)
+		}
+	})
+}
