@@ -362,6 +362,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown scheme", nil, []string{"sweep", "-store", "ftp://x"}, exitUsage, "unknown store URL scheme"},
 		{"bad postgres URL", nil, []string{"sweep", "-store", "postgres://u:hunter2@[::1"}, exitUsage, "mfa sweep"},
 		{"postgres not answering", nil, []string{"sweep", "-store", "postgres://u:hunter2@127.0.0.1:1/db?connect_timeout=5"}, exitFailed, "PostgreSQL 127.0.0.1:1/db"},
+		{"redis URL read two ways", nil, []string{"sweep", "-store", "redis:///:hunter2@0"}, exitUsage, "the store URL"},
 		{"redis not answering", nil, []string{"sweep", "-store", "redis://:hunter2@127.0.0.1:1/0"}, exitFailed, "Redis 127.0.0.1:1"},
 		{"bad mongodb URL", nil, []string{"sweep", "-store", "mongodb://u:hunter2@127.0.0.1:bad/db"}, exitUsage, "mfa sweep"},
 		{"bad mongodb option", nil, []string{"sweep", "-store", "mongodb://u:hunter2@127.0.0.1/db?authMechanism=nope"}, exitUsage, "auth mechanism"},

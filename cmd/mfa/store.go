@@ -62,7 +62,60 @@ var errUsage = errors.New("usage")
 // connection. create allows a missing SQLite file to be made (migrate).
 // Errors never show a password.
 func openStore(ctx context.Context, f storeFlags, create bool) (*opened, error) {
-	spec, prefix := *f.url, *f.prefix
+	o, err := openURL(ctx, *f.url, *f.prefix, create)
+	// The drivers' messages do not mean to show a password, but some quote
+	// what they could not read, and they do not all find the password in
+	// the same place.
+	if err != nil && quotesSecret(*f.url, err.Error()) {
+		const msg = "the store URL: the driver's message is left out, as it quotes the URL"
+		if errors.Is(err, errUsage) {
+			err = fmt.Errorf("%w: %s", errUsage, msg)
+		} else {
+			err = errors.New(msg)
+		}
+	}
+	if err == nil && quotesSecret(*f.url, o.where) {
+		o.where = "the store"
+	}
+	return o, err
+}
+
+// quotesSecret reports whether text holds a part of what may be a
+// password in spec: whatever comes between a ':' and the last '@'.
+func quotesSecret(spec, text string) bool {
+	at := strings.LastIndex(spec, "@")
+	if at < 0 {
+		return false
+	}
+	head := spec[:at]
+	if _, after, ok := strings.Cut(head, "://"); ok {
+		head = after
+	}
+	parts := strings.Split(head, ":")
+	for i, p := range parts {
+		if i == 0 && len(parts) > 1 {
+			continue // a user name
+		}
+		for _, q := range []string{p, unescape(p)} {
+			if q != "" && strings.Contains(text, q) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// unescape is p with its %XX escapes decoded, or p.
+func unescape(p string) string {
+	if u, err := url.PathUnescape(p); err == nil {
+		return u
+	}
+	return p
+}
+
+// openURL is openStore on the URL and prefix, without the check of its
+// messages.
+func openURL(ctx context.Context, spec, prefix string, create bool) (*opened, error) {
 	switch {
 	case spec == "":
 		return nil, fmt.Errorf("%w: no store: set -store or MFA_STORE_URL", errUsage)
