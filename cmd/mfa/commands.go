@@ -48,8 +48,11 @@ func (c *cli) withStore(ctx context.Context, name string, args []string, create 
 func migrate(ctx context.Context, c *cli, args []string) int {
 	var status *bool
 	return c.withStore(ctx, "migrate", args, true, func(fs *flag.FlagSet) {
-		status = fs.Bool("status", false, "only report the current and target schema versions; exit 3 when they differ")
+		status = fs.Bool("status", false, "only report the current and target schema versions; exit 3 when they differ (MongoDB keeps none: exit 0)")
 	}, nil, func(o *opened, fs *flag.FlagSet) error {
+		if o.mongo != nil {
+			return migrateMongo(ctx, c, o, *status)
+		}
 		if o.sql == nil {
 			fmt.Fprintf(c.out, "%s: no schema to migrate\n", o.where)
 			return nil
@@ -74,6 +77,21 @@ func migrate(ctx context.Context, c *cli, args []string) int {
 		fmt.Fprintf(c.out, "migrated to version %d\n", want)
 		return nil
 	})
+}
+
+// migrateMongo makes the indexes a MongoDB store reads by: MongoDB keeps
+// no schema, hence no version to report or compare, and a store without
+// its indexes works, scanning. Making them again changes nothing.
+func migrateMongo(ctx context.Context, c *cli, o *opened, status bool) error {
+	if status {
+		fmt.Fprintf(c.out, "%s: no schema version (MongoDB keeps none); mfa migrate makes the store's indexes, and running it again changes nothing\n", o.where)
+		return nil
+	}
+	if err := o.mongo.EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.out, "%s: no schema version (MongoDB keeps none); made the store's indexes, where missing\n", o.where)
+	return nil
 }
 
 func sweep(ctx context.Context, c *cli, args []string) int {

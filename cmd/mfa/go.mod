@@ -6,10 +6,18 @@ require (
 	github.com/go-sql-driver/mysql v1.10.1
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/mfakit/mfa v0.0.0-00010101000000-000000000000
+	github.com/mfakit/mfa/store/mongostore v0.0.0-00010101000000-000000000000
 	github.com/mfakit/mfa/store/redisstore v0.0.0-00010101000000-000000000000
 	github.com/mfakit/mfa/store/sqlstore v0.0.0-00010101000000-000000000000
 	github.com/redis/go-redis/v9 v9.23.0
+	go.mongodb.org/mongo-driver/v2 v2.10.0
 	modernc.org/sqlite v1.61.1
+)
+
+require (
+	github.com/klauspost/compress v1.20.3 // indirect
+	github.com/xdg-go/scram v1.4.0 // indirect
+	github.com/xdg-go/stringprep v1.0.4 // indirect
 )
 
 require (
@@ -34,6 +42,7 @@ require (
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
 	github.com/tinylib/msgp v1.6.4 // indirect
 	github.com/x448/float16 v0.8.4 // indirect
+	github.com/youmark/pkcs8 v0.0.0-20240726163527-a2c0da244d78 // indirect
 	go.uber.org/atomic v1.12.0 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
@@ -49,3 +58,5 @@ replace github.com/mfakit/mfa => ../..
 replace github.com/mfakit/mfa/store/sqlstore => ../../store/sqlstore
 
 replace github.com/mfakit/mfa/store/redisstore => ../../store/redisstore
+
+replace github.com/mfakit/mfa/store/mongostore => ../../store/mongostore

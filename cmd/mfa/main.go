@@ -2,7 +2,7 @@
 // migrations, sweeping expired records, re-sealing secrets after a key
 // rotation, unlocking a user, listing a user's factors and making keys.
 //
-//	mfa migrate            # apply the store's schema (a deploy step)
+//	mfa migrate            # apply the store's schema, or make its MongoDB indexes (a deploy step)
 //	mfa sweep              # delete expired records (a scheduled job)
 //	mfa reseal             # re-seal every secret under the newest key
 //	mfa unlock USER        # clear a user's failure counters
@@ -11,7 +11,9 @@
 //
 // The store and keys come from flags or the environment (MFA_STORE_URL,
 // MFA_STORE_PREFIX, MFA_SEAL_KEYS, MFA_HASH_KEYS); `mfa COMMAND -h`
-// describes each command. Exit codes: 0 done, 1 failed, 2 usage (a bad
+// describes each command. The store is SQLite, PostgreSQL, MySQL (schema
+// versions, applied by migrate), Redis (no schema) or MongoDB (no schema:
+// migrate makes the indexes). Exit codes: 0 done, 1 failed, 2 usage (a bad
 // flag, URL or key), 3 the store's schema is not this tool's (newer, or
 // not migrated), 4 re-seal finished but some secrets did not open.
 package main
@@ -62,7 +64,7 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"migrate", "[-status]", "apply the store's schema migrations, or report the current and target versions", migrate},
+		{"migrate", "[-status]", "apply the store's schema migrations (MongoDB: make its indexes), or report the schema versions", migrate},
 		{"sweep", "", "delete expired challenges, counters, sessions and devices", sweep},
 		{"reseal", "[-batch N] [-cursor C]", "re-seal every stored secret under the newest sealing key", reseal},
 		{"unlock", "USER", "clear a user's failure counters (after a lockout)", unlock},
@@ -80,8 +82,10 @@ Commands:
 
 const usageTail = `
 Store and keys (a flag of each command, or the environment):
-  -store URL       MFA_STORE_URL     sqlite:PATH, postgres://..., mysql://USER@tcp(HOST)/DB, redis://...
-  -prefix P        MFA_STORE_PREFIX  table prefix (SQL) or key prefix (Redis); default the library's
+  -store URL       MFA_STORE_URL     sqlite:PATH, postgres://..., mysql://USER@tcp(HOST)/DB, redis://...,
+                                     mongodb://HOST/DB (the database is required)
+  -prefix P        MFA_STORE_PREFIX  table prefix (SQL), key prefix (Redis) or collection prefix
+                                     (MongoDB); default the library's
   -seal-keys K     MFA_SEAL_KEYS     sealing keys, "ID:BASE64" entries, newest first (reseal)
   -hash-keys K     MFA_HASH_KEYS     hash keys, "ID:BASE64" entries, newest first (reseal)
 Prefer the environment for keys: flags show in the process list.

@@ -6,13 +6,20 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/mfakit/mfa"
 	"github.com/mfakit/mfa/internal/testkit"
+	"github.com/mfakit/mfa/store/mongostore"
 	"github.com/mfakit/mfa/store/sqlstore"
 	"github.com/mfakit/mfa/totp"
 )
@@ -67,8 +74,63 @@ func keyLines(t *testing.T, r result) (seal, hash string) {
 	return seal, hash
 }
 
-// TestSQLite and TestPostgres run every command end to end against a real
-// database, the way an operator's script would.
+// serverEnv returns the test server that env names. When env is unset t
+// is skipped, with one line, or fails under MFA_TEST_REQUIRE_SERVERS (as
+// CI sets it).
+func serverEnv(t *testing.T, env, what string) string {
+	t.Helper()
+	v := os.Getenv(env)
+	if v == "" {
+		msg := "set " + env + " to run the CLI against " + what
+		if os.Getenv("MFA_TEST_REQUIRE_SERVERS") != "" {
+			t.Fatal(msg + " (MFA_TEST_REQUIRE_SERVERS is set)")
+		}
+		t.Skip(msg)
+	}
+	return v
+}
+
+// backend is a store the CLI is run against end to end.
+type backend struct {
+	url, prefix string
+	// versioned: the store keeps a schema version, and commands other
+	// than migrate refuse it until migrate has run.
+	versioned bool
+	// open opens the same store for the library's own writes, after
+	// migrate.
+	open func(t *testing.T) mfa.Store
+	// migrated checks what migrate did; nil: nothing to check.
+	migrated func(t *testing.T)
+	// newer marks the store as migrated by a newer release; nil when it
+	// keeps no schema version.
+	newer func(t *testing.T)
+}
+
+// sqlBackend is a SQL database, with the tables under prefix.
+func sqlBackend(url, prefix string, db *sql.DB, d sqlstore.Dialect) backend {
+	return backend{
+		url: url, prefix: prefix, versioned: true,
+		open: func(t *testing.T) mfa.Store {
+			st, err := sqlstore.NewWithOptions(db, d, sqlstore.Options{Prefix: prefix})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st
+		},
+		newer: func(t *testing.T) {
+			p := prefix
+			if p == "" {
+				p = sqlstore.DefaultPrefix
+			}
+			if _, err := db.Exec("INSERT INTO " + p + "schema_version (version, applied_us) VALUES (999, 0)"); err != nil {
+				t.Fatal(err)
+			}
+		},
+	}
+}
+
+// TestSQLite, TestPostgres and TestMongo run every command end to end
+// against a real database, the way an operator's script would.
 func TestSQLite(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mfa.db")
 	db, err := sql.Open("sqlite", "file:"+path)
@@ -76,14 +138,11 @@ func TestSQLite(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	endToEnd(t, "sqlite:"+path, "", db, sqlstore.SQLite)
+	endToEnd(t, sqlBackend("sqlite:"+path, "", db, sqlstore.SQLite))
 }
 
 func TestPostgres(t *testing.T) {
-	dsn := os.Getenv("MFA_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("set MFA_TEST_POSTGRES_DSN to run the CLI against PostgreSQL")
-	}
+	dsn := serverEnv(t, "MFA_TEST_POSTGRES_DSN", "PostgreSQL")
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -108,29 +167,120 @@ func TestPostgres(t *testing.T) {
 		}
 		db.Close()
 	})
-	endToEnd(t, dsn, prefix, db, sqlstore.Postgres)
+	endToEnd(t, sqlBackend(dsn, prefix, db, sqlstore.Postgres))
 }
 
-func endToEnd(t *testing.T, url, prefix string, db *sql.DB, d sqlstore.Dialect) {
+// TestMongo runs the CLI against MFA_TEST_MONGO_URL (e.g.
+// mongodb://127.0.0.1:27018/, FerretDB in CI), in a fresh database
+// dropped at the end, with a collection prefix of its own.
+func TestMongo(t *testing.T) {
+	raw := serverEnv(t, "MFA_TEST_MONGO_URL", "MongoDB")
+	u, err := neturl.Parse(raw)
+	if err != nil || (u.Scheme != "mongodb" && u.Scheme != "mongodb+srv") {
+		t.Fatalf("MFA_TEST_MONGO_URL is not a mongodb:// URL: %v", err)
+	}
+	client, err := mongo.Connect(options.Client().ApplyURI(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := client.Ping(ctx, nil); err != nil {
+		t.Fatalf("MFA_TEST_MONGO_URL does not answer: %v", err)
+	}
+	name := "mfa_cli_" + randHex()
+	db := client.Database(name)
+	t.Cleanup(func() {
+		if err := db.Drop(context.Background()); err != nil {
+			t.Errorf("dropping %s: %v", name, err)
+		}
+		client.Disconnect(context.Background())
+	})
+	u.Path = "/" + name
+	const prefix = "cli_"
+	st, err := mongostore.New(mongostore.Config{Database: db, Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var made int
+	endToEnd(t, backend{
+		url: u.String(), prefix: prefix,
+		open: func(t *testing.T) mfa.Store { return st },
+		migrated: func(t *testing.T) {
+			// migrate made every index the store asks for: asking again
+			// adds none.
+			made = mongoIndexes(t, db, prefix)
+			if made == 0 {
+				t.Fatal("migrate made no index")
+			}
+			if err := st.EnsureIndexes(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if n := mongoIndexes(t, db, prefix); n != made {
+				t.Fatalf("migrate made %d indexes, the store wants %d", made, n)
+			}
+		},
+	})
+	if mongoIndexes(t, db, prefix) != made {
+		t.Fatal("the indexes changed after migrate")
+	}
+}
+
+// mongoIndexes counts the indexes, beyond _id's, of the collections in db
+// whose names start with prefix.
+func mongoIndexes(t *testing.T, db *mongo.Database, prefix string) int {
+	t.Helper()
 	ctx := context.Background()
-	vars := map[string]string{"MFA_STORE_URL": url, "MFA_STORE_PREFIX": prefix}
+	names, err := db.ListCollectionNames(ctx, bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range names {
+		if !strings.HasPrefix(c, prefix) {
+			continue
+		}
+		specs, err := db.Collection(c).Indexes().ListSpecifications(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range specs {
+			if s.Name != "_id_" {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func endToEnd(t *testing.T, b backend) {
+	ctx := context.Background()
+	vars := map[string]string{"MFA_STORE_URL": b.url, "MFA_STORE_PREFIX": b.prefix}
 	r := mfaRun(t, nil, "keys", "new", "-id", "k1")
 	r.want(t, exitOK)
 	seal1, hash1 := keyLines(t, r)
 
-	// Not migrated: every command but migrate refuses, with exit 3.
-	mfaRun(t, vars, "migrate", "-status").want(t, exitSchema, "schema version 0")
-	mfaRun(t, vars, "factors", "alice").want(t, exitSchema, "run mfa migrate first")
-	mfaRun(t, vars, "migrate").want(t, exitOK, "migrated to version")
+	if b.versioned {
+		// Not migrated: every command but migrate refuses, with exit 3.
+		mfaRun(t, vars, "migrate", "-status").want(t, exitSchema, "schema version 0")
+		mfaRun(t, vars, "factors", "alice").want(t, exitSchema, "run mfa migrate first")
+		mfaRun(t, vars, "migrate").want(t, exitOK, "migrated to version")
+	} else {
+		// No schema version to report; a store without its indexes
+		// still answers.
+		mfaRun(t, vars, "migrate", "-status").want(t, exitOK, "no schema version")
+		mfaRun(t, vars, "factors", "alice").want(t, exitOK, "0 factors")
+		mfaRun(t, vars, "migrate").want(t, exitOK, "made the store's indexes")
+	}
+	if b.migrated != nil {
+		b.migrated(t)
+	}
 	mfaRun(t, vars, "migrate").want(t, exitOK)
 	mfaRun(t, vars, "migrate", "-status").want(t, exitOK)
 
 	// Data written by the library with key k1: a TOTP factor, backup
 	// codes, two failures.
-	st, err := sqlstore.NewWithOptions(db, d, sqlstore.Options{Prefix: prefix})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := b.open(t)
 	sk, _ := mfa.ParseKeys(seal1)
 	hk, _ := mfa.ParseHashKeys(hash1)
 	clk := testkit.NewClock(testkit.T0)
@@ -187,14 +337,11 @@ func endToEnd(t *testing.T, url, prefix string, db *sql.DB, d sqlstore.Dialect) 
 	mfaRun(t, vars, "sweep").want(t, exitOK, "swept")
 
 	// A store migrated by a newer release: refused, exit 3.
-	if prefix == "" {
-		prefix = sqlstore.DefaultPrefix
+	if b.newer != nil {
+		b.newer(t)
+		mfaRun(t, vars, "migrate").want(t, exitSchema, "newer than this tool")
+		mfaRun(t, vars, "unlock", "alice").want(t, exitSchema, "newer than this tool")
 	}
-	if _, err := db.Exec("INSERT INTO " + prefix + "schema_version (version, applied_us) VALUES (999, 0)"); err != nil {
-		t.Fatal(err)
-	}
-	mfaRun(t, vars, "migrate").want(t, exitSchema, "newer than this tool")
-	mfaRun(t, vars, "unlock", "alice").want(t, exitSchema, "newer than this tool")
 }
 
 // What an operator can get wrong: exit 2 for usage, 1 for a store that
@@ -215,7 +362,14 @@ func TestBadInput(t *testing.T) {
 		{"unknown scheme", nil, []string{"sweep", "-store", "ftp://x"}, exitUsage, "unknown store URL scheme"},
 		{"bad postgres URL", nil, []string{"sweep", "-store", "postgres://u:hunter2@[::1"}, exitUsage, "mfa sweep"},
 		{"postgres not answering", nil, []string{"sweep", "-store", "postgres://u:hunter2@127.0.0.1:1/db?connect_timeout=5"}, exitFailed, "PostgreSQL 127.0.0.1:1/db"},
+		{"redis URL read two ways", nil, []string{"sweep", "-store", "redis:///:hunter2@0"}, exitUsage, "the store URL"},
 		{"redis not answering", nil, []string{"sweep", "-store", "redis://:hunter2@127.0.0.1:1/0"}, exitFailed, "Redis 127.0.0.1:1"},
+		{"bad mongodb URL", nil, []string{"sweep", "-store", "mongodb://u:hunter2@127.0.0.1:bad/db"}, exitUsage, "mfa sweep"},
+		{"bad mongodb option", nil, []string{"sweep", "-store", "mongodb://u:hunter2@127.0.0.1/db?authMechanism=nope"}, exitUsage, "auth mechanism"},
+		{"mongodb URL without a database", nil, []string{"sweep", "-store", "mongodb://u:hunter2@127.0.0.1:1/"}, exitUsage, "no database"},
+		{"bad mongodb database", nil, []string{"sweep", "-store", "mongodb://127.0.0.1:1/a.b"}, exitUsage, "MongoDB database"},
+		{"bad mongodb prefix", nil, []string{"sweep", "-store", "mongodb://127.0.0.1:1/db", "-prefix", "Bad-Prefix"}, exitUsage, "prefix"},
+		{"mongodb not answering", nil, []string{"unlock", "-store", "mongodb://u:hunter2@127.0.0.1:1/db?serverSelectionTimeoutMS=300&connectTimeoutMS=300", "alice"}, exitFailed, "MongoDB 127.0.0.1:1/db"},
 		{"bad prefix", nil, []string{"sweep", "-store", missing, "-prefix", "Bad-Prefix"}, exitUsage, "prefix"},
 		{"missing SQLite file", nil, []string{"sweep", "-store", missing}, exitFailed, "SQLite"},
 		{"unlock without user", nil, []string{"unlock", "-store", missing}, exitUsage, "USER"},

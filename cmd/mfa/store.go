@@ -7,15 +7,20 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // sql.Open("pgx", ...)
 	"github.com/redis/go-redis/v9"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
 	_ "modernc.org/sqlite" // sql.Open("sqlite", ...), pure Go
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/store/mongostore"
 	"github.com/mfakit/mfa/store/redisstore"
 	"github.com/mfakit/mfa/store/sqlstore"
 )
@@ -36,15 +41,16 @@ type storeFlags struct {
 
 func addStoreFlags(fs *flag.FlagSet, e env) storeFlags {
 	return storeFlags{
-		url:    fs.String("store", e("MFA_STORE_URL"), "the store: sqlite:PATH, postgres://..., mysql://USER@tcp(HOST)/DB or redis://... (env MFA_STORE_URL)"),
-		prefix: fs.String("prefix", e("MFA_STORE_PREFIX"), "table prefix (SQL) or key prefix (Redis); empty for the library's default (env MFA_STORE_PREFIX)"),
+		url:    fs.String("store", e("MFA_STORE_URL"), "the store: sqlite:PATH, postgres://..., mysql://USER@tcp(HOST)/DB, redis://... or mongodb://HOST/DB (env MFA_STORE_URL)"),
+		prefix: fs.String("prefix", e("MFA_STORE_PREFIX"), "table prefix (SQL), key prefix (Redis) or collection prefix (MongoDB); empty for the library's default (env MFA_STORE_PREFIX)"),
 	}
 }
 
-// opened is an open store: SQL (sql set) or Redis.
+// opened is an open store: SQL (sql set), MongoDB (mongo set) or Redis.
 type opened struct {
 	store mfa.Store
 	sql   *sqlstore.Store
+	mongo *mongostore.Store
 	where string
 	close func() error
 }
@@ -56,7 +62,60 @@ var errUsage = errors.New("usage")
 // connection. create allows a missing SQLite file to be made (migrate).
 // Errors never show a password.
 func openStore(ctx context.Context, f storeFlags, create bool) (*opened, error) {
-	spec, prefix := *f.url, *f.prefix
+	o, err := openURL(ctx, *f.url, *f.prefix, create)
+	// The drivers' messages do not mean to show a password, but some quote
+	// what they could not read, and they do not all find the password in
+	// the same place.
+	if err != nil && quotesSecret(*f.url, err.Error()) {
+		const msg = "the store URL: the driver's message is left out, as it quotes the URL"
+		if errors.Is(err, errUsage) {
+			err = fmt.Errorf("%w: %s", errUsage, msg)
+		} else {
+			err = errors.New(msg)
+		}
+	}
+	if err == nil && quotesSecret(*f.url, o.where) {
+		o.where = "the store"
+	}
+	return o, err
+}
+
+// quotesSecret reports whether text holds a part of what may be a
+// password in spec: whatever comes between a ':' and the last '@'.
+func quotesSecret(spec, text string) bool {
+	at := strings.LastIndex(spec, "@")
+	if at < 0 {
+		return false
+	}
+	head := spec[:at]
+	if _, after, ok := strings.Cut(head, "://"); ok {
+		head = after
+	}
+	parts := strings.Split(head, ":")
+	for i, p := range parts {
+		if i == 0 && len(parts) > 1 {
+			continue // a user name
+		}
+		for _, q := range []string{p, unescape(p)} {
+			if q != "" && strings.Contains(text, q) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// unescape is p with its %XX escapes decoded, or p.
+func unescape(p string) string {
+	if u, err := url.PathUnescape(p); err == nil {
+		return u
+	}
+	return p
+}
+
+// openURL is openStore on the URL and prefix, without the check of its
+// messages.
+func openURL(ctx context.Context, spec, prefix string, create bool) (*opened, error) {
 	switch {
 	case spec == "":
 		return nil, fmt.Errorf("%w: no store: set -store or MFA_STORE_URL", errUsage)
@@ -104,8 +163,48 @@ func openStore(ctx context.Context, f storeFlags, create bool) (*opened, error) 
 			return nil, fmt.Errorf("%s: %w", "Redis "+opts.Addr, err)
 		}
 		return &opened{store: st, where: "Redis " + opts.Addr, close: client.Close}, nil
+	case strings.HasPrefix(spec, "mongodb://"), strings.HasPrefix(spec, "mongodb+srv://"):
+		return openMongo(ctx, spec, prefix)
 	}
-	return nil, fmt.Errorf("%w: unknown store URL scheme: want sqlite:, postgres://, mysql:// or redis://", errUsage)
+	return nil, fmt.Errorf("%w: unknown store URL scheme: want sqlite:, postgres://, mysql://, redis:// or mongodb://", errUsage)
+}
+
+// mongoDBName is a database name MongoDB accepts (it refuses / \ . " $
+// and spaces, and 64 bytes), narrowed to what is safe in a URL.
+var mongoDBName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,63}$`)
+
+// openMongo opens the store in the database named by the path of a
+// mongodb:// URL, which an operator must give: no default database.
+func openMongo(ctx context.Context, spec, prefix string) (*opened, error) {
+	// The driver's parser (it looks up a mongodb+srv:// URL's hosts in
+	// DNS); its errors never show the password.
+	cs, err := connstring.ParseAndValidate(spec)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errUsage, err)
+	}
+	if cs.Database == "" {
+		return nil, fmt.Errorf("%w: the mongodb:// URL names no database: want mongodb://HOST[:PORT]/DB", errUsage)
+	}
+	if !mongoDBName.MatchString(cs.Database) {
+		return nil, fmt.Errorf("%w: MongoDB database %q: want letters, digits, '_' and '-', at most 63 bytes", errUsage, cs.Database)
+	}
+	where := "MongoDB " + strings.Join(cs.Hosts, ",") + "/" + cs.Database
+	// Connect checks the options and connects in the background.
+	client, err := mongo.Connect(options.Client().ApplyURI(spec))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errUsage, err)
+	}
+	closeClient := func() error { return client.Disconnect(context.Background()) }
+	st, err := mongostore.New(mongostore.Config{Database: client.Database(cs.Database), Prefix: prefix})
+	if err != nil {
+		closeClient()
+		return nil, fmt.Errorf("%w: %w", errUsage, err)
+	}
+	if err := client.Ping(ctx, nil); err != nil {
+		closeClient()
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	return &opened{store: st, mongo: st, where: where, close: closeClient}, nil
 }
 
 func openSQL(ctx context.Context, driver, dsn string, d sqlstore.Dialect, prefix, where string) (*opened, error) {
@@ -130,7 +229,7 @@ func openSQL(ctx context.Context, driver, dsn string, d sqlstore.Dialect, prefix
 var errSchema = errors.New("schema")
 
 // ready checks that a SQL store is at exactly this tool's schema version;
-// Redis has no schema.
+// Redis and MongoDB keep none.
 func (o *opened) ready(ctx context.Context) error {
 	if o.sql == nil {
 		return nil

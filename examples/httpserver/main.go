@@ -27,10 +27,13 @@
 //	-store 'postgres://user:pass@host:5432/db?sslmode=disable'
 //	-store 'mysql://user:pass@tcp(host:3306)/db'
 //	-store redis://host:6379/0
+//	-store mongodb://host:27017/db                  database mfa_example if none
 //
 // SQL databases get the mfa tables (store/sqlstore, migrated at start-up)
 // and a table of their own, example_users; Redis gets store/redisstore's
-// keys and the users in hashes under "mfa-example:".
+// keys and the users in hashes under "mfa-example:"; MongoDB gets
+// store/mongostore's collections (their indexes made at start-up) and the
+// users in a collection example_users, with a unique index on the name.
 //
 // Stored seeds, codes and sessions are useless without the keys that
 // sealed, hashed and signed them, so the keys persist too: in a JSON file,
@@ -138,8 +141,8 @@
 // file, migrates the database at deploy time, serves HTTPS (-url
 // https://... makes the cookies Secure, with the __Host- prefix; the app
 // itself speaks plain HTTP, for a TLS proxy in front), sweeps expired rows
-// (sqlstore.Store.Sweep) from a scheduled job, and limits password guesses
-// too.
+// (sqlstore.Store.Sweep, or the sweep command of cmd/mfa) from a
+// scheduled job, and limits password guesses too.
 package main
 
 import (
@@ -187,7 +190,7 @@ func main() {
 type cliOptions struct {
 	addr  string
 	db    string // the SQLite file, when store is ""
-	store string // "memory", or a postgres://, mysql:// or redis:// URL
+	store string // "memory", or a postgres://, mysql://, redis:// or mongodb:// URL
 	keys  string // the keys file; "" for fresh keys (memory only)
 	url   string // where browsers reach the app; "" for the listening address
 	admin string // the username of the operator who reviews recoveries
@@ -207,7 +210,7 @@ func parseFlags(args []string, out io.Writer) (cliOptions, error) {
 	flags.SetOutput(out)
 	flags.StringVar(&o.addr, "addr", "127.0.0.1:8080", "`address` to listen on")
 	flags.StringVar(&o.db, "db", "mfa-example.db", "SQLite `file` holding users, factors and sessions (unless -store)")
-	flags.StringVar(&o.store, "store", "", "`URL` of the state instead of -db: memory, postgres://..., mysql://user:pass@tcp(host:port)/db or redis://...")
+	flags.StringVar(&o.store, "store", "", "`URL` of the state instead of -db: memory, postgres://..., mysql://user:pass@tcp(host:port)/db, redis://... or mongodb://host:port/db (db default mfa_example)")
 	flags.StringVar(&o.keys, "keys", "", "keys `file`, created (mode 0600) if missing (default mfa-example.keys next to -db; none with -store memory)")
 	flags.StringVar(&o.smtp, "smtp", "", "SMTP `URL` for emailed codes: smtp://user:pass@host:587?from=addr (STARTTLS), smtps://... or smtp+plain://127.0.0.1:1025?from=addr (default: print them to stdout)")
 	flags.StringVar(&o.sms, "sms", "", "`console` offers SMS codes and prints them to stdout (a real deployment plugs package snssender in; default: no SMS)")

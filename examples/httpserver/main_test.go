@@ -558,6 +558,8 @@ func TestRunBadArgs(t *testing.T) {
 		{"-addr", "127.0.0.1:0", "-store", "ftp://x"},
 		{"-addr", "127.0.0.1:0", "-store", "mysql://not a dsn"},
 		{"-addr", "127.0.0.1:0", "-store", "redis://:bad:port"},
+		{"-addr", "127.0.0.1:0", "-store", "mongodb://u:s3cret@host:bad/db"},
+		{"-addr", "127.0.0.1:0", "-store", "mongodb://host/bad.name"},
 		{"-addr", "127.0.0.1:0", "-db", db, "-url", "localhost:8080"},
 		{"-addr", "127.0.0.1:0", "-db", db, "-keys", filepath.Join(dir, "no", "such", "dir")},
 	} {

@@ -9,15 +9,20 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL: sql.Open("pgx", ...)
 	"github.com/redis/go-redis/v9"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
 	_ "modernc.org/sqlite" // SQLite, pure Go: sql.Open("sqlite", ...)
 
 	"github.com/mfakit/mfa/store/memstore"
+	"github.com/mfakit/mfa/store/mongostore"
 	"github.com/mfakit/mfa/store/redisstore"
 	"github.com/mfakit/mfa/store/sqlstore"
 )
@@ -38,13 +43,70 @@ type target struct {
 	dsn     string
 	dialect sqlstore.Dialect
 	redis   *redis.Options
+	mongo   string // a mongodb:// URL
+	mongoDB string // the database, from mongo's path or defaultMongoDB
 	where   string
 }
 
+// defaultMongoDB is the database of a mongodb:// URL without one.
+const defaultMongoDB = "mfa_example"
+
+// mongoDBName is what this example accepts as a MongoDB database name:
+// MongoDB itself refuses / \ . " $ and spaces in one, and 64 bytes.
+var mongoDBName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,63}$`)
+
 // parseStore checks the state named by spec, opening nothing: "" for the
-// SQLite file at dbPath, "memory", or a postgres://, mysql:// or redis://
-// URL. Errors never show a password.
+// SQLite file at dbPath, "memory", or a postgres://, mysql://, redis:// or
+// mongodb:// URL. Errors never show a password.
 func parseStore(spec, dbPath string) (target, error) {
+	t, err := parseTarget(spec, dbPath)
+	// The parsers' messages do not mean to show a password, but some
+	// quote what they could not read, and they do not all find the
+	// password in the same place.
+	if err != nil && quotesSecret(spec, err.Error()) {
+		err = fmt.Errorf("-store %s: not a URL this example can use (the parser's message is left out: it quotes the URL)", redact(spec))
+	}
+	if err == nil && quotesSecret(spec, t.where) {
+		t.where = redact(spec)
+	}
+	return t, err
+}
+
+// quotesSecret reports whether text holds a part of what may be a
+// password in spec: whatever comes between a ':' and the last '@'.
+func quotesSecret(spec, text string) bool {
+	at := strings.LastIndex(spec, "@")
+	if at < 0 {
+		return false
+	}
+	head := spec[:at]
+	if _, after, ok := strings.Cut(head, "://"); ok {
+		head = after
+	}
+	parts := strings.Split(head, ":")
+	for i, p := range parts {
+		if i == 0 && len(parts) > 1 {
+			continue // a user name
+		}
+		for _, q := range []string{p, unescape(p)} {
+			if q != "" && strings.Contains(text, q) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// unescape is p with its %XX escapes decoded, or p.
+func unescape(p string) string {
+	if u, err := url.PathUnescape(p); err == nil {
+		return u
+	}
+	return p
+}
+
+// parseTarget is parseStore without the check of its messages.
+func parseTarget(spec, dbPath string) (target, error) {
 	switch {
 	case spec == "memory":
 		return target{memory: true, where: "memory (lost when the process exits)"}, nil
@@ -55,10 +117,14 @@ func parseStore(spec, dbPath string) (target, error) {
 		return target{driver: "sqlite", dsn: dsn, dialect: sqlstore.SQLite, where: "SQLite file " + dbPath}, nil
 	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
 		// pgx's own parser, whose errors redact the password.
-		if _, err := pgx.ParseConfig(spec); err != nil {
+		cfg, err := pgx.ParseConfig(spec)
+		if err != nil {
 			return target{}, fmt.Errorf("-store: %w", err)
 		}
-		return target{driver: "pgx", dsn: spec, dialect: sqlstore.Postgres, where: "PostgreSQL " + redact(spec)}, nil
+		// Named from what pgx read: a URL that net/url reads otherwise
+		// (a '#' before the password) would show the password redacted.
+		where := fmt.Sprintf("PostgreSQL %s:%d/%s", cfg.Host, cfg.Port, cfg.Database)
+		return target{driver: "pgx", dsn: spec, dialect: sqlstore.Postgres, where: where}, nil
 	case strings.HasPrefix(spec, "mysql://"):
 		// The driver takes user:pass@tcp(host:port)/db?..., without a scheme.
 		cfg, err := mysql.ParseDSN(strings.TrimPrefix(spec, "mysql://"))
@@ -76,12 +142,28 @@ func parseStore(spec, dbPath string) (target, error) {
 			return target{}, fmt.Errorf("-store: %w", err)
 		}
 		return target{redis: opts, where: "Redis " + opts.Addr}, nil
+	case strings.HasPrefix(spec, "mongodb://"), strings.HasPrefix(spec, "mongodb+srv://"):
+		// The driver's own parser (it looks up the hosts of a
+		// mongodb+srv:// URL in DNS); its errors never show the password.
+		cs, err := connstring.ParseAndValidate(spec)
+		if err != nil {
+			return target{}, fmt.Errorf("-store: %w", err)
+		}
+		db := cs.Database
+		if db == "" {
+			db = defaultMongoDB
+		}
+		if !mongoDBName.MatchString(db) {
+			return target{}, fmt.Errorf("-store: MongoDB database %q: want letters, digits, '_' and '-', at most 63 bytes", db)
+		}
+		return target{mongo: spec, mongoDB: db, where: "MongoDB " + strings.Join(cs.Hosts, ",") + "/" + db}, nil
 	}
-	return target{}, fmt.Errorf("-store %q: want memory, or a postgres://, mysql:// or redis:// URL", redact(spec))
+	return target{}, fmt.Errorf("-store %q: want memory, or a postgres://, mysql://, redis:// or mongodb:// URL", redact(spec))
 }
 
 // openStorage opens the state named by spec (see parseStore). SQL
-// databases are migrated (the mfa tables and example_users).
+// databases are migrated (the mfa tables and example_users); MongoDB gets
+// its indexes (the mfa collections' and example_users').
 func openStorage(ctx context.Context, spec, dbPath string) (*storage, error) {
 	t, err := parseStore(spec, dbPath)
 	switch {
@@ -91,6 +173,8 @@ func openStorage(ctx context.Context, spec, dbPath string) (*storage, error) {
 		return &storage{store: memstore.New(), users: newMemUsers(), where: t.where, close: func() error { return nil }}, nil
 	case t.redis != nil:
 		return openRedis(ctx, t.redis, t.where)
+	case t.mongo != "":
+		return openMongo(ctx, t.mongo, t.mongoDB, t.where)
 	}
 	return openSQL(ctx, t.driver, t.dsn, t.dialect, t.where)
 }
@@ -139,11 +223,46 @@ func openRedis(ctx context.Context, opts *redis.Options, where string) (*storage
 	return &storage{store: st, users: &redisUsers{rdb: client, prefix: "mfa-example:"}, where: where, close: client.Close}, nil
 }
 
-// redact drops the password from a URL, for messages.
-func redact(spec string) string {
-	u, err := url.Parse(spec)
+func openMongo(ctx context.Context, uri, dbName, where string) (*storage, error) {
+	// Connect checks the options and starts connecting in the background.
+	client, err := mongo.Connect(options.Client().ApplyURI(uri))
 	if err != nil {
-		return "(unparsable URL)"
+		return nil, fmt.Errorf("%s: %w", where, err)
 	}
-	return u.Redacted()
+	closeClient := func() error { return client.Disconnect(context.Background()) }
+	fail := func(err error) (*storage, error) {
+		closeClient()
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	if err := client.Ping(ctx, nil); err != nil {
+		return fail(err)
+	}
+	db := client.Database(dbName)
+	st, err := mongostore.New(mongostore.Config{Database: db})
+	if err != nil {
+		return fail(err)
+	}
+	// Like the SQL schema: created at start-up for one example, at deploy
+	// time in a real deployment. Running it again is safe.
+	if err := st.EnsureIndexes(ctx); err != nil {
+		return fail(err)
+	}
+	users, err := newMongoUsers(ctx, db)
+	if err != nil {
+		return fail(err)
+	}
+	return &storage{store: st, users: users, where: where, close: closeClient}, nil
+}
+
+// redact is spec for messages: only its scheme when it has an '@', which
+// a password, wherever a parser finds it, comes before.
+func redact(spec string) string {
+	if !strings.Contains(spec, "@") {
+		return spec
+	}
+	scheme, _, ok := strings.Cut(spec, "://")
+	if !ok || strings.ContainsAny(scheme, "@:/") {
+		return "(a URL)"
+	}
+	return scheme + "://..."
 }

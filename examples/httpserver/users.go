@@ -10,6 +10,9 @@ import (
 	"sync"
 
 	"github.com/redis/go-redis/v9"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/mfakit/mfa/store/sqlstore"
 )
@@ -28,8 +31,8 @@ var (
 )
 
 // userStore keeps accounts: in a map (memUsers), in the SQL database next
-// to the mfa tables (sqlUsers), or in Redis (redisUsers). The handlers know
-// nothing else about it.
+// to the mfa tables (sqlUsers), in Redis (redisUsers) or in MongoDB
+// (mongoUsers). The handlers know nothing else about it.
 type userStore interface {
 	// create stores a new user with a fresh ID; errUserExists when the
 	// name is taken.
@@ -204,4 +207,67 @@ func (s *redisUsers) byID(ctx context.Context, id string) (user, error) {
 		return user{}, errNoUser
 	}
 	return user{ID: id, Name: m["name"], PasswordHash: []byte(m["password_hash"])}, nil
+}
+
+// mongoUsers keeps users in the collection example_users, next to the mfa
+// collections: one document per user, {_id: ID, name, password_hash}. A
+// unique index on name keeps names unique; like the other stores, names
+// compare byte for byte.
+type mongoUsers struct {
+	c *mongo.Collection
+}
+
+// mongoUser is a document of example_users.
+type mongoUser struct {
+	ID           string `bson:"_id"`
+	Name         string `bson:"name"`
+	PasswordHash string `bson:"password_hash"`
+}
+
+// newMongoUsers creates the unique index on name when it does not exist.
+func newMongoUsers(ctx context.Context, db *mongo.Database) (*mongoUsers, error) {
+	c := db.Collection("example_users")
+	_, err := c.Indexes().CreateOne(ctx, mongo.IndexModel{
+		Keys:    bson.D{{Key: "name", Value: 1}},
+		Options: options.Index().SetName("name_unique").SetUnique(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating example_users' index: %w", err)
+	}
+	return &mongoUsers{c: c}, nil
+}
+
+func (s *mongoUsers) create(ctx context.Context, name string, hash []byte) (user, error) {
+	u := user{ID: "u-" + rand.Text(), Name: name, PasswordHash: append([]byte(nil), hash...)}
+	_, err := s.c.InsertOne(ctx, mongoUser{ID: u.ID, Name: u.Name, PasswordHash: string(u.PasswordHash)})
+	if mongo.IsDuplicateKeyError(err) {
+		// The _id is fresh and random: the name is what is taken.
+		return user{}, errUserExists
+	}
+	if err != nil {
+		return user{}, err
+	}
+	return u, nil
+}
+
+func (s *mongoUsers) byName(ctx context.Context, name string) (user, error) {
+	return s.one(ctx, bson.D{{Key: "name", Value: name}})
+}
+
+func (s *mongoUsers) byID(ctx context.Context, id string) (user, error) {
+	return s.one(ctx, bson.D{{Key: "_id", Value: id}})
+}
+
+// one returns the user filter matches; the values in filter are strings,
+// so client input is never read as an operator.
+func (s *mongoUsers) one(ctx context.Context, filter bson.D) (user, error) {
+	var d mongoUser
+	err := s.c.FindOne(ctx, filter).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return user{}, errNoUser
+	}
+	if err != nil {
+		return user{}, err
+	}
+	return user{ID: d.ID, Name: d.Name, PasswordHash: []byte(d.PasswordHash)}, nil
 }
