@@ -117,6 +117,16 @@ var replayedBit = func() int {
 			panic("mfa: a sentinel has an Is method")
 		}
 	}
+	if sentinels[wrongCodeBit].err != ErrWrongCode {
+		panic("mfa: wrongCodeBit is not ErrWrongCode's")
+	}
+	for i, s := range sentinels {
+		for _, t := range sentinels[:i] {
+			if s.err == t.err {
+				panic("mfa: a sentinel is listed twice") // wrapped stops at the first
+			}
+		}
+	}
 	for i, s := range sentinels {
 		if s.err == ErrReplayed {
 			return i
@@ -145,21 +155,32 @@ func wrap(sentinel, cause error) error {
 // error from a check must never admit, and must not leak detail to the
 // client.
 func classify(err error) error {
+	err, _, _ = classified(err)
+	return err
+}
+
+// classified is classify, also returning what wrapped returns for the
+// error it returns, so that reporting it does not walk its tree again.
+func classified(err error) (_ error, set uint32, ok bool) {
 	if set, ok := wrapped(err); ok {
 		for i, s := range sentinels {
 			if s.check && set&(1<<i) != 0 {
-				return err
+				return err, set, true
 			}
 		}
-		return wrap(ErrWrongCode, err)
+		return wrap(ErrWrongCode, err), set | 1<<wrongCodeBit, true
 	}
 	for _, s := range sentinels {
 		if s.check && errors.Is(err, s.err) {
-			return err
+			return err, 0, false
 		}
 	}
-	return wrap(ErrWrongCode, err)
+	return wrap(ErrWrongCode, err), 0, false
 }
+
+// wrongCodeBit is ErrWrongCode's bit in what wrapped returns (replayedBit's
+// check below holds the table to it).
+const wrongCodeBit = 2
 
 // wrapped returns the sentinels err wraps, bit i standing for
 // sentinels[i], found by one walk of err's tree comparing each error with
@@ -186,10 +207,11 @@ func wrapped(err error) (set uint32, ok bool) {
 			return set, true
 		default:
 			// Only a leaf can be a sentinel: each is made by errors.New
-			// (replayedBit's check below holds them to it).
+			// (replayedBit's check below holds them to it), and no two are
+			// the same, so the first equal one is the only one.
 			for i, s := range sentinels {
 				if err == s.err {
-					set |= 1 << i
+					return set | 1<<i, true
 				}
 			}
 			return set, true

@@ -329,7 +329,8 @@ func (v *Verifier) check(ctx context.Context, f Factor, in factor.VerifyInput, e
 	if err == nil {
 		return m, nil
 	}
-	err = v.fail(ctx, ev, classify(err))
+	err, set, ok := classified(err)
+	err = v.failWith(ctx, ev, err, set, ok)
 	if len(m.Notes) > 0 {
 		ev.Reason = reason(err)
 	}
