@@ -155,27 +155,27 @@ func wrap(sentinel, cause error) error {
 // error from a check must never admit, and must not leak detail to the
 // client.
 func classify(err error) error {
-	err, _, _ = classified(err)
+	_, _, err = classified(err)
 	return err
 }
 
 // classified is classify, also returning what wrapped returns for the
 // error it returns, so that reporting it does not walk its tree again.
-func classified(err error) (_ error, set uint32, ok bool) {
+func classified(err error) (set uint32, ok bool, _ error) {
 	if set, ok := wrapped(err); ok {
 		for i, s := range sentinels {
 			if s.check && set&(1<<i) != 0 {
-				return err, set, true
+				return set, true, err
 			}
 		}
-		return wrap(ErrWrongCode, err), set | 1<<wrongCodeBit, true
+		return set | 1<<wrongCodeBit, true, wrap(ErrWrongCode, err)
 	}
 	for _, s := range sentinels {
 		if s.check && errors.Is(err, s.err) {
-			return err, 0, false
+			return 0, false, err
 		}
 	}
-	return wrap(ErrWrongCode, err), 0, false
+	return 0, false, wrap(ErrWrongCode, err)
 }
 
 // wrongCodeBit is ErrWrongCode's bit in what wrapped returns (replayedBit's
