@@ -142,7 +142,11 @@ func (v *Verifier) open(ctx context.Context, rec store.Factor) (secret []byte, s
 	if rec.Secret == nil {
 		return nil, false, nil
 	}
-	secret, stale, err = v.sealer.Open(ctx, rec.Secret, sealAD(rec.UserID, rec.ID))
+	if k, ok := v.sealer.(*Keyring); ok {
+		secret, stale, err = k.openFactor(rec.Secret, rec.UserID, rec.ID)
+	} else {
+		secret, stale, err = v.sealer.Open(ctx, rec.Secret, sealAD(rec.UserID, rec.ID))
+	}
 	if err != nil {
 		return nil, false, wrap(ErrSealed, err)
 	}
