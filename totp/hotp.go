@@ -4,7 +4,6 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
-	"crypto/subtle"
 	"encoding"
 	"encoding/binary"
 )
@@ -155,17 +154,22 @@ func xor(k []byte, b byte) {
 }
 
 // truncate is RFC 4226 §5.3 dynamic truncation of mac, reduced to digits
-// decimal digits. The low nibble of the last byte picks a 31-bit window;
-// every candidate window is read and the right one selected by mask, so no
-// memory access depends on the digest.
+// decimal digits. The low nibble of the last byte picks a 31-bit window
+// among mac's first 19 bytes; it is taken by a mask and two shifts by
+// amounts that depend on the nibble (constant time on every CPU Go
+// supports), so no memory access or branch depends on the digest.
 func truncate(mac []byte, digits int) uint32 {
-	off := int(mac[len(mac)-1] & 0x0f)
-	var bin uint32
-	for i := 0; i < 16; i++ {
-		w := binary.BigEndian.Uint32(mac[i : i+4])
-		bin |= w & uint32(-subtle.ConstantTimeEq(int32(i), int32(off)))
-	}
-	bin &= 0x7fffffff
+	off := uint(mac[len(mac)-1] & 0x0f)
+	w0 := binary.BigEndian.Uint64(mac[0:8])
+	w1 := binary.BigEndian.Uint64(mac[8:16])
+	w2 := uint64(binary.BigEndian.Uint32(mac[16:20])) << 32
+	// The window starts in w0 (off < 8) or in w1; a:b are the 16 bytes
+	// from that word on.
+	m := -uint64(off >> 3)
+	a := w0&^m | w1&m
+	b := w1&^m | w2&m
+	s := (off & 7) * 8 // 0 to 56: both shifts below stay in range
+	bin := uint32((a<<s|b>>(63-s)>>1)>>32) & 0x7fffffff
 	// Constant divisors compile to multiplications: no data-dependent time.
 	if digits == 8 {
 		return bin % 100000000
