@@ -111,7 +111,7 @@ func windowSHA1(key []byte, first uint64, digits int, out []uint32) {
 	clear(k[:])
 	inApp, inUn := in.(encoding.BinaryAppender), in.(encoding.BinaryUnmarshaler)
 	oApp, oUn := o.(encoding.BinaryAppender), o.(encoding.BinaryUnmarshaler)
-	var si, so, st [maxState]byte
+	var si, so, st [sha1State]byte
 	sti, _ := inApp.AppendBinary(si[:0])
 	sto, _ := oApp.AppendBinary(so[:0])
 	// The padded blocks: message, 0x80, zeros, the bit length of the key
@@ -138,6 +138,11 @@ func windowSHA1(key []byte, first uint64, digits int, out []uint32) {
 	clear(ib[:])
 	clear(ob[:])
 }
+
+// sha1State is the length of a marshalled SHA-1 state: magic, five state
+// words, a block and the length. TestZeroAllocs fails if it is too short
+// (the state would then be appended to a new slice).
+const sha1State = 4 + 5*4 + sha1.BlockSize + 8
 
 // sha1StateOff is where the five state words, big-endian, start in a
 // marshalled SHA-1 state: after its 4-byte magic "sha\x01". After a whole
