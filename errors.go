@@ -117,6 +117,16 @@ var replayedBit = func() int {
 			panic("mfa: a sentinel has an Is method")
 		}
 	}
+	if sentinels[wrongCodeBit].err != ErrWrongCode {
+		panic("mfa: wrongCodeBit is not ErrWrongCode's")
+	}
+	for i, s := range sentinels {
+		for _, t := range sentinels[:i] {
+			if s.err == t.err {
+				panic("mfa: a sentinel is listed twice") // wrapped stops at the first
+			}
+		}
+	}
 	for i, s := range sentinels {
 		if s.err == ErrReplayed {
 			return i
@@ -145,21 +155,32 @@ func wrap(sentinel, cause error) error {
 // error from a check must never admit, and must not leak detail to the
 // client.
 func classify(err error) error {
+	_, _, err = classified(err)
+	return err
+}
+
+// classified is classify, also returning what wrapped returns for the
+// error it returns, so that reporting it does not walk its tree again.
+func classified(err error) (set uint32, ok bool, _ error) {
 	if set, ok := wrapped(err); ok {
 		for i, s := range sentinels {
 			if s.check && set&(1<<i) != 0 {
-				return err
+				return set, true, err
 			}
 		}
-		return wrap(ErrWrongCode, err)
+		return set | 1<<wrongCodeBit, true, wrap(ErrWrongCode, err)
 	}
 	for _, s := range sentinels {
 		if s.check && errors.Is(err, s.err) {
-			return err
+			return 0, false, err
 		}
 	}
-	return wrap(ErrWrongCode, err)
+	return 0, false, wrap(ErrWrongCode, err)
 }
+
+// wrongCodeBit is ErrWrongCode's bit in what wrapped returns (replayedBit's
+// check below holds the table to it).
+const wrongCodeBit = 2
 
 // wrapped returns the sentinels err wraps, bit i standing for
 // sentinels[i], found by one walk of err's tree comparing each error with
@@ -186,10 +207,11 @@ func wrapped(err error) (set uint32, ok bool) {
 			return set, true
 		default:
 			// Only a leaf can be a sentinel: each is made by errors.New
-			// (replayedBit's check below holds them to it).
+			// (replayedBit's check below holds them to it), and no two are
+			// the same, so the first equal one is the only one.
 			for i, s := range sentinels {
 				if err == s.err {
-					set |= 1 << i
+					return set | 1<<i, true
 				}
 			}
 			return set, true

@@ -160,6 +160,14 @@ func (v *Verifier) challenged(kind Kind) bool {
 // one, gets every count but the IP's back, as the attempt carried no
 // challenge issued for it.
 func (v *Verifier) recount(ctx context.Context, a *attempt, req VerifyRequest, userless bool) error {
+	// The counters depend on the kind only through whether it is
+	// unguessable: the usual attempt, counted as the code it is, has
+	// nothing to take back.
+	_, challenger := a.factor.(factor.Challenger)
+	_, unguessable := a.factor.(factor.Unguessable)
+	if (!challenger || req.ChallengeID != "") && unguessable == v.unguessable(a.counted) {
+		return nil
+	}
 	// The common case takes nothing back: want lives on the stack and is
 	// copied only when it replaces a.cs.
 	var buf [3]store.Counter

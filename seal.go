@@ -44,9 +44,10 @@ type Key struct {
 // sealed data and tag. The 192-bit random nonce makes collisions negligible
 // under any realistic number of seals per key.
 type Keyring struct {
-	primary string
-	aeads   map[string]cipher.AEAD
-	rand    io.Reader
+	primary     string
+	primaryAEAD cipher.AEAD // aeads[primary]
+	aeads       map[string]cipher.AEAD
+	rand        io.Reader
 }
 
 const sealVersion = 1
@@ -71,12 +72,13 @@ func NewKeyring(primary Key, older ...Key) (*Keyring, error) {
 		}
 		k.aeads[key.ID] = a
 	}
+	k.primaryAEAD = k.aeads[primary.ID]
 	return k, nil
 }
 
 // Seal implements [Sealer].
 func (k *Keyring) Seal(_ context.Context, plaintext, ad []byte) ([]byte, error) {
-	a := k.aeads[k.primary]
+	a := k.primaryAEAD
 	head := 2 + len(k.primary)
 	out := make([]byte, head+a.NonceSize(), head+a.NonceSize()+len(plaintext)+a.Overhead())
 	out[0] = sealVersion
@@ -93,35 +95,80 @@ var errSealFormat = errors.New("mfa: sealed data malformed")
 
 // Open implements [Sealer].
 func (k *Keyring) Open(_ context.Context, ciphertext, ad []byte) ([]byte, bool, error) {
+	a, nonce, sealed, stale, err := k.parse(ciphertext)
+	if err != nil {
+		return nil, false, err
+	}
+	pt, err := a.Open(nil, nonce, sealed, ad)
+	if err != nil {
+		return nil, false, errNoOpen
+	}
+	return pt, stale, nil
+}
+
+var errNoOpen = errors.New("mfa: sealed data does not open")
+
+// parse splits a ciphertext into the AEAD of its key, its nonce and its
+// sealed data; stale reports a key other than the primary.
+func (k *Keyring) parse(ciphertext []byte) (a cipher.AEAD, nonce, sealed []byte, stale bool, err error) {
 	if len(ciphertext) < 2 || ciphertext[0] != sealVersion {
-		return nil, false, errSealFormat
+		return nil, nil, nil, false, errSealFormat
 	}
 	n := int(ciphertext[1])
 	if len(ciphertext) < 2+n {
-		return nil, false, errSealFormat
+		return nil, nil, nil, false, errSealFormat
 	}
 	id := ciphertext[2 : 2+n]
-	a, ok := k.aeads[string(id)]
-	if !ok {
-		return nil, false, errors.New("mfa: sealed with an unknown key")
+	if string(id) == k.primary {
+		a = k.primaryAEAD // the usual case, without a map lookup
+	} else {
+		var ok bool
+		if a, ok = k.aeads[string(id)]; !ok {
+			return nil, nil, nil, false, errors.New("mfa: sealed with an unknown key")
+		}
+		stale = true
 	}
 	rest := ciphertext[2+n:]
 	if len(rest) < a.NonceSize()+a.Overhead() {
-		return nil, false, errSealFormat
+		return nil, nil, nil, false, errSealFormat
 	}
-	pt, err := a.Open(nil, rest[:a.NonceSize()], rest[a.NonceSize():], ad)
+	return a, rest[:a.NonceSize()], rest[a.NonceSize():], stale, nil
+}
+
+// openFactor is Open of a factor's secret with its [sealAD], in one
+// allocation: the associated data, then the plaintext, which is returned
+// with its capacity cut to its length.
+func (k *Keyring) openFactor(ciphertext []byte, userID, factorID string) ([]byte, bool, error) {
+	a, nonce, sealed, stale, err := k.parse(ciphertext)
 	if err != nil {
-		return nil, false, errors.New("mfa: sealed data does not open")
+		return nil, false, err
 	}
-	return pt, string(id) != k.primary, nil
+	n := sealADLen(userID, factorID)
+	buf := make([]byte, 0, n+len(sealed)-a.Overhead())
+	ad := appendSealAD(buf, userID, factorID)
+	pt, err := a.Open(buf[n:n], nonce, sealed, ad)
+	if err != nil {
+		return nil, false, errNoOpen
+	}
+	return pt[:len(pt):len(pt)], stale, nil
 }
 
 // sealAD is the associated data binding a sealed secret to its user and
 // factor, each length-prefixed.
 func sealAD(userID, factorID string) []byte {
-	const label = "mfa/seal/v1"
-	b := make([]byte, 0, len(label)+16+len(userID)+len(factorID))
-	b = append(b, label...)
+	return appendSealAD(make([]byte, 0, sealADLen(userID, factorID)), userID, factorID)
+}
+
+const sealLabel = "mfa/seal/v1"
+
+// sealADLen is the length of sealAD's result.
+func sealADLen(userID, factorID string) int {
+	return len(sealLabel) + 16 + len(userID) + len(factorID)
+}
+
+// appendSealAD appends sealAD's result to b.
+func appendSealAD(b []byte, userID, factorID string) []byte {
+	b = append(b, sealLabel...)
 	b = binary.BigEndian.AppendUint64(b, uint64(len(userID)))
 	b = append(b, userID...)
 	b = binary.BigEndian.AppendUint64(b, uint64(len(factorID)))

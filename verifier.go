@@ -89,8 +89,14 @@ func printableASCII(s string) bool {
 // fail reports a failed attempt: an event carrying the sentinel's text (not
 // the cause, which may quote input) and the error.
 func (v *Verifier) fail(ctx context.Context, ev Event, err error) error {
+	set, ok := wrapped(err)
+	return v.failWith(ctx, ev, err, set, ok)
+}
+
+// failWith is fail given what wrapped returns for err.
+func (v *Verifier) failWith(ctx context.Context, ev Event, err error, set uint32, ok bool) error {
 	ev.Type = EventVerifyFailed
-	if set, ok := wrapped(err); ok {
+	if ok {
 		if set&(1<<replayedBit) != 0 {
 			ev.Type = EventReplayRefused
 		}
@@ -136,7 +142,11 @@ func (v *Verifier) open(ctx context.Context, rec store.Factor) (secret []byte, s
 	if rec.Secret == nil {
 		return nil, false, nil
 	}
-	secret, stale, err = v.sealer.Open(ctx, rec.Secret, sealAD(rec.UserID, rec.ID))
+	if k, ok := v.sealer.(*Keyring); ok {
+		secret, stale, err = k.openFactor(rec.Secret, rec.UserID, rec.ID)
+	} else {
+		secret, stale, err = v.sealer.Open(ctx, rec.Secret, sealAD(rec.UserID, rec.ID))
+	}
 	if err != nil {
 		return nil, false, wrap(ErrSealed, err)
 	}

@@ -84,13 +84,23 @@ func (v *Verifier) Verify(ctx context.Context, req VerifyRequest) (*Result, erro
 		}
 		ch, kind = &c, Kind(c.Kind)
 	}
-	// a stays on the stack: no callee keeps it. Its counters are reused
-	// from one verification to the next (Hit must not keep them).
+	// The counters are reused from one verification to the next (Hit must
+	// not keep them). Without a defer: one here would be a heap-style
+	// deferred call, and a panic only costs the pool a buffer.
+	cbuf := counterBufs.Get().(*[3]store.Counter)
+	res, err := v.verifyCounted(ctx, req, ch, kind, userless, cbuf[:0])
+	putCounterBuf(cbuf)
+	return res, err
+}
+
+// verifyCounted is Verify once the request is named and its challenge
+// taken: it counts the attempt against the counters appended to cs, then
+// checks and commits the response.
+func (v *Verifier) verifyCounted(ctx context.Context, req VerifyRequest, ch *store.Challenge, kind Kind, userless bool, cs []store.Counter) (*Result, error) {
+	// a stays on the stack: no callee keeps it.
 	var attempt attempt
 	a := &attempt
-	cbuf := counterBufs.Get().(*[3]store.Counter)
-	defer putCounterBuf(cbuf)
-	err := v.admit(ctx, a, req, v.appendCounters(cbuf[:0], req, kind, userless),
+	err := v.admit(ctx, a, req, v.appendCounters(cs, req, kind, userless),
 		Attempt{UserID: req.UserID, FactorID: req.FactorID, Kind: kind, IP: req.IP})
 	if err != nil {
 		if ch != nil && refused(err) {
@@ -113,7 +123,14 @@ func (v *Verifier) Verify(ctx context.Context, req VerifyRequest) (*Result, erro
 	case ch != nil && ch.Kind != a.rec.Kind:
 		return nil, v.fail(ctx, a.ev, ErrChallengeMismatch)
 	}
-	p, err := v.prove(ctx, a, req.Response, ch)
+	return v.proveAndSucceed(ctx, a, req.Response, ch)
+}
+
+// proveAndSucceed proves the response, re-seals a secret opened with an
+// old key and reports the success. Its few returns keep the deferred
+// clearing of the secret a direct call.
+func (v *Verifier) proveAndSucceed(ctx context.Context, a *attempt, response string, ch *store.Challenge) (*Result, error) {
+	p, err := v.prove(ctx, a, response, ch)
 	if err != nil {
 		return nil, err
 	}
@@ -159,14 +176,17 @@ type attempt struct {
 	rec    store.Factor
 	factor Factor
 	cs     []store.Counter
-	ev     Event // reports the attempt; Type and Reason are set on emit
-	now    time.Time
+	// counted is the kind cs was made for: the Attempt's, which may be
+	// empty (unknown until the factor was loaded).
+	counted Kind
+	ev      Event // reports the attempt; Type and Reason are set on emit
+	now     time.Time
 }
 
 // admit runs the Guard, then counts the attempt against the user, factor
 // and IP counters and loads the factor, in one store call: nothing is
 // compared until the store has admitted and recorded the attempt as a
-// failure.
+// failure. cs are the counters of at.Kind.
 func (v *Verifier) admit(ctx context.Context, a *attempt, req VerifyRequest, cs []store.Counter, at Attempt) error {
 	now := v.now()
 	ev := Event{UserID: req.UserID, FactorID: req.FactorID, Kind: req.Kind, IP: req.IP, Time: now, Remaining: -1}
@@ -194,7 +214,7 @@ func (v *Verifier) admit(ctx context.Context, a *attempt, req VerifyRequest, cs 
 	if !ok {
 		return v.fail(ctx, ev, ErrUnsupportedKind)
 	}
-	*a = attempt{rec: hit.Factor, factor: f, cs: cs, ev: ev, now: now}
+	*a = attempt{rec: hit.Factor, factor: f, cs: cs, counted: at.Kind, ev: ev, now: now}
 	return nil
 }
 
@@ -329,7 +349,8 @@ func (v *Verifier) check(ctx context.Context, f Factor, in factor.VerifyInput, e
 	if err == nil {
 		return m, nil
 	}
-	err = v.fail(ctx, ev, classify(err))
+	set, ok, err := classified(err)
+	err = v.failWith(ctx, ev, err, set, ok)
 	if len(m.Notes) > 0 {
 		ev.Reason = reason(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
-	"crypto/subtle"
 	"encoding"
 	"encoding/binary"
 )
@@ -112,7 +111,7 @@ func windowSHA1(key []byte, first uint64, digits int, out []uint32) {
 	clear(k[:])
 	inApp, inUn := in.(encoding.BinaryAppender), in.(encoding.BinaryUnmarshaler)
 	oApp, oUn := o.(encoding.BinaryAppender), o.(encoding.BinaryUnmarshaler)
-	var si, so, st [maxState]byte
+	var si, so, st [sha1State]byte
 	sti, _ := inApp.AppendBinary(si[:0])
 	sto, _ := oApp.AppendBinary(so[:0])
 	// The padded blocks: message, 0x80, zeros, the bit length of the key
@@ -140,6 +139,11 @@ func windowSHA1(key []byte, first uint64, digits int, out []uint32) {
 	clear(ob[:])
 }
 
+// sha1State is the length of a marshalled SHA-1 state: magic, five state
+// words, a block and the length. TestZeroAllocs fails if it is too short
+// (the state would then be appended to a new slice).
+const sha1State = 4 + 5*4 + sha1.BlockSize + 8
+
 // sha1StateOff is where the five state words, big-endian, start in a
 // marshalled SHA-1 state: after its 4-byte magic "sha\x01". After a whole
 // number of blocks they are the digest. TestHOTPVectors and the RFC 6238
@@ -155,17 +159,22 @@ func xor(k []byte, b byte) {
 }
 
 // truncate is RFC 4226 §5.3 dynamic truncation of mac, reduced to digits
-// decimal digits. The low nibble of the last byte picks a 31-bit window;
-// every candidate window is read and the right one selected by mask, so no
-// memory access depends on the digest.
+// decimal digits. The low nibble of the last byte picks a 31-bit window
+// among mac's first 19 bytes; it is taken by a mask and two shifts by
+// amounts that depend on the nibble (constant time on every CPU Go
+// supports), so no memory access or branch depends on the digest.
 func truncate(mac []byte, digits int) uint32 {
-	off := int(mac[len(mac)-1] & 0x0f)
-	var bin uint32
-	for i := 0; i < 16; i++ {
-		w := binary.BigEndian.Uint32(mac[i : i+4])
-		bin |= w & uint32(-subtle.ConstantTimeEq(int32(i), int32(off)))
-	}
-	bin &= 0x7fffffff
+	off := uint(mac[len(mac)-1] & 0x0f)
+	w0 := binary.BigEndian.Uint64(mac[0:8])
+	w1 := binary.BigEndian.Uint64(mac[8:16])
+	w2 := uint64(binary.BigEndian.Uint32(mac[16:20])) << 32
+	// The window starts in w0 (off < 8) or in w1; a:b are the 16 bytes
+	// from that word on.
+	m := -uint64(off >> 3)
+	a := w0&^m | w1&m
+	b := w1&^m | w2&m
+	s := (off & 7) * 8 // 0 to 56: both shifts below stay in range
+	bin := uint32((a<<s|b>>(63-s)>>1)>>32) & 0x7fffffff
 	// Constant divisors compile to multiplications: no data-dependent time.
 	if digits == 8 {
 		return bin % 100000000

@@ -3,8 +3,14 @@ package totp_test
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base32"
+	"encoding/binary"
 	"fmt"
+	"hash"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -172,6 +178,40 @@ func TestZeroAllocs(t *testing.T) {
 		for name, fn := range cases {
 			if n := testing.AllocsPerRun(100, fn); n != 0 {
 				t.Errorf("%v %s: %v allocs per run, want 0", alg, name, n)
+			}
+		}
+	}
+}
+
+// Every offset the dynamic truncation can pick (the last byte's low
+// nibble, 0 to 15) gives the code computed the plain way with
+// crypto/hmac, for each algorithm and both lengths.
+func TestTruncateEveryOffset(t *testing.T) {
+	hashes := map[totp.Algorithm]func() hash.Hash{totp.SHA1: sha1.New, totp.SHA256: sha256.New, totp.SHA512: sha512.New}
+	for alg, h := range hashes {
+		var seen [16]bool
+		left := len(seen)
+		for counter := uint64(0); left > 0; counter++ {
+			if counter > 10000 {
+				t.Fatalf("%v: offsets seen %v after %d counters", alg, seen, counter)
+			}
+			mac := hmac.New(h, seedSHA1)
+			_ = binary.Write(mac, binary.BigEndian, counter)
+			d := mac.Sum(nil)
+			off := d[len(d)-1] & 0x0f
+			if !seen[off] {
+				seen[off] = true
+				left--
+			}
+			bin := binary.BigEndian.Uint32(d[off:]) & 0x7fffffff
+			for _, digits := range []int{6, 8} {
+				want := bin % 1000000
+				if digits == 8 {
+					want = bin % 100000000
+				}
+				if got := totp.HOTP(alg, seedSHA1, counter, digits); got != want {
+					t.Fatalf("%v counter %d (offset %d), %d digits: HOTP = %d, want %d", alg, counter, off, digits, got, want)
+				}
 			}
 		}
 	}
