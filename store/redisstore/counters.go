@@ -105,11 +105,17 @@ func (s *Store) hitCall(now time.Time, g hitGroup, mode string) call {
 	default:
 		mode = "0"
 	}
-	args := make([]any, 0, 4+5*len(g.counters))
-	args = append(args, msDown(now), len(g.counters), mode, grace.Milliseconds())
+	ms := msDown(now)
+	args := make([]any, 0, 4+6*len(g.counters))
+	args = append(args, ms, len(g.counters), mode, grace.Milliseconds())
 	for _, c := range g.counters {
 		r := c.Rule
-		args = append(args, r.Free, durMs(r.Base), durMs(r.Max), r.Cap, durMs(r.TTL))
+		expires, live := "", ""
+		if ttl := durMs(r.TTL); ttl > 0 {
+			expires = strconv.FormatInt(ms+ttl, 10)
+			live = strconv.FormatInt(ttl+grace.Milliseconds(), 10)
+		}
+		args = append(args, max(r.Free, 0), durMs(r.Base), durMs(r.Max), max(r.Cap, 0), expires, live)
 	}
 	return call{keys: keys, args: args}
 }
@@ -120,7 +126,7 @@ func (s *Store) hit(ctx context.Context, now time.Time, g hitGroup) (store.HitRe
 	if err != nil {
 		return store.HitResult{}, fail("hit", err)
 	}
-	return hitResult(v)
+	return hitResult(v, g.load != "")
 }
 
 // hitMany runs the calls of several groups in one pipeline and merges
@@ -132,12 +138,12 @@ func (s *Store) hitMany(ctx context.Context, calls []call) (store.HitResult, err
 		return store.HitResult{}, fail("hit", err)
 	}
 	out := store.HitResult{Admitted: true}
-	for _, c := range cmds {
+	for i, c := range cmds {
 		v, err := c.Slice()
 		if err != nil {
 			return store.HitResult{}, fail("hit", err)
 		}
-		r, err := hitResult(v)
+		r, err := hitResult(v, calls[i].args[2] == "1")
 		if err != nil {
 			return store.HitResult{}, err
 		}
@@ -164,29 +170,33 @@ func (s *Store) hitMany(ctx context.Context, calls []call) (store.HitResult, err
 	return out, nil
 }
 
-func hitResult(v []any) (store.HitResult, error) {
-	if len(v) < 3 {
-		return store.HitResult{}, fail("hit", fmt.Errorf("short reply %v", v))
+// hitResult reads a hit script's reply; loads says the call asked for a
+// factor, whose fields then make the whole reply when it was admitted.
+func hitResult(v []any, loads bool) (store.HitResult, error) {
+	if loads && (len(v) == 0 || isText(v[0])) {
+		if len(v) == 0 {
+			return store.HitResult{Admitted: true}, nil // no such factor
+		}
+		f, err := pairs(v).factor()
+		if err != nil {
+			return store.HitResult{}, err
+		}
+		return store.HitResult{Admitted: true, Found: true, Factor: f}, nil
+	}
+	if len(v) != 3 {
+		return store.HitResult{}, fail("hit", fmt.Errorf("reply of %d elements", len(v)))
 	}
 	admitted, _ := v[0].(int64)
 	locked, _ := v[1].(int64)
 	retry, _ := v[2].(int64)
 	res := store.HitResult{Admitted: admitted == 1, Locked: locked == 1}
-	if !res.Admitted {
-		if !res.Locked {
-			res.RetryAfter = time.UnixMilli(retry).UTC()
-		}
-		return res, nil
-	}
-	if len(v) > 3 {
-		f, err := pairs(v[3:]).factor()
-		if err != nil {
-			return store.HitResult{}, err
-		}
-		res.Factor, res.Found = f, true
+	if !res.Admitted && !res.Locked {
+		res.RetryAfter = time.UnixMilli(retry).UTC()
 	}
 	return res, nil
 }
+
+func isText(x any) bool { _, ok := x.(string); return ok }
 
 // Reset implements [store.Counters].
 func (s *Store) Reset(ctx context.Context, keys ...store.CounterKey) error {

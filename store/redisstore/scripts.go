@@ -55,92 +55,108 @@ end
 //
 // KEYS: the counters, then the factor when ARGV[3] is '1'.
 // ARGV: now, number of counters, mode ('0' count, '1' count and load, 'p'
-// only decide), grace, then five per counter:
-// Free, Base, Max, Cap, TTL (durations in ms).
-// Reply: {admitted, locked, retry-after ms, factor field, value, ...}.
-var hitScript = redis.NewScript(luaFmt + `
-local now = tonumber(ARGV[1])
+// only decide), grace, then six per counter: Free, Base, Max, Cap (none
+// negative), then the expiry a count sets, now + TTL, and the key's time
+// to live with it, TTL + grace (both empty without a TTL); all in ms.
+// Reply: {admitted, locked, retry-after ms}, or, admitted with a factor to
+// load, the factor's field-value pairs (none if it does not exist).
+//
+// The script is on the path of every verification, and Lua's tonumber and
+// string.format are costly next to a Redis command: the caller hands over
+// the texts the common case writes, and numbers are converted only when a
+// stored time or a delay needs them.
+var hitScript = redis.NewScript(`
 local n = tonumber(ARGV[2])
-local grace = tonumber(ARGV[4])
+local now = false -- ARGV[1] as a number, read when a stored time needs it
 
-local function delay(f, free, base, max)
-  if free <= 0 or f < free or base <= 0 then return 0 end
-  local d = base
-  for _ = free, f - 1 do
-    if max > 0 and d >= max then break end
-    if d > 4611686018427 then -- as store.Rule.Delay: saturate, in ms
-      d = 9223372036854
-      break
-    end
-    d = d * 2
-  end
-  if max > 0 and d > max then d = max end
-  return d
-end
-
-local blocked, locked, retry = false, false, 0
-local st, has = {}, {}
+-- st holds five slots per counter: count, until, expiry (false when
+-- absent), and whether the hash holds 'u' and 'e'.
+local st = {}
+local blocked, retry = false, 0
 for i = 1, n do
-  local o = 4 + (i - 1) * 5
-  local cap = tonumber(ARGV[o + 4])
   local v = redis.call('HMGET', KEYS[i], 'n', 'u', 'e')
-  local f, u, e = tonumber(v[1]) or 0, tonumber(v[2]), tonumber(v[3])
-  has[KEYS[i]] = {u ~= nil, e ~= nil} -- the fields the hash holds
-  if e and now >= e then
-    f, u, e = 0, nil, nil -- forgotten
-  elseif cap > 0 and f >= cap then
-    blocked, locked = true, true
-  elseif u and now < u then
-    blocked = true
-    if u > retry then retry = u end
+  local f, u, e = 0, false, false
+  if v[1] then f = tonumber(v[1]) or 0 end
+  if v[2] or v[3] then
+    now = now or tonumber(ARGV[1])
+    u, e = tonumber(v[2]) or false, tonumber(v[3]) or false
   end
-  st[i] = {f, u, e}
+  local s = 5 * i - 4
+  st[s + 3], st[s + 4] = v[2] ~= false, v[3] ~= false
+  if e and now >= e then
+    f, u, e = 0, false, false -- forgotten
+  else
+    local cap = ARGV[i * 6 + 2]
+    if cap ~= '0' and f >= tonumber(cap) then return {0, 1, 0} end
+    if u and now < u then
+      blocked = true
+      if u > retry then retry = u end
+    end
+  end
+  st[s], st[s + 1], st[s + 2] = f, u, e
 end
-if blocked then
-  if locked then return {0, 1, 0} end
-  return {0, 0, retry}
-end
+if blocked then return {0, 0, retry} end
 if ARGV[3] == 'p' then return {1, 0, 0} end -- peek: decide, count nothing
 
--- A key named twice counts twice, from the state its first count left.
--- The hash is written in place: a field the new state lacks is removed
--- only if the hash holds it (a forgotten state), and so is the expiry.
-local last = {}
 for i = 1, n do
-  local o = 4 + (i - 1) * 5
-  local free, base, max, ttl = tonumber(ARGV[o + 1]), tonumber(ARGV[o + 2]), tonumber(ARGV[o + 3]), tonumber(ARGV[o + 5])
+  local o = i * 6 - 2
   local k = KEYS[i]
-  local s = last[k] or st[i]
-  local f, u, e = s[1] + 1, s[2], s[3]
-  if free > 0 and f >= free then u = now + delay(f, free, base, max) end
-  if ttl > 0 then e = now + ttl end
-  local h = has[k]
-  if u and e then
-    redis.call('HSET', k, 'n', fmt(f), 'u', fmt(u), 'e', fmt(e))
-  elseif u then
-    redis.call('HSET', k, 'n', fmt(f), 'u', fmt(u))
-  elseif e then
-    redis.call('HSET', k, 'n', fmt(f), 'e', fmt(e))
-  else
-    redis.call('HSET', k, 'n', fmt(f))
+  local s = 5 * i - 4
+  -- A key named twice counts twice, from the state its first count left.
+  local from = s
+  for p = i - 1, 1, -1 do
+    if KEYS[p] == k then from = 5 * p - 4 break end
   end
-  if not u and h[1] then redis.call('HDEL', k, 'u') end
+  local f, u, e, hu, he = st[from] + 1, st[from + 1], st[from + 2], st[from + 3], st[from + 4]
+  local free = ARGV[o + 1]
+  if free ~= '0' and f >= tonumber(free) then
+    now = now or tonumber(ARGV[1])
+    local base, max, d = tonumber(ARGV[o + 2]), tonumber(ARGV[o + 3]), 0
+    if base > 0 then -- as store.Rule.Delay, in ms
+      d = base
+      for _ = tonumber(free), f - 1 do
+        if max > 0 and d >= max then break end
+        if d > 4611686018427 then d = 9223372036854 break end -- saturate
+        d = d * 2
+      end
+      if max > 0 and d > max then d = max end
+    end
+    u = now + d
+  end
+  -- The texts written: the count, the until and expiry instants, and the
+  -- key's time to live (an expiry set now comes with both ready made).
+  local fs = f == 1 and '1' or string.format('%.0f', f)
+  local us = u and string.format('%.0f', u)
+  local es, px = ARGV[o + 5], ARGV[o + 6]
+  if es ~= '' then
+    e = es -- compared no more: it only tells that the hash has an expiry
+  elseif e then
+    now = now or tonumber(ARGV[1])
+    es, px = string.format('%.0f', e), string.format('%.0f', e - now + tonumber(ARGV[4]))
+  end
+  -- The hash is written in place: a field the new state lacks is removed
+  -- only if the hash holds it (a forgotten state), and so is the expiry.
+  if u and e then
+    redis.call('HSET', k, 'n', fs, 'u', us, 'e', es)
+  elseif u then
+    redis.call('HSET', k, 'n', fs, 'u', us)
+  elseif e then
+    redis.call('HSET', k, 'n', fs, 'e', es)
+  else
+    redis.call('HSET', k, 'n', fs)
+  end
+  if not u and hu then redis.call('HDEL', k, 'u') end
   if e then
-    redis.call('PEXPIRE', k, fmt(e - now + grace))
-  elseif h[2] then
+    redis.call('PEXPIRE', k, px)
+  elseif he then
     redis.call('HDEL', k, 'e')
     redis.call('PERSIST', k)
   end
-  has[k] = {u ~= nil, e ~= nil}
-  last[k] = {f, u, e}
+  st[s], st[s + 1], st[s + 2], st[s + 3], st[s + 4] = f, u, e, u ~= false, e ~= false
 end
 
-local r = {1, 0, 0}
-if ARGV[3] == '1' then
-  local h = redis.call('HGETALL', KEYS[n + 1])
-  for i = 1, #h do r[#r + 1] = h[i] end
-end
-return r
+if ARGV[3] == '1' then return redis.call('HGETALL', KEYS[n + 1]) end
+return {1, 0, 0}
 `)
 
 // advanceScript is the compare-and-set of a factor's counter.
