@@ -1,0 +1,2 @@
+-- Version 7: nothing on PostgreSQL yet; MySQL gets procedures for the
+-- common case of the hot path that take plain parameters instead of JSON.
