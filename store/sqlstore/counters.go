@@ -256,21 +256,35 @@ func (s *Store) CounterState(ctx context.Context, key store.CounterKey) (store.C
 // hitRoutine is Hit on PostgreSQL and MySQL: one call of the {p}hit
 // routine (migration 3, replaced by migration 6), which locks, decides,
 // writes and, on MySQL, reads the factor; on PostgreSQL the same
-// statement joins the factor. On MySQL, up to three distinct counters go
-// to {p}hit_new (migration 7) instead, with their states after one
-// failure as parameters: it inserts them, or calls {p}hit when one
-// exists. One statement, one round trip.
+// statement joins the factor. Up to three distinct counters go to
+// {p}hit_new (migration 7) instead, with their states after one failure
+// as parameters (arrays on PostgreSQL): it inserts them, or calls {p}hit
+// when one exists. One statement, one round trip.
 func (s *Store) hitRoutine(ctx context.Context, req store.HitRequest) (store.HitResult, error) {
 	counters := hitJSON(req.Counters)
 	var (
 		query string
 		args  []any
 	)
-	if s.d == Postgres {
+	fresh, isFresh := freshStates(req)
+	switch {
+	case s.d == Postgres && isFresh:
+		// Migration 7: the common case with arrays, one value back;
+		// {p}hit_new calls {p}hit itself when a counter exists.
+		keys := make([]string, len(fresh))
+		until := make([]int64, len(fresh))
+		expires := make([]int64, len(fresh))
+		for i, f := range fresh {
+			keys[i], until[i], expires[i] = f.key, micros(f.st.Until), micros(f.st.Expires)
+		}
+		query = s.sql("SELECT h.r = 0, h.r = -1, CASE WHEN h.r > 0 THEN h.r ELSE 0 END, " + prefixed("f.", factorCols) +
+			" FROM (SELECT {p}hit_new(?, ?, ?, ?, ?) AS r) h LEFT JOIN {p}factors f ON h.r = 0 AND f.user_id = ? AND f.id = ?")
+		args = []any{keys, until, expires, string(counters), nanos(req.Now), req.Load.UserID, req.Load.ID}
+	case s.d == Postgres:
 		query = s.sql("SELECT h.admitted, h.locked, h.retry_us, " + prefixed("f.", factorCols) +
 			" FROM {p}hit(?::jsonb, ?) h LEFT JOIN {p}factors f ON h.admitted AND f.user_id = ? AND f.id = ?")
 		args = []any{string(counters), nanos(req.Now), req.Load.UserID, req.Load.ID}
-	} else if fresh, ok := freshStates(req); ok {
+	case isFresh:
 		// Migration 7: the common case without JSON parsing; {p}hit_new
 		// calls {p}hit itself when a counter exists.
 		callArgs := make([]any, 0, 14)
@@ -287,7 +301,7 @@ func (s *Store) hitRoutine(ctx context.Context, req store.HitRequest) (store.Hit
 		if err != nil {
 			return store.HitResult{}, err
 		}
-	} else {
+	default:
 		var err error
 		query, err = mysqlCall(s.prefix+"hit", counters, nanos(req.Now), req.Load.UserID, req.Load.ID)
 		if err != nil {
