@@ -256,18 +256,52 @@ func (s *Store) CounterState(ctx context.Context, key store.CounterKey) (store.C
 // hitRoutine is Hit on PostgreSQL and MySQL: one call of the {p}hit
 // routine (migration 3, replaced by migration 6), which locks, decides,
 // writes and, on MySQL, reads the factor; on PostgreSQL the same
-// statement joins the factor. One statement, one round trip.
+// statement joins the factor. Up to three distinct counters go to
+// {p}hit_new (migration 7) instead, with their states after one failure
+// as parameters (arrays on PostgreSQL): it inserts them, or calls {p}hit
+// when one exists. One statement, one round trip.
 func (s *Store) hitRoutine(ctx context.Context, req store.HitRequest) (store.HitResult, error) {
 	counters := hitJSON(req.Counters)
 	var (
 		query string
 		args  []any
 	)
-	if s.d == Postgres {
+	fresh, isFresh := freshStates(req)
+	switch {
+	case s.d == Postgres && isFresh:
+		// Migration 7: the common case with arrays, one value back;
+		// {p}hit_new calls {p}hit itself when a counter exists.
+		keys := make([]string, len(fresh))
+		until := make([]int64, len(fresh))
+		expires := make([]int64, len(fresh))
+		for i, f := range fresh {
+			keys[i], until[i], expires[i] = f.key, micros(f.st.Until), micros(f.st.Expires)
+		}
+		query = s.sql("SELECT h.r = 0, h.r = -1, CASE WHEN h.r > 0 THEN h.r ELSE 0 END, " + prefixed("f.", factorCols) +
+			" FROM (SELECT {p}hit_new(?, ?, ?, ?, ?) AS r) h LEFT JOIN {p}factors f ON h.r = 0 AND f.user_id = ? AND f.id = ?")
+		args = []any{keys, until, expires, string(counters), nanos(req.Now), req.Load.UserID, req.Load.ID}
+	case s.d == Postgres:
 		query = s.sql("SELECT h.admitted, h.locked, h.retry_us, " + prefixed("f.", factorCols) +
 			" FROM {p}hit(?::jsonb, ?) h LEFT JOIN {p}factors f ON h.admitted AND f.user_id = ? AND f.id = ?")
 		args = []any{string(counters), nanos(req.Now), req.Load.UserID, req.Load.ID}
-	} else {
+	case isFresh:
+		// Migration 7: the common case without JSON parsing; {p}hit_new
+		// calls {p}hit itself when a counter exists.
+		callArgs := make([]any, 0, 14)
+		callArgs = append(callArgs, len(fresh))
+		for i := range maxFresh {
+			if i < len(fresh) {
+				callArgs = append(callArgs, fresh[i].key, micros(fresh[i].st.Until), micros(fresh[i].st.Expires))
+			} else {
+				callArgs = append(callArgs, nil, 0, 0)
+			}
+		}
+		var err error
+		query, err = mysqlCall(s.prefix+"hit_new", append(callArgs, counters, nanos(req.Now), req.Load.UserID, req.Load.ID)...)
+		if err != nil {
+			return store.HitResult{}, err
+		}
+	default:
 		var err error
 		query, err = mysqlCall(s.prefix+"hit", counters, nanos(req.Now), req.Load.UserID, req.Load.ID)
 		if err != nil {
@@ -294,6 +328,36 @@ func (s *Store) hitRoutine(ctx context.Context, req store.HitRequest) (store.Hit
 		return nil
 	})
 	return res, err
+}
+
+// maxFresh is the most counters {p}hit_new and {p}advance_keys take.
+const maxFresh = 3
+
+// freshCounter is a counter's key and its state after one failure from
+// the zero state.
+type freshCounter struct {
+	key string
+	st  store.CounterState
+}
+
+// freshStates returns the counters of req sorted by key, each with
+// [store.Rule.Apply] of the zero state (what a missing counter becomes),
+// when there are 1 to maxFresh of them and no key is named twice.
+func freshStates(req store.HitRequest) ([]freshCounter, bool) {
+	if len(req.Counters) == 0 || len(req.Counters) > maxFresh {
+		return nil, false
+	}
+	out := make([]freshCounter, len(req.Counters))
+	for i, c := range req.Counters {
+		out[i] = freshCounter{c.Key.String(), c.Rule.Apply(store.CounterState{}, req.Now)}
+	}
+	sortBy(out, func(f freshCounter) string { return f.key })
+	for i := 1; i < len(out); i++ {
+		if out[i].key == out[i-1].key {
+			return nil, false
+		}
+	}
+	return out, true
 }
 
 // queryOne runs a query that returns one row (a routine's outcome) and

@@ -31,14 +31,22 @@
 //     of one (the insert locks the new row), which after a success, whose
 //     commit deleted the counters, is the whole Hit. A counter that exists
 //     is locked and read before anything is decided. A refusal writes
-//     nothing (what it inserted is deleted or rolled back). On SQLite it
+//     nothing (what it inserted is deleted or rolled back). For up to
+//     three distinct counters, the usual case, migration 7's {p}hit_new
+//     is called instead: it takes each key with its state after one
+//     failure from zero (store.Rule.Apply, computed in Go) as plain
+//     parameters, inserts them all in one statement and, when any
+//     exists, undoes that insert and calls {p}hit. On SQLite it
 //     is a BEGIN IMMEDIATE transaction that decides in Go. Of 200
 //     concurrent guesses against a limit of 5, at most 5 are admitted,
 //     across processes too.
 //   - [Store.Advance] is a compare-and-set of the factor's counter (the
 //     last accepted TOTP step, the used backup codes) committed together
 //     with the reset and forgiving of the failure counters: one code, one
-//     success.
+//     success. On MySQL, an Advance that resets up to three counters and
+//     forgives none calls migration 7's {p}advance_keys, whose UPDATE
+//     compares and sets in one statement (InnoDB re-checks the condition
+//     after waiting for a concurrent writer); others call {p}advance.
 //   - [Store.TakeChallenge] is DELETE ... RETURNING (a locked read and a
 //     delete on MySQL), [Store.RotateRefresh] a locked read and write
 //     (the {p}rotate routine on PostgreSQL and MySQL) that revokes the
@@ -125,7 +133,9 @@
 // 5 adds signals and signal_lists and, on PostgreSQL and MySQL, the
 // routine {p}observe. Version 6 replaces {p}hit with one that inserts
 // missing counters at once (see above); its arguments and results are
-// unchanged. Migrate
+// unchanged. Version 7 adds, on PostgreSQL and MySQL, {p}hit_new (and
+// {p}advance_keys on MySQL), which take plain parameters instead of JSON
+// for the usual case (see above); on SQLite it changes nothing. Migrate
 // applies every version a database has not recorded, so migration
 // numbers may leave a gap.
 //

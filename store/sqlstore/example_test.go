@@ -77,7 +77,7 @@ func Example() {
 		panic(err)
 	}
 	// Output:
-	// schema version 6
+	// schema version 7
 	// enrolled: true
 	// verified: true
 	// replay refused: true

@@ -184,7 +184,8 @@ func affectedOne(res sql.Result, op string) error {
 // the row it committed), and a DELETE of the reset counters and an UPDATE
 // of the forgiven ones that run only if the first UPDATE matched. On MySQL
 // it is one CALL of the {p}advance procedure (migration 3), which locks
-// the factor row, compares, and writes in one transaction. On SQLite it is
+// the factor row, compares, and writes in one transaction ({p}advance_keys,
+// migration 7, when there is nothing to forgive). On SQLite it is
 // one transaction of the same steps. Each is one round trip on the
 // network.
 func (s *Store) Advance(ctx context.Context, req store.Advance) error {
@@ -256,9 +257,29 @@ func (s *Store) advanceSQLite(ctx context.Context, req store.Advance, keys []any
 	return outcome, err
 }
 
+// advanceMySQL calls {p}advance_keys (migration 7), which takes the keys
+// as parameters, when it resets at most maxFresh counters and forgives
+// none, as a verification without an IP counter does; {p}advance
+// otherwise.
 func (s *Store) advanceMySQL(ctx context.Context, req store.Advance, keys []any) (int, error) {
-	query, err := mysqlCall(s.prefix+"advance", req.UserID, req.FactorID, req.From, req.To, micros(req.Now),
-		req.Data != nil, req.Data, resetJSON(keys), forgiveJSON(req.Forgive, keys))
+	var (
+		query string
+		err   error
+	)
+	if fj := forgiveJSON(req.Forgive, keys); fj == "[]" && len(keys) <= maxFresh {
+		args := []any{req.UserID, req.FactorID, req.From, req.To, micros(req.Now), req.Data != nil, req.Data}
+		for i := range maxFresh {
+			if i < len(keys) {
+				args = append(args, keys[i])
+			} else {
+				args = append(args, nil)
+			}
+		}
+		query, err = mysqlCall(s.prefix+"advance_keys", args...)
+	} else {
+		query, err = mysqlCall(s.prefix+"advance", req.UserID, req.FactorID, req.From, req.To, micros(req.Now),
+			req.Data != nil, req.Data, resetJSON(keys), fj)
+	}
 	if err != nil {
 		return 0, err
 	}

@@ -1,0 +1,3 @@
+-- Version 7: nothing on SQLite. PostgreSQL and MySQL get routines for
+-- the common case of the hot path that take plain parameters instead of
+-- JSON; SQLite decides in Go (Store.Hit, Store.Advance).
