@@ -65,7 +65,7 @@ var commands []command
 func init() {
 	commands = []command{
 		{"migrate", "[-status]", "apply the store's schema migrations (MongoDB: make its indexes), or report the schema versions", migrate},
-		{"sweep", "", "delete expired challenges, counters, sessions and devices", sweep},
+		{"sweep", "", "delete expired challenges, counters, sessions, devices and signal records", sweep},
 		{"reseal", "[-batch N] [-cursor C]", "re-seal every stored secret under the newest sealing key", reseal},
 		{"unlock", "USER", "clear a user's failure counters (after a lockout)", unlock},
 		{"factors", "[-json] USER", "list a user's factors, without secrets", factors},
