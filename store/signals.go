@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -44,6 +45,22 @@ type Sighting struct {
 	// would hold more, the oldest (by Time, then by the order they were
 	// added) go. 1 ≤ Keep ≤ MaxSignalKeep.
 	Keep int
+}
+
+// Check reports a sighting out of bounds, with an error wrapping
+// ErrInvalid: an empty Key or one longer than MaxSignalKey, Keep outside
+// 1 to MaxSignalKeep, or Data longer than MaxSignalData. Backends call it
+// on every sighting of a call before they read or write anything.
+func (o Sighting) Check() error {
+	switch {
+	case o.Key == "" || len(o.Key) > MaxSignalKey:
+		return fmt.Errorf("mfa: signal key of %d bytes (want 1 to %d): %w", len(o.Key), MaxSignalKey, ErrInvalid)
+	case o.Keep < 1 || o.Keep > MaxSignalKeep:
+		return fmt.Errorf("mfa: signal keep %d (want 1 to %d): %w", o.Keep, MaxSignalKeep, ErrInvalid)
+	case len(o.Signal.Data) > MaxSignalData:
+		return fmt.Errorf("mfa: signal data of %d bytes (want at most %d): %w", len(o.Signal.Data), MaxSignalData, ErrInvalid)
+	}
+	return nil
 }
 
 // Signals keeps short, bounded, expiring lists of recent activity, so that

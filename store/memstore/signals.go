@@ -2,7 +2,6 @@ package memstore
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"time"
 
@@ -20,7 +19,7 @@ func (s *Store) Observe(ctx context.Context, now time.Time, sightings ...store.S
 		return nil, nil
 	}
 	for _, o := range sightings {
-		if err := checkSighting(o); err != nil {
+		if err := o.Check(); err != nil {
 			return nil, err
 		}
 	}
@@ -58,18 +57,6 @@ func (s *Store) Observe(ctx context.Context, now time.Time, sightings ...store.S
 		lists[i] = out
 	}
 	return lists, nil
-}
-
-func checkSighting(o store.Sighting) error {
-	switch {
-	case o.Key == "" || len(o.Key) > store.MaxSignalKey:
-		return fmt.Errorf("mfa: memstore: signal key of %d bytes (want 1 to %d): %w", len(o.Key), store.MaxSignalKey, store.ErrInvalid)
-	case o.Keep < 1 || o.Keep > store.MaxSignalKeep:
-		return fmt.Errorf("mfa: memstore: keep %d (want 1 to %d): %w", o.Keep, store.MaxSignalKeep, store.ErrInvalid)
-	case len(o.Signal.Data) > store.MaxSignalData:
-		return fmt.Errorf("mfa: memstore: signal data of %d bytes (want at most %d): %w", len(o.Signal.Data), store.MaxSignalData, store.ErrInvalid)
-	}
-	return nil
 }
 
 // sweepSignals drops expired signal records; s.mu is held.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -39,18 +38,6 @@ func (d *signalDoc) signal() store.Signal {
 	return store.Signal{Time: fromMicros(d.Time), Expires: fromMicros(d.X), Data: append([]byte{}, d.Data...)}
 }
 
-func checkSighting(o store.Sighting) error {
-	switch {
-	case o.Key == "" || len(o.Key) > store.MaxSignalKey:
-		return fmt.Errorf("mfa: mongostore: signal key of %d bytes (want 1 to %d): %w", len(o.Key), store.MaxSignalKey, store.ErrInvalid)
-	case o.Keep < 1 || o.Keep > store.MaxSignalKeep:
-		return fmt.Errorf("mfa: mongostore: keep %d (want 1 to %d): %w", o.Keep, store.MaxSignalKeep, store.ErrInvalid)
-	case len(o.Signal.Data) > store.MaxSignalData:
-		return fmt.Errorf("mfa: mongostore: signal data of %d bytes (want at most %d): %w", len(o.Signal.Data), store.MaxSignalData, store.ErrInvalid)
-	}
-	return nil
-}
-
 // Observe implements [store.Signals]. One query reads every list named;
 // one unordered insert adds the new records; one delete removes the
 // records that expired or were trimmed. A record whose number another
@@ -64,7 +51,7 @@ func (s *Store) Observe(ctx context.Context, now time.Time, sightings ...store.S
 	}
 	keys := make([]string, 0, len(sightings))
 	for _, o := range sightings {
-		if err := checkSighting(o); err != nil {
+		if err := o.Check(); err != nil {
 			return nil, err
 		}
 		keys = append(keys, o.Key)

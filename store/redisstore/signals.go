@@ -88,7 +88,7 @@ func (s *Store) Observe(ctx context.Context, now time.Time, sightings ...store.S
 		return nil, nil
 	}
 	for _, o := range sightings {
-		if err := checkSighting(o); err != nil {
+		if err := o.Check(); err != nil {
 			return nil, err
 		}
 	}
@@ -136,16 +136,4 @@ func parseSignal(m string) (store.Signal, error) {
 		return store.Signal{}, fmt.Errorf("bad time in a signal record")
 	}
 	return store.Signal{Time: time.UnixMilli(t).UTC(), Expires: time.UnixMilli(e).UTC(), Data: []byte(data)}, nil
-}
-
-func checkSighting(o store.Sighting) error {
-	switch {
-	case o.Key == "" || len(o.Key) > store.MaxSignalKey:
-		return fmt.Errorf("mfa: redisstore: signal key of %d bytes (want 1 to %d): %w", len(o.Key), store.MaxSignalKey, store.ErrInvalid)
-	case o.Keep < 1 || o.Keep > store.MaxSignalKeep:
-		return fmt.Errorf("mfa: redisstore: keep %d (want 1 to %d): %w", o.Keep, store.MaxSignalKeep, store.ErrInvalid)
-	case len(o.Signal.Data) > store.MaxSignalData:
-		return fmt.Errorf("mfa: redisstore: signal data of %d bytes (want at most %d): %w", len(o.Signal.Data), store.MaxSignalData, store.ErrInvalid)
-	}
-	return nil
 }

@@ -26,7 +26,7 @@ func (s *Store) Observe(ctx context.Context, now time.Time, sightings ...store.S
 		return nil, nil
 	}
 	for _, o := range sightings {
-		if err := checkSighting(o); err != nil {
+		if err := o.Check(); err != nil {
 			return nil, err
 		}
 	}
@@ -43,18 +43,6 @@ func (s *Store) Observe(ctx context.Context, now time.Time, sightings ...store.S
 		return nil, wrapErr("observe", err)
 	}
 	return lists, nil
-}
-
-func checkSighting(o store.Sighting) error {
-	switch {
-	case o.Key == "" || len(o.Key) > store.MaxSignalKey:
-		return fmt.Errorf("mfa: sqlstore: signal key of %d bytes (want 1 to %d): %w", len(o.Key), store.MaxSignalKey, store.ErrInvalid)
-	case o.Keep < 1 || o.Keep > store.MaxSignalKeep:
-		return fmt.Errorf("mfa: sqlstore: keep %d (want 1 to %d): %w", o.Keep, store.MaxSignalKeep, store.ErrInvalid)
-	case len(o.Signal.Data) > store.MaxSignalData:
-		return fmt.Errorf("mfa: sqlstore: signal data of %d bytes (want at most %d): %w", len(o.Signal.Data), store.MaxSignalData, store.ErrInvalid)
-	}
-	return nil
 }
 
 // adds reports whether a sighting adds its signal: it has data and has
