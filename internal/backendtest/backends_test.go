@@ -475,7 +475,9 @@ var (
 	sealKey = mfa.Key{ID: "k1", Secret: bytes.Repeat([]byte{0x24}, 32)}
 )
 
-func newVerifier(tb testing.TB, s mfa.Store, clk *testkit.Clock, limits mfa.Limits) *mfa.Verifier {
+// newVerifier is a Verifier with TOTP and backup codes on s; each of
+// adjust may change its Config before it is built.
+func newVerifier(tb testing.TB, s mfa.Store, clk *testkit.Clock, limits mfa.Limits, adjust ...func(*mfa.Config)) *mfa.Verifier {
 	tb.Helper()
 	tf, err := totp.New(totp.Config{Issuer: "x"})
 	if err != nil {
@@ -489,7 +491,11 @@ func newVerifier(tb testing.TB, s mfa.Store, clk *testkit.Clock, limits mfa.Limi
 	if err != nil {
 		tb.Fatal(err)
 	}
-	v, err := mfa.New(mfa.Config{Store: s, Factors: []mfa.Factor{tf, bf}, Sealer: kr, HashKey: hashKey, Now: clk.Now, Limits: limits})
+	cfg := mfa.Config{Store: s, Factors: []mfa.Factor{tf, bf}, Sealer: kr, HashKey: hashKey, Now: clk.Now, Limits: limits}
+	for _, f := range adjust {
+		f(&cfg)
+	}
+	v, err := mfa.New(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/mfakit/mfa"
-	"github.com/mfakit/mfa/backupcodes"
 	"github.com/mfakit/mfa/internal/testkit"
 	"github.com/mfakit/mfa/monitor"
 	"github.com/mfakit/mfa/store"
@@ -64,24 +63,9 @@ func monitoredVerifier(tb testing.TB, s mfa.Store, clk *testkit.Clock, sink *ale
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tf, err := totp.New(totp.Config{Issuer: "x"})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	bf, err := backupcodes.New(backupcodes.Config{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	kr, err := mfa.NewKeyring(sealKey)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	v, err := mfa.New(mfa.Config{Store: s, Factors: []mfa.Factor{tf, bf}, Sealer: kr, HashKey: hashKey, Now: clk.Now,
-		Guard: m.Guard(), Hooks: []mfa.Hook{m.Hook()}})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return v
+	return newVerifier(tb, s, clk, mfa.Limits{}, func(c *mfa.Config) {
+		c.Guard, c.Hooks = m.Guard(), []mfa.Hook{m.Hook()}
+	})
 }
 
 // TestMonitorAcrossInstances: two Verifiers, each with its own Monitor,
