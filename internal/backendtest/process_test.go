@@ -2,15 +2,12 @@ package backendtest_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -174,60 +171,20 @@ func runProcesses(t *testing.T, sp spec, procs, racers int, user, factor, code, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	type proc struct {
-		cmd    *exec.Cmd
-		stdin  io.WriteCloser
-		stdout *bufio.Scanner
-		stderr *bytes.Buffer
-	}
-	ps := make([]*proc, procs)
-	for i := range ps {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
-		cmd.Env = append(os.Environ(), envHelper+"="+string(raw), envHelperUser+"="+user, envHelperFac+"="+factor,
-			envHelperCode+"="+code, envHelperNow+"="+now.Format(time.RFC3339Nano), envHelperN+"="+strconv.Itoa(racers), envHelperIP+"="+ip)
-		p := &proc{cmd: cmd, stderr: new(bytes.Buffer)}
-		cmd.Stderr = p.stderr
-		if p.stdin, err = cmd.StdinPipe(); err != nil {
-			t.Fatal(err)
-		}
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.stdout = bufio.NewScanner(stdout)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		ps[i] = p
-	}
-	for i, p := range ps {
-		if !p.stdout.Scan() || p.stdout.Text() != "ready" {
-			_ = p.cmd.Wait()
-			t.Fatalf("process %d did not get ready: %q\n%s", i, p.stdout.Text(), p.stderr)
-		}
-	}
-	for _, p := range ps {
-		if _, err := io.WriteString(p.stdin, "go\n"); err != nil {
-			t.Fatal(err)
-		}
+	env := []string{envHelper + "=" + string(raw), envHelperUser + "=" + user, envHelperFac + "=" + factor,
+		envHelperCode + "=" + code, envHelperNow + "=" + now.Format(time.RFC3339Nano), envHelperN + "=" + strconv.Itoa(racers), envHelperIP + "=" + ip}
+	envs := make([][]string, procs)
+	for i := range envs {
+		envs[i] = env
 	}
 	var sum outcome
-	for i, p := range ps {
-		var got *outcome
-		for p.stdout.Scan() {
-			if line, ok := strings.CutPrefix(p.stdout.Text(), resultPrefix); ok {
-				got = new(outcome)
-				if err := json.Unmarshal([]byte(line), got); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-		if err := p.cmd.Wait(); err != nil || got == nil {
-			t.Fatalf("process %d: %v\n%s", i, err, p.stderr)
+	for i, r := range runReleased(t, "TestHelperProcess", envs, resultPrefix) {
+		var got outcome
+		if err := json.Unmarshal([]byte(r.line), &got); err != nil {
+			t.Fatal(err)
 		}
 		if got.Other > 0 {
-			t.Errorf("process %d: %s", i, p.stderr)
+			t.Errorf("process %d: %s", i, r.stderr)
 		}
 		sum.OK += got.OK
 		sum.Wrong += got.Wrong

@@ -1,17 +1,12 @@
 package backendtest_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/base64"
-	"io"
 	"net/url"
 	"os"
-	"os/exec"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -95,56 +90,18 @@ func runPushProcesses(t *testing.T, s concerns, kind, source, prefix string, pro
 	v := pushVerifier(t, s, pf, clk)
 	d, _, _, p := pushed(t, v, randName("u"), clk)
 	body := d.Answer(t, p.RequestID, p.Number, push.Approve, clk.Now().Unix())
-	type proc struct {
-		cmd    *exec.Cmd
-		stdin  io.WriteCloser
-		stdout *bufio.Scanner
-		stderr *bytes.Buffer
-	}
-	ps := make([]*proc, procs)
-	for i := range ps {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestPushHelperProcess$", "-test.count=1")
-		cmd.Env = append(os.Environ(), envPushHelper+"="+kind, envPushSource+"="+source, envPushPrefix+"="+prefix,
-			envPushBody+"="+base64.StdEncoding.EncodeToString(body), envPushNow+"="+clk.Now().Format(time.RFC3339Nano),
-			envPushRacers+"="+strconv.Itoa(racers))
-		pr := &proc{cmd: cmd, stderr: new(bytes.Buffer)}
-		cmd.Stderr = pr.stderr
-		var err error
-		if pr.stdin, err = cmd.StdinPipe(); err != nil {
-			t.Fatal(err)
-		}
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		pr.stdout = bufio.NewScanner(out)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		ps[i] = pr
-	}
-	for i, pr := range ps {
-		if !pr.stdout.Scan() || pr.stdout.Text() != "ready" {
-			_ = pr.cmd.Wait()
-			t.Fatalf("process %d did not get ready: %q\n%s", i, pr.stdout.Text(), pr.stderr)
-		}
-	}
-	for _, pr := range ps {
-		if _, err := io.WriteString(pr.stdin, "go\n"); err != nil {
-			t.Fatal(err)
-		}
+	env := []string{envPushHelper + "=" + kind, envPushSource + "=" + source, envPushPrefix + "=" + prefix,
+		envPushBody + "=" + base64.StdEncoding.EncodeToString(body), envPushNow + "=" + clk.Now().Format(time.RFC3339Nano),
+		envPushRacers + "=" + strconv.Itoa(racers)}
+	envs := make([][]string, procs)
+	for i := range envs {
+		envs[i] = env
 	}
 	var total int64
-	for i, pr := range ps {
-		got := int64(-1)
-		for pr.stdout.Scan() {
-			if line, ok := strings.CutPrefix(pr.stdout.Text(), pushResultLine); ok {
-				got, _ = strconv.ParseInt(line, 10, 64)
-			}
-		}
-		if err := pr.cmd.Wait(); err != nil || got < 0 {
-			t.Fatalf("process %d: %v\n%s", i, err, pr.stderr)
+	for i, r := range runReleased(t, "TestPushHelperProcess", envs, pushResultLine) {
+		got, err := strconv.ParseInt(r.line, 10, 64)
+		if err != nil || got < 0 {
+			t.Fatalf("process %d printed %q\n%s", i, r.line, r.stderr)
 		}
 		total += got
 	}

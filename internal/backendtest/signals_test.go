@@ -2,17 +2,13 @@ package backendtest_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -124,65 +120,23 @@ func signalHelper(raw string) signalResult {
 // and returns what each printed.
 func runSignalJobs(t *testing.T, jobs []signalJob) []signalResult {
 	t.Helper()
-	type proc struct {
-		cmd    *exec.Cmd
-		stdin  io.WriteCloser
-		stdout *bufio.Scanner
-		stderr *bytes.Buffer
-	}
-	ps := make([]*proc, len(jobs))
+	envs := make([][]string, len(jobs))
 	for i, job := range jobs {
 		raw, err := json.Marshal(job)
 		if err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command(os.Args[0], "-test.run=^TestSignalsHelperProcess$", "-test.count=1")
-		cmd.Env = append(os.Environ(), envSignalsHelper+"="+string(raw))
-		p := &proc{cmd: cmd, stderr: new(bytes.Buffer)}
-		cmd.Stderr = p.stderr
-		if p.stdin, err = cmd.StdinPipe(); err != nil {
-			t.Fatal(err)
-		}
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.stdout = bufio.NewScanner(out)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		ps[i] = p
+		envs[i] = []string{envSignalsHelper + "=" + string(raw)}
 	}
-	for i, p := range ps {
-		if !p.stdout.Scan() || p.stdout.Text() != "ready" {
-			_ = p.cmd.Wait()
-			t.Fatalf("process %d did not get ready: %q\n%s", i, p.stdout.Text(), p.stderr)
-		}
-	}
-	for _, p := range ps {
-		if _, err := io.WriteString(p.stdin, "go\n"); err != nil {
+	lines := runReleased(t, "TestSignalsHelperProcess", envs, signalResultPrefix)
+	out := make([]signalResult, len(lines))
+	for i, r := range lines {
+		if err := json.Unmarshal([]byte(r.line), &out[i]); err != nil {
 			t.Fatal(err)
 		}
-	}
-	out := make([]signalResult, len(ps))
-	for i, p := range ps {
-		var got *signalResult
-		for p.stdout.Scan() {
-			if line, ok := strings.CutPrefix(p.stdout.Text(), signalResultPrefix); ok {
-				got = new(signalResult)
-				if err := json.Unmarshal([]byte(line), got); err != nil {
-					t.Fatal(err)
-				}
-			}
+		if out[i].Err != "" {
+			t.Fatalf("process %d: %s", i, out[i].Err)
 		}
-		if err := p.cmd.Wait(); err != nil || got == nil {
-			t.Fatalf("process %d: %v\n%s", i, err, p.stderr)
-		}
-		if got.Err != "" {
-			t.Fatalf("process %d: %s", i, got.Err)
-		}
-		out[i] = *got
 	}
 	return out
 }
