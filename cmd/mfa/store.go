@@ -20,6 +20,7 @@ import (
 	_ "modernc.org/sqlite" // sql.Open("sqlite", ...), pure Go
 
 	"github.com/mfakit/mfa"
+	"github.com/mfakit/mfa/internal/urlsecret"
 	"github.com/mfakit/mfa/store/mongostore"
 	"github.com/mfakit/mfa/store/redisstore"
 	"github.com/mfakit/mfa/store/sqlstore"
@@ -66,7 +67,7 @@ func openStore(ctx context.Context, f storeFlags, create bool) (*opened, error) 
 	// The drivers' messages do not mean to show a password, but some quote
 	// what they could not read, and they do not all find the password in
 	// the same place.
-	if err != nil && quotesSecret(*f.url, err.Error()) {
+	if err != nil && urlsecret.Quoted(*f.url, err.Error()) {
 		const msg = "the store URL: the driver's message is left out, as it quotes the URL"
 		if errors.Is(err, errUsage) {
 			err = fmt.Errorf("%w: %s", errUsage, msg)
@@ -74,43 +75,10 @@ func openStore(ctx context.Context, f storeFlags, create bool) (*opened, error) 
 			err = errors.New(msg)
 		}
 	}
-	if err == nil && quotesSecret(*f.url, o.where) {
+	if err == nil && urlsecret.Quoted(*f.url, o.where) {
 		o.where = "the store"
 	}
 	return o, err
-}
-
-// quotesSecret reports whether text holds a part of what may be a
-// password in spec: whatever comes between a ':' and the last '@'.
-func quotesSecret(spec, text string) bool {
-	at := strings.LastIndex(spec, "@")
-	if at < 0 {
-		return false
-	}
-	head := spec[:at]
-	if _, after, ok := strings.Cut(head, "://"); ok {
-		head = after
-	}
-	parts := strings.Split(head, ":")
-	for i, p := range parts {
-		if i == 0 && len(parts) > 1 {
-			continue // a user name
-		}
-		for _, q := range []string{p, unescape(p)} {
-			if q != "" && strings.Contains(text, q) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// unescape is p with its %XX escapes decoded, or p.
-func unescape(p string) string {
-	if u, err := url.PathUnescape(p); err == nil {
-		return u
-	}
-	return p
 }
 
 // openURL is openStore on the URL and prefix, without the check of its

@@ -21,6 +21,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
 	_ "modernc.org/sqlite" // SQLite, pure Go: sql.Open("sqlite", ...)
 
+	"github.com/mfakit/mfa/internal/urlsecret"
 	"github.com/mfakit/mfa/store/memstore"
 	"github.com/mfakit/mfa/store/mongostore"
 	"github.com/mfakit/mfa/store/redisstore"
@@ -63,46 +64,13 @@ func parseStore(spec, dbPath string) (target, error) {
 	// The parsers' messages do not mean to show a password, but some
 	// quote what they could not read, and they do not all find the
 	// password in the same place.
-	if err != nil && quotesSecret(spec, err.Error()) {
+	if err != nil && urlsecret.Quoted(spec, err.Error()) {
 		err = fmt.Errorf("-store %s: not a URL this example can use (the parser's message is left out: it quotes the URL)", redact(spec))
 	}
-	if err == nil && quotesSecret(spec, t.where) {
+	if err == nil && urlsecret.Quoted(spec, t.where) {
 		t.where = redact(spec)
 	}
 	return t, err
-}
-
-// quotesSecret reports whether text holds a part of what may be a
-// password in spec: whatever comes between a ':' and the last '@'.
-func quotesSecret(spec, text string) bool {
-	at := strings.LastIndex(spec, "@")
-	if at < 0 {
-		return false
-	}
-	head := spec[:at]
-	if _, after, ok := strings.Cut(head, "://"); ok {
-		head = after
-	}
-	parts := strings.Split(head, ":")
-	for i, p := range parts {
-		if i == 0 && len(parts) > 1 {
-			continue // a user name
-		}
-		for _, q := range []string{p, unescape(p)} {
-			if q != "" && strings.Contains(text, q) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// unescape is p with its %XX escapes decoded, or p.
-func unescape(p string) string {
-	if u, err := url.PathUnescape(p); err == nil {
-		return u
-	}
-	return p
 }
 
 // parseTarget is parseStore without the check of its messages.
