@@ -8,9 +8,10 @@
 //	v, err := mfa.New(mfa.Config{Store: s, ...})     // uses Factors, Counters, Challenges
 //	m, err := session.New(session.Config{Store: s, ...}) // uses Sessions, Devices
 //
-// Backends in this module: store/memstore (in process), store/sqlstore
-// (PostgreSQL, MySQL/MariaDB, SQLite) and store/redisstore. Each implements
-// every concern and [Sweeper]. To keep the long-lived records in one
+// Backends: store/memstore (in process), store/sqlstore (PostgreSQL,
+// MySQL/MariaDB, SQLite), store/redisstore and store/mongostore (each of
+// the last three a module of its own). Each implements every concern and
+// [Sweeper]. To keep the long-lived records in one
 // backend and the short-lived ones in another, compose a [Split].
 //
 // Each concern is its own interface, so a backend can be read, reviewed and

@@ -66,8 +66,13 @@
 // A challenge is not a record but a document, and taking it
 // ([Store.TakeChallenge]) is inserting the claim "t" + its ID and the
 // random nonce of the put that stored it: exactly one take inserts the
-// claim. Signals are inserted, numbered per list the same way, and never
-// updated. Devices are inserted and deleted, never changed.
+// claim. Signals are inserted and never updated: each takes the number
+// after the highest of its list, a unique index on list and number lets
+// exactly one of two inserts that read the same list take it, and the
+// _id adds a random part to the number, so a record trimmed away never
+// lends its _id to a later one (a delete from an older reading of the
+// list removes only what it read). Devices are inserted and deleted,
+// never changed.
 //
 // # Heads
 //
