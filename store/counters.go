@@ -45,13 +45,18 @@ type CounterKey struct {
 // the scope and its fields, each escaped so no user or factor ID can forge
 // another key.
 func (k CounterKey) String() string {
-	var b strings.Builder
-	b.WriteString(string(k.Scope))
 	fields := [...]string{k.UserID, k.FactorID, k.IP, k.Window}
 	n := len(fields)
 	if k.Window == "" {
 		n-- // the form every key had before windows
 	}
+	size := len(k.Scope)
+	for _, s := range fields[:n] {
+		size += len(s) + 2 + len(strconv.Itoa(len(s)))
+	}
+	var b strings.Builder
+	b.Grow(size)
+	b.WriteString(string(k.Scope))
 	for _, s := range fields[:n] {
 		b.WriteByte('|')
 		b.WriteString(strconv.Itoa(len(s)))

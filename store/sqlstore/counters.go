@@ -20,19 +20,22 @@ import (
 // (see hitRoutine), one round trip. On SQLite it is one BEGIN IMMEDIATE
 // transaction that decides in Go.
 func (s *Store) Hit(ctx context.Context, req store.HitRequest) (store.HitResult, error) {
-	for _, c := range req.Counters {
-		if err := checkSizes(field{"counter key", len(c.Key.String()), maxKey}); err != nil {
+	// The canonical keys, computed once: the hot path needs them thrice.
+	ks := make([]string, len(req.Counters))
+	for i, c := range req.Counters {
+		ks[i] = c.Key.String()
+		if err := checkSizes(field{"counter key", len(ks[i]), maxKey}); err != nil {
 			return store.HitResult{}, err
 		}
 	}
 	if s.d != SQLite {
-		res, err := s.hitRoutine(ctx, req)
+		res, err := s.hitRoutine(ctx, req, ks)
 		if err != nil {
 			return store.HitResult{}, wrapErr("hit", err)
 		}
 		return res, nil
 	}
-	keys := counterKeys(keysOf(req.Counters))
+	keys := distinctSorted(ks)
 	var res store.HitResult
 	err := s.tx(ctx, func(q querier) error {
 		res = store.HitResult{}
@@ -70,14 +73,6 @@ func (s *Store) Hit(ctx context.Context, req store.HitRequest) (store.HitResult,
 		return store.HitResult{}, wrapErr("hit", err)
 	}
 	return res, nil
-}
-
-func keysOf(cs []store.Counter) []store.CounterKey {
-	keys := make([]store.CounterKey, len(cs))
-	for i, c := range cs {
-		keys[i] = c.Key
-	}
-	return keys
 }
 
 // loadedFactor is a factor read together with the counters.
@@ -260,13 +255,13 @@ func (s *Store) CounterState(ctx context.Context, key store.CounterKey) (store.C
 // {p}hit_new (migration 7) instead, with their states after one failure
 // as parameters (arrays on PostgreSQL): it inserts them, or calls {p}hit
 // when one exists. One statement, one round trip.
-func (s *Store) hitRoutine(ctx context.Context, req store.HitRequest) (store.HitResult, error) {
-	counters := hitJSON(req.Counters)
+func (s *Store) hitRoutine(ctx context.Context, req store.HitRequest, ks []string) (store.HitResult, error) {
+	counters := hitJSON(req.Counters, ks)
 	var (
 		query string
 		args  []any
 	)
-	fresh, isFresh := freshStates(req)
+	fresh, isFresh := freshStates(req, ks)
 	switch {
 	case s.d == Postgres && isFresh:
 		// Migration 7: the common case with arrays, one value back;
@@ -277,16 +272,16 @@ func (s *Store) hitRoutine(ctx context.Context, req store.HitRequest) (store.Hit
 		for i, f := range fresh {
 			keys[i], until[i], expires[i] = f.key, micros(f.st.Until), micros(f.st.Expires)
 		}
-		query = s.sql("SELECT h.r = 0, h.r = -1, CASE WHEN h.r > 0 THEN h.r ELSE 0 END, " + prefixed("f.", factorCols) +
-			" FROM (SELECT {p}hit_new(?, ?, ?, ?, ?) AS r) h LEFT JOIN {p}factors f ON h.r = 0 AND f.user_id = ? AND f.id = ?")
+		query = s.sql(hitNewPostgres)
 		args = []any{keys, until, expires, string(counters), nanos(req.Now), req.Load.UserID, req.Load.ID}
 	case s.d == Postgres:
-		query = s.sql("SELECT h.admitted, h.locked, h.retry_us, " + prefixed("f.", factorCols) +
-			" FROM {p}hit(?::jsonb, ?) h LEFT JOIN {p}factors f ON h.admitted AND f.user_id = ? AND f.id = ?")
+		query = s.sql(hitPostgres)
 		args = []any{string(counters), nanos(req.Now), req.Load.UserID, req.Load.ID}
 	case isFresh:
-		// Migration 7: the common case without JSON parsing; {p}hit_new
-		// calls {p}hit itself when a counter exists.
+		// Migration 7 (made leaner by 8): the common case without JSON
+		// parsing; {p}hit_new calls {p}hit itself when a counter exists,
+		// and returns no row when it admits and the factor does not
+		// exist.
 		callArgs := make([]any, 0, 14)
 		callArgs = append(callArgs, len(fresh))
 		for i := range maxFresh {
@@ -316,8 +311,15 @@ func (s *Store) hitRoutine(ctx context.Context, req store.HitRequest) (store.Hit
 			nf    nullFactor
 		)
 		dest := append([]any{&res.Admitted, &res.Locked, &retry}, nf.dest()...)
-		if err := s.queryOne(ctx, query, args, dest...); err != nil {
+		found, err := s.queryAtMostOne(ctx, query, args, dest...)
+		switch {
+		case err != nil:
 			return err
+		case !found && s.d == MySQL && isFresh:
+			res.Admitted = true // counted; no such factor
+			return nil
+		case !found:
+			return errors.New("the routine returned no row")
 		}
 		if retry != 0 {
 			res.RetryAfter = fromMicros(retry)
@@ -329,6 +331,14 @@ func (s *Store) hitRoutine(ctx context.Context, req store.HitRequest) (store.Hit
 	})
 	return res, err
 }
+
+// The two statements of Hit on PostgreSQL.
+const (
+	hitNewPostgres = "SELECT h.r = 0, h.r = -1, CASE WHEN h.r > 0 THEN h.r ELSE 0 END, " + factorColsF +
+		" FROM (SELECT {p}hit_new(?, ?, ?, ?, ?) AS r) h LEFT JOIN {p}factors f ON h.r = 0 AND f.user_id = ? AND f.id = ?"
+	hitPostgres = "SELECT h.admitted, h.locked, h.retry_us, " + factorColsF +
+		" FROM {p}hit(?::jsonb, ?) h LEFT JOIN {p}factors f ON h.admitted AND f.user_id = ? AND f.id = ?"
+)
 
 // maxFresh is the most counters {p}hit_new and {p}advance_keys take.
 const maxFresh = 3
@@ -342,14 +352,15 @@ type freshCounter struct {
 
 // freshStates returns the counters of req sorted by key, each with
 // [store.Rule.Apply] of the zero state (what a missing counter becomes),
-// when there are 1 to maxFresh of them and no key is named twice.
-func freshStates(req store.HitRequest) ([]freshCounter, bool) {
+// when there are 1 to maxFresh of them and no key is named twice. ks are
+// the counters' canonical keys.
+func freshStates(req store.HitRequest, ks []string) ([]freshCounter, bool) {
 	if len(req.Counters) == 0 || len(req.Counters) > maxFresh {
 		return nil, false
 	}
 	out := make([]freshCounter, len(req.Counters))
 	for i, c := range req.Counters {
-		out[i] = freshCounter{c.Key.String(), c.Rule.Apply(store.CounterState{}, req.Now)}
+		out[i] = freshCounter{ks[i], c.Rule.Apply(store.CounterState{}, req.Now)}
 	}
 	sortBy(out, func(f freshCounter) string { return f.key })
 	for i := 1; i < len(out); i++ {
@@ -363,24 +374,31 @@ func freshStates(req store.HitRequest) ([]freshCounter, bool) {
 // queryOne runs a query that returns one row (a routine's outcome) and
 // scans it, reading the whole response so the connection is clean.
 func (s *Store) queryOne(ctx context.Context, query string, args []any, dest ...any) error {
+	found, err := s.queryAtMostOne(ctx, query, args, dest...)
+	if err == nil && !found {
+		err = errors.New("the routine returned no row")
+	}
+	return err
+}
+
+// queryAtMostOne is queryOne for a query that may return no row: found
+// tells whether dest was set.
+func (s *Store) queryAtMostOne(ctx context.Context, query string, args []any, dest ...any) (found bool, err error) {
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return err
+	if rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return false, err
 		}
-		return errors.New("the routine returned no row")
-	}
-	if err := rows.Scan(dest...); err != nil {
-		return err
-	}
-	for rows.Next() {
+		found = true
+		for rows.Next() {
+		}
 	}
 	if err := rows.Close(); err != nil {
-		return err
+		return false, err
 	}
-	return rows.Err()
+	return found, rows.Err()
 }

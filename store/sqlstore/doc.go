@@ -36,8 +36,12 @@
 //     is called instead: it takes each key with its state after one
 //     failure from zero (store.Rule.Apply, computed in Go) as plain
 //     parameters, inserts them all in one statement and, when any
-//     exists, undoes that insert and calls {p}hit. On SQLite it
-//     is a BEGIN IMMEDIATE transaction that decides in Go. Of 200
+//     exists, undoes that insert and calls {p}hit (on MySQL, since
+//     migration 8, the insert is a statement of its own, which a
+//     duplicate key undoes whole, so the store needs autocommit on, the
+//     server's default). On SQLite it is a transaction that takes the
+//     write lock with its first statement, as BEGIN IMMEDIATE would, and
+//     decides in Go. Of 200
 //     concurrent guesses against a limit of 5, at most 5 are admitted,
 //     across processes too.
 //   - [Store.Advance] is a compare-and-set of the factor's counter (the
@@ -135,7 +139,10 @@
 // missing counters at once (see above); its arguments and results are
 // unchanged. Version 7 adds, on PostgreSQL and MySQL, {p}hit_new (and
 // {p}advance_keys on MySQL), which take plain parameters instead of JSON
-// for the usual case (see above); on SQLite it changes nothing. Migrate
+// for the usual case (see above); on SQLite it changes nothing. Version
+// 8 makes MySQL's {p}hit_new leaner (see above): code of version 7 that
+// still runs beside it reads its answer for a factor that does not exist
+// as an error, and denies. Migrate
 // applies every version a database has not recorded, so migration
 // numbers may leave a gap.
 //
@@ -170,7 +177,13 @@
 // pgx's database/sql driver pings a connection idle for more than a
 // second before reusing it, an extra round trip; stdlib.OptionShouldPing
 // turns that off for a pool that is busy anyway. SQLite is in process:
-// its Hit is a BEGIN IMMEDIATE transaction of a few statements.
+// its Hit is a transaction of a few statements, each holding the write
+// lock that every other writer waits for. Parsing a statement costs
+// SQLite more than running one, so a transaction runs the statements it
+// has met before as prepared statements (database/sql keeps one per
+// connection), and prepares a new text once the transaction is over, for
+// the next time: not during it, which would take a second connection
+// from a pool that may have only one. Up to 128 texts are kept.
 //
 // BENCHMARKS.md also gives measured times of the full Verifier path on
 // every backend (BenchmarkVerifyTOTP in internal/backendtest), with the

@@ -77,7 +77,7 @@ func Example() {
 		panic(err)
 	}
 	// Output:
-	// schema version 7
+	// schema version 8
 	// enrolled: true
 	// verified: true
 	// replay refused: true

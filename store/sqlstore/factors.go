@@ -12,6 +12,9 @@ import (
 
 const factorCols = "user_id, id, kind, name, status, lookup, secret, data, counter, created_us, confirmed_us, last_used_us"
 
+// factorColsF is factorCols of the table aliased f.
+const factorColsF = "f.user_id, f.id, f.kind, f.name, f.status, f.lookup, f.secret, f.data, f.counter, f.created_us, f.confirmed_us, f.last_used_us"
+
 // scanner is *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
@@ -292,49 +295,81 @@ func (s *Store) advanceMySQL(ctx context.Context, req store.Advance, keys []any)
 // the success resets (deleted in the same statement), and each is
 // forgiven with [store.Rule.Forgive] in SQL, as forgiveOne does.
 func (s *Store) advancePostgres(ctx context.Context, req store.Advance, keys []any) (int, error) {
-	set, args := "counter = ?, last_used_us = ?", []any{req.To, micros(req.Now)}
-	if req.Data != nil {
-		set, args = set+", data = ?", append(args, req.Data)
+	fj := forgiveJSON(req.Forgive, keys)
+	shape := advanceShape{data: req.Data != nil, keys: len(keys), forgive: fj != "[]"}
+	args := make([]any, 0, 9+len(keys))
+	args = append(args, req.To, micros(req.Now))
+	if shape.data {
+		args = append(args, req.Data)
+	}
+	args = append(args, req.UserID, req.FactorID, req.From)
+	args = append(args, keys...)
+	if shape.forgive {
+		args = append(args, string(fj), micros(req.Now))
+	}
+	args = append(args, req.UserID, req.FactorID)
+	q := s.advanceStatement(shape)
+	var outcome int
+	err := s.retry(ctx, func() error {
+		return s.db.QueryRowContext(ctx, q, args...).Scan(&outcome)
+	})
+	return outcome, err
+}
+
+// advanceShape is what the text of advancePostgres's statement depends on.
+type advanceShape struct {
+	data    bool
+	keys    int
+	forgive bool
+}
+
+// advanceStatement returns the text of advancePostgres's statement of a
+// shape, built once per shape.
+func (s *Store) advanceStatement(sh advanceShape) string {
+	if q, ok := s.advances.Load(sh); ok {
+		return q.(string)
+	}
+	set := "counter = ?, last_used_us = ?"
+	if sh.data {
+		set += ", data = ?"
 	}
 	q := "WITH u AS (UPDATE {p}factors SET " + set + " WHERE user_id = ? AND id = ? AND counter = ? RETURNING 1)"
-	args = append(args, req.UserID, req.FactorID, req.From)
-	if len(keys) > 0 {
-		q += ", d AS (DELETE FROM {p}counters WHERE counter_key IN (" + marks(len(keys)) + ") AND EXISTS (SELECT 1 FROM u))"
-		args = append(args, keys...)
+	if sh.keys > 0 {
+		q += ", d AS (DELETE FROM {p}counters WHERE counter_key IN (" + marks(sh.keys) + ") AND EXISTS (SELECT 1 FROM u))"
 	}
-	if fj := forgiveJSON(req.Forgive, keys); fj != "[]" {
+	if sh.forgive {
 		q += ", g AS (UPDATE {p}counters c SET" +
 			" until_us = CASE WHEN c.failures - 1 < (e->>1)::integer THEN 0 ELSE c.until_us END, failures = c.failures - 1" +
 			" FROM jsonb_array_elements(?::jsonb) e WHERE c.counter_key = convert_from(decode(e->>0, 'hex'), 'UTF8')" +
 			" AND c.failures > 0 AND (c.expires_us = 0 OR c.expires_us > ?) AND EXISTS (SELECT 1 FROM u))"
-		args = append(args, string(fj), micros(req.Now))
 	}
 	q += " SELECT CASE WHEN EXISTS (SELECT 1 FROM u) THEN 1 WHEN EXISTS (SELECT 1 FROM {p}factors WHERE user_id = ? AND id = ?) THEN 0 ELSE -1 END"
-	args = append(args, req.UserID, req.FactorID)
-	var outcome int
-	err := s.retry(ctx, func() error {
-		return s.db.QueryRowContext(ctx, s.sql(q), args...).Scan(&outcome)
-	})
-	return outcome, err
+	q = s.sql(q)
+	s.advances.Store(sh, q)
+	return q
 }
 
 // counterKeys returns the distinct canonical forms of keys, sorted, as
 // query arguments. Sorting makes every transaction lock counter rows in
 // the same order, which keeps deadlocks rare.
 func counterKeys(keys []store.CounterKey) []any {
-	seen := make(map[string]bool, len(keys))
-	out := make([]string, 0, len(keys))
-	for _, k := range keys {
-		ks := k.String()
-		if !seen[ks] {
-			seen[ks] = true
-			out = append(out, ks)
-		}
+	ks := make([]string, len(keys))
+	for i, k := range keys {
+		ks[i] = k.String()
 	}
-	slices.Sort(out)
-	args := make([]any, len(out))
-	for i, k := range out {
-		args[i] = k
+	return distinctSorted(ks)
+}
+
+// distinctSorted returns the distinct strings of ks, sorted, as query
+// arguments; ks is sorted in place. A request has a handful of keys, so
+// duplicates are found next to each other rather than in a map.
+func distinctSorted(ks []string) []any {
+	slices.Sort(ks)
+	args := make([]any, 0, len(ks))
+	for i, k := range ks {
+		if i == 0 || k != ks[i-1] {
+			args = append(args, k)
+		}
 	}
 	return args
 }

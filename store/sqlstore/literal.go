@@ -31,59 +31,72 @@ import (
 // mysqlCall returns the text of CALL name(args...), with args written as
 // literals.
 func mysqlCall(name string, args ...any) (string, error) {
-	var b strings.Builder
-	b.WriteString("CALL ")
-	b.WriteString(name)
-	b.WriteByte('(')
+	n := len("CALL ()") + len(name)
+	for _, a := range args {
+		switch a := a.(type) {
+		case string:
+			n += 2*len(a) + 4
+		case []byte:
+			n += 2*len(a) + 4
+		case jsonText:
+			n += 2*len(a) + 24
+		default:
+			n += 21
+		}
+	}
+	b := make([]byte, 0, n)
+	b = append(b, "CALL "...)
+	b = append(b, name...)
+	b = append(b, '(')
 	for i, a := range args {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		if err := writeLiteral(&b, a); err != nil {
+		var err error
+		if b, err = appendLiteral(b, a); err != nil {
 			return "", err
 		}
 	}
-	b.WriteByte(')')
-	return b.String(), nil
+	b = append(b, ')')
+	return string(b), nil
 }
 
-func writeLiteral(b *strings.Builder, v any) error {
+func appendLiteral(b []byte, v any) ([]byte, error) {
 	switch v := v.(type) {
 	case nil:
-		b.WriteString("NULL")
+		b = append(b, "NULL"...)
 	case bool:
 		if v {
-			b.WriteString("TRUE")
+			b = append(b, "TRUE"...)
 		} else {
-			b.WriteString("FALSE")
+			b = append(b, "FALSE"...)
 		}
 	case int:
-		b.WriteString(strconv.Itoa(v))
+		b = strconv.AppendInt(b, int64(v), 10)
 	case int64:
-		b.WriteString(strconv.FormatInt(v, 10))
+		b = strconv.AppendInt(b, v, 10)
 	case string:
-		writeHex(b, []byte(v))
+		b = appendHex(b, []byte(v))
 	case []byte:
 		if v == nil {
-			b.WriteString("NULL")
-			return nil
+			return append(b, "NULL"...), nil
 		}
-		writeHex(b, v)
+		b = appendHex(b, v)
 	case jsonText:
 		// JSON must reach the server as text, not a binary string.
-		b.WriteString("CONVERT(")
-		writeHex(b, []byte(v))
-		b.WriteString(" USING utf8mb4)")
+		b = append(b, "CONVERT("...)
+		b = appendHex(b, []byte(v))
+		b = append(b, " USING utf8mb4)"...)
 	default:
-		return fmt.Errorf("mfa: sqlstore: cannot write a %T into a query", v)
+		return b, fmt.Errorf("mfa: sqlstore: cannot write a %T into a query", v)
 	}
-	return nil
+	return b, nil
 }
 
-func writeHex(b *strings.Builder, p []byte) {
-	b.WriteString("X'")
-	b.WriteString(hex.EncodeToString(p))
-	b.WriteByte('\'')
+func appendHex(b, p []byte) []byte {
+	b = append(b, "X'"...)
+	b = hex.AppendEncode(b, p)
+	return append(b, '\'')
 }
 
 // jsonText is a JSON document passed to a routine.
@@ -93,23 +106,35 @@ type jsonText string
 // key of any bytes survives the trip; durations are nanoseconds.
 
 // hitJSON encodes the counters of a Hit, sorted by key, as
-// [[hex key, free, base, max, cap, ttl], ...].
-func hitJSON(cs []store.Counter) jsonText {
-	type entry struct {
-		key string
-		c   store.Counter
+// [[hex key, free, base, max, cap, ttl], ...]; ks are their canonical
+// keys. Every value is hex digits or an integer, so it is written without
+// a JSON encoder.
+func hitJSON(cs []store.Counter, ks []string) jsonText {
+	order := make([]int, len(cs))
+	n := 2
+	for i := range order {
+		order[i] = i
+		n += 2*len(ks[i]) + 6*21
 	}
-	es := make([]entry, len(cs))
-	for i, c := range cs {
-		es[i] = entry{c.Key.String(), c}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(ks[a], ks[b]) })
+	b := make([]byte, 0, n)
+	b = append(b, '[')
+	for j, i := range order {
+		if j > 0 {
+			b = append(b, ',')
+		}
+		r := cs[i].Rule
+		b = append(b, '[', '"')
+		b = hex.AppendEncode(b, []byte(ks[i]))
+		b = append(b, '"')
+		for _, v := range [...]int64{int64(r.Free), int64(r.Base), int64(r.Max), int64(r.Cap), int64(r.TTL)} {
+			b = append(b, ',')
+			b = strconv.AppendInt(b, v, 10)
+		}
+		b = append(b, ']')
 	}
-	sortBy(es, func(e entry) string { return e.key })
-	rows := make([][]any, len(es))
-	for i, e := range es {
-		r := e.c.Rule
-		rows[i] = []any{hex.EncodeToString([]byte(e.key)), r.Free, int64(r.Base), int64(r.Max), r.Cap, int64(r.TTL)}
-	}
-	return mustJSON(rows)
+	b = append(b, ']')
+	return jsonText(b)
 }
 
 // resetJSON encodes counter keys as [hex key, ...].
@@ -124,6 +149,9 @@ func resetJSON(keys []any) jsonText {
 // forgiveJSON encodes the counters to forgive, sorted by key and without
 // those the success resets anyway, as [[hex key, free], ...].
 func forgiveJSON(cs []store.Counter, reset []any) jsonText {
+	if len(cs) == 0 {
+		return "[]"
+	}
 	skip := make(map[string]bool, len(reset))
 	for _, k := range reset {
 		skip[k.(string)] = true

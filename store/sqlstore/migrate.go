@@ -122,6 +122,13 @@ func (s *Store) Migrate(ctx context.Context) error {
 	switch s.d {
 	case MySQL:
 		err = s.migrateMySQL(ctx, ms)
+	case SQLite:
+		err = func() error {
+			defer s.writer()()
+			return s.retry(ctx, func() error {
+				return s.sqliteImmediateTx(ctx, func(q querier) error { return s.apply(ctx, q, ms) })
+			})
+		}()
 	default:
 		err = s.tx(ctx, func(q querier) error {
 			if s.d == Postgres {

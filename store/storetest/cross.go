@@ -148,6 +148,22 @@ func testFactorsCounters(t *testing.T, s factorsCounters) {
 		}
 		checkFactor(t, "loaded factor without counters", res.Factor, f)
 
+		// Counters that do not exist yet, as after a success: the
+		// backends' fast paths.
+		fresh := []store.Counter{{Key: userKey(), Rule: store.Rule{Free: 1, Base: time.Minute}}, {Key: userKey(), Rule: store.Rule{Free: 3, TTL: time.Hour}}}
+		res, err = s.Hit(ctx, store.HitRequest{Now: at(time.Hour), Counters: fresh, Load: store.FactorRef{UserID: f.UserID, ID: "missing"}})
+		must(t, "Hit", err)
+		if !res.Admitted || res.Found || res.Factor.ID != "" {
+			t.Fatalf("Hit on new counters loading a missing factor: %+v, want admitted, not found", res)
+		}
+		for _, c := range fresh {
+			st, err := s.CounterState(ctx, c.Key)
+			must(t, "CounterState", err)
+			if st.Failures != 1 {
+				t.Fatalf("a Hit on new counters loading a missing factor is still counted: %d failures, want 1", st.Failures)
+			}
+		}
+
 		res, err = s.Hit(ctx, store.HitRequest{Now: at(time.Hour)})
 		must(t, "Hit", err)
 		if !res.Admitted || res.Found {

@@ -1,0 +1,1 @@
+-- Version 8: nothing on PostgreSQL. MySQL gets a leaner {p}hit_new.

@@ -1,0 +1,1 @@
+-- Version 8: nothing on SQLite. MySQL gets a leaner {p}hit_new.
