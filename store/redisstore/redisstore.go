@@ -322,18 +322,6 @@ func (h hash) time(name string, err *error) time.Time {
 	return t
 }
 
-func (h hash) int(name string, err *error) int64 {
-	v := h[name]
-	if v == "" {
-		return 0
-	}
-	n, e := strconv.ParseInt(v, 10, 64)
-	if e != nil && *err == nil {
-		*err = fmt.Errorf("mfa: redisstore: bad integer in field %s", name)
-	}
-	return n
-}
-
 // status is what the scripts return for a decision: "ok", or one of the
 // codes below mapped to the store's sentinels.
 func status(op string, v any, err error) error {
