@@ -3,13 +3,212 @@ package redisstore_test
 import (
 	"context"
 	"errors"
+	mathrand "math/rand/v2"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/mfakit/mfa/store"
+	"github.com/mfakit/mfa/store/memstore"
 	"github.com/mfakit/mfa/store/redisstore"
 )
+
+// TestHitPaths drives both paths of the hit script against memstore (which
+// calls store.Rule directly): the lean one, taken when every counter of the
+// request is missing (after a success, which deletes the user's and the
+// factor's counters, or a Reset), and the general one, taken when some
+// counter is stored (counting, delayed, locked, or expired by the caller's
+// clock while Redis still holds it) or a key is named twice. A random
+// sequence of hits (loading the factor or not), advances (which reset and
+// forgive), resets, forgives and clock moves runs on a single Redis and on
+// a two-shard Ring (where a request naming the IP decides in a peek step
+// first); after every step the decision, the factor loaded and every
+// counter's state must be memstore's, and a counter must carry a Redis TTL
+// exactly when it has an expiry. Both paths must have run many times.
+func TestHitPaths(t *testing.T) {
+	t.Parallel()
+	opt := redisOptions(t)
+	t.Run("single", func(t *testing.T) {
+		t.Parallel()
+		s, c, p := newStore(t)
+		hitPaths(t, s, c, p)
+	})
+	t.Run("ring", func(t *testing.T) {
+		t.Parallel()
+		ring, dbs := newRing(t, opt)
+		p := prefix(t, dbs...)
+		s, err := redisstore.New(ring, redisstore.Options{Prefix: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hitPaths(t, s, ring, p)
+	})
+}
+
+func hitPaths(t *testing.T, rs *redisstore.Store, c redis.UniversalClient, p string) {
+	ctx := context.Background()
+	ms := memstore.New()
+	rng := mathrand.New(mathrand.NewPCG(3, 4))
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	f := store.Factor{UserID: "u1", ID: "f1", Kind: "totp", Name: "Phone", Status: store.StatusActive,
+		Secret: []byte("sealed seed"), Counter: 7, Created: now, Confirmed: now}
+	for _, s := range []store.Factors{rs, ms} {
+		if err := s.CreateFactor(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	user := store.CounterKey{Scope: store.ScopeUser, UserID: "u1"}
+	fac := store.CounterKey{Scope: store.ScopeFactor, UserID: "u1", FactorID: "f1"}
+	ip := store.CounterKey{Scope: store.ScopeIP, IP: "ip1"}
+	keys := []store.CounterKey{user, fac, ip, {Scope: store.ScopeUser, UserID: "u2"}}
+	// rawKey is the Redis key of a counter, as the package documents it
+	// (these IDs hold no character that is escaped but the ':' of
+	// CounterKey.String).
+	rawKey := func(k store.CounterKey) string {
+		tag := "{u:" + k.UserID + "}"
+		if k.UserID == "" {
+			tag = "{ip:" + k.IP + "}"
+		}
+		return p + tag + ":c:" + strings.ReplaceAll(k.String(), ":", "%3A")
+	}
+	rules := []store.Rule{
+		{},
+		{Free: 1, Base: time.Second, Max: time.Minute},            // the first failure delays
+		{Free: 1, Base: time.Minute, Max: 10 * time.Second},       // ... by Max, below Base
+		{Free: 1, Base: time.Second, TTL: 5 * time.Minute},        // ... and expires
+		{Free: 2, Base: 30 * time.Second, Max: time.Hour, Cap: 3}, // locks soon
+		{Free: 5, Base: 30 * time.Second, Max: time.Hour, TTL: 24 * time.Hour},
+		{Free: 3, Base: time.Second, TTL: time.Minute}, // expires by the clock before Redis drops it
+		{Cap: 2},
+	}
+	counter := func() store.Counter {
+		return store.Counter{Key: keys[rng.IntN(len(keys))], Rule: rules[rng.IntN(len(rules))]}
+	}
+	var lean, general, leanLoads, dupMissing int
+	for step := range 2500 {
+		now = now.Add(time.Duration(rng.IntN(40_000)) * time.Millisecond)
+		switch op := rng.IntN(20); {
+		case op < 3: // a Reset of every counter, as a success leaves them
+			for _, s := range []store.Counters{rs, ms} {
+				if err := s.Reset(ctx, keys...); err != nil {
+					t.Fatal(err)
+				}
+			}
+		case op < 6: // the commit of a success, or a lost race
+			cur, err := ms.GetFactor(ctx, f.UserID, f.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			from := cur.Counter
+			if rng.IntN(4) == 0 {
+				from-- // a replay: conflicts, and resets nothing
+			}
+			req := store.Advance{UserID: f.UserID, FactorID: f.ID, From: from, To: cur.Counter + 1, Now: now,
+				Reset: []store.CounterKey{user, fac}, Forgive: []store.Counter{{Key: ip, Rule: rules[rng.IntN(len(rules))]}}}
+			if rng.IntN(3) == 0 {
+				req.Data = []byte{byte(step)}
+			}
+			errR, errM := rs.Advance(ctx, req), ms.Advance(ctx, req)
+			if errors.Is(errR, store.ErrConflict) != errors.Is(errM, store.ErrConflict) || (errR == nil) != (errM == nil) {
+				t.Fatalf("step %d: advance: redis %v, memstore %v", step, errR, errM)
+			}
+		case op < 7:
+			cs := []store.Counter{counter()}
+			for _, s := range []store.Counters{rs, ms} {
+				if err := s.Forgive(ctx, now, cs...); err != nil {
+					t.Fatal(err)
+				}
+			}
+		default:
+			var cs []store.Counter
+			for range 1 + rng.IntN(3) {
+				cs = append(cs, counter())
+			}
+			if rng.IntN(8) == 0 {
+				cs = append(cs, store.Counter{Key: cs[0].Key, Rule: rules[rng.IntN(len(rules))]})
+			}
+			req := store.HitRequest{Now: now, Counters: cs}
+			if rng.IntN(2) == 0 {
+				req.Load = store.FactorRef{UserID: f.UserID, ID: f.ID}
+			}
+			// Which path the script takes: the lean one when no counter
+			// exists and none is named twice.
+			missing, seen := true, map[store.CounterKey]bool{}
+			for _, c2 := range cs {
+				n, err := c.Exists(ctx, rawKey(c2.Key)).Result()
+				if err != nil {
+					t.Fatal(err)
+				}
+				missing = missing && n == 0
+				seen[c2.Key] = true
+			}
+			switch {
+			case missing && len(seen) == len(cs):
+				lean++
+				if req.Load.ID != "" {
+					leanLoads++
+				}
+			case missing:
+				dupMissing++
+				general++
+			default:
+				general++
+			}
+			got, err := rs.Hit(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := ms.Hit(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Admitted != want.Admitted || got.Locked != want.Locked || !got.RetryAfter.Equal(want.RetryAfter) ||
+				got.Found != want.Found || !sameFactor(got.Factor, want.Factor) {
+				t.Fatalf("step %d, %+v (lean %v): redis %+v, memstore %+v", step, cs, missing, got, want)
+			}
+		}
+		for _, k := range keys {
+			g, err := rs.CounterState(ctx, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err := ms.CounterState(ctx, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g.Failures != w.Failures || !g.Until.Equal(w.Until) || !g.Expires.Equal(w.Expires) {
+				t.Fatalf("step %d: counter %s: redis %+v, memstore %+v", step, k, g, w)
+			}
+			ttl, err := c.PTTL(ctx, rawKey(k)).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case ttl == -2: // missing: memstore's zero state, checked above
+			case g.Expires.IsZero() && ttl != -1:
+				t.Fatalf("step %d: counter %s without expiry has Redis TTL %v", step, k, ttl)
+			case !g.Expires.IsZero() && ttl <= 0:
+				t.Fatalf("step %d: counter %s expiring at %v has no Redis TTL (%v)", step, k, g.Expires, ttl)
+			}
+		}
+	}
+	t.Logf("hits on the lean path %d (%d loading the factor), on the general path %d (%d with every counter missing but one named twice)",
+		lean, leanLoads, general, dupMissing)
+	if lean < 100 || leanLoads < 50 || general < 300 || dupMissing < 20 {
+		t.Errorf("paths not covered enough: lean %d (loading %d), general %d (missing, named twice: %d)", lean, leanLoads, general, dupMissing)
+	}
+}
+
+// sameFactor compares two factors, their times as instants.
+func sameFactor(a, b store.Factor) bool {
+	return a.UserID == b.UserID && a.ID == b.ID && a.Kind == b.Kind && a.Name == b.Name &&
+		a.Status == b.Status && a.Lookup == b.Lookup && string(a.Secret) == string(b.Secret) &&
+		string(a.Data) == string(b.Data) && a.Counter == b.Counter && a.Created.Equal(b.Created) &&
+		a.Confirmed.Equal(b.Confirmed) && a.LastUsed.Equal(b.LastUsed) &&
+		(a.Secret == nil) == (b.Secret == nil) && (a.Data == nil) == (b.Data == nil)
+}
 
 // TestVerifyPathFailsClosed checks that a reply the verification path does
 // not expect is an error, never an admission or a factor: a factor key

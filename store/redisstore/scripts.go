@@ -80,13 +80,57 @@ var luaFactorNames = func() string {
 // load, the values of factorNames (all nil if it does not exist).
 //
 // The script is on the path of every verification, and Lua's tonumber and
-// string.format are costly next to a Redis command: the caller hands over
-// the texts the common case writes, and numbers are converted only when a
-// stored time or a delay needs them.
+// string.format, its tables and each redis.call are costly next to the
+// work itself. So it has two paths:
+//
+//   - Lean: no counter exists and no key is named twice, which is the
+//     state after a success (Advance deletes the user's and the factor's
+//     counters) or a Reset. One EXISTS stands for the reads: every state
+//     is zero, nothing blocks, and each count writes what the caller
+//     handed over (n = 1, the expiry, the TTL) with no table and no
+//     conversion, unless Free is 1 (the first failure then sets a delay).
+//   - General: everything else, reading every counter (HMGET).
+//
+// Both write exactly what store.Rule.Apply says, in the same layout;
+// TestHitPaths drives both against memstore.
 var hitScript = newEvalScript(`
 local load = ARGV[2] == 'l'
 local n = load and #KEYS - 1 or #KEYS
 
+-- The lean path: every counter missing and none named twice.
+local lean = n == 0 or redis.call('EXISTS', unpack(KEYS, 1, n)) == 0
+for i = 2, lean and n or 0 do
+  for p = 1, i - 1 do
+    if KEYS[p] == KEYS[i] then lean = false end
+  end
+end
+if lean then
+  if ARGV[2] == 'p' then return {1, 0, 0} end
+  for i = 1, n do
+    local o, k = 6 * i - 4, KEYS[i] -- ARGV[o + 1 .. o + 6]: this counter's
+    local es = ARGV[o + 5]
+    local us = false
+    if ARGV[o + 1] == '1' then -- Free 1: store.Rule.Delay(1) = min(Base, Max)
+      local d, max = tonumber(ARGV[o + 2]), tonumber(ARGV[o + 3])
+      if max > 0 and d > max then d = max end
+      us = string.format('%.0f', tonumber(ARGV[1]) + d)
+    end
+    if us and es ~= '' then
+      redis.call('HSET', k, 'n', '1', 'u', us, 'e', es)
+    elseif us then
+      redis.call('HSET', k, 'n', '1', 'u', us)
+    elseif es ~= '' then
+      redis.call('HSET', k, 'n', '1', 'e', es)
+    else
+      redis.call('HSET', k, 'n', '1')
+    end
+    if es ~= '' then redis.call('PEXPIRE', k, ARGV[o + 6]) end
+  end
+  if load then return redis.call('HMGET', KEYS[n + 1], ` + luaFactorNames + `) end
+  return {1, 0, 0}
+end
+
+-- The general path.
 local grace = ` + strconv.FormatInt(grace.Milliseconds(), 10) + ` -- ms, as in Go
 local now = false -- ARGV[1] as a number, read when a stored time needs it
 
