@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/mfakit/mfa/store"
 )
 
@@ -13,7 +15,8 @@ import (
 // (expires, ms), the last two absent when zero. Redis drops it grace after
 // its expiry; without a TTL it stays until a Reset.
 
-// hitGroup is the part of a Hit that one script decides.
+// hitGroup is the part of a Hit that one script decides: counters that
+// share a hash slot, and the factor to load if it shares their slot.
 type hitGroup struct {
 	counters []store.Counter
 	keys     []string
@@ -38,28 +41,19 @@ func (s *Store) Hit(ctx context.Context, req store.HitRequest) (store.HitResult,
 		load = s.factorKey(req.Load.UserID, req.Load.ID)
 	}
 	if !s.sharded {
-		g := hitGroup{counters: req.Counters, keys: make([]string, 0, len(req.Counters)+1), load: load}
-		for _, c := range req.Counters {
-			g.keys = append(g.keys, s.counterKey(c.Key))
+		g := hitGroup{counters: req.Counters, keys: make([]string, len(req.Counters), len(req.Counters)+1), load: load}
+		for i, c := range req.Counters {
+			g.keys[i] = s.counterKey(c.Key)
 		}
-		return s.hit(ctx, req.Now, g)
+		return s.hitRun(ctx, req.Now, []hitGroup{g}, "c")
 	}
 	groups := s.hitGroups(req.Counters, load)
-	if len(groups) == 1 {
-		return s.hit(ctx, req.Now, groups[0])
+	if len(groups) > 1 {
+		if res, err := s.hitRun(ctx, req.Now, groups, "p"); err != nil || !res.Admitted {
+			return res, err
+		}
 	}
-	peek := make([]call, len(groups))
-	for i, g := range groups {
-		peek[i] = s.hitCall(req.Now, g, "p")
-	}
-	if res, err := s.hitMany(ctx, peek); err != nil || !res.Admitted {
-		return res, err
-	}
-	count := make([]call, len(groups))
-	for i, g := range groups {
-		count[i] = s.hitCall(req.Now, g, "")
-	}
-	return s.hitMany(ctx, count)
+	return s.hitRun(ctx, req.Now, groups, "c")
 }
 
 // hitGroups splits counters by hash tag; the factor to load joins the
@@ -93,57 +87,72 @@ func (s *Store) hitGroups(counters []store.Counter, load string) []hitGroup {
 	return groups
 }
 
-// hitCall is the script call for one group. mode "p" only decides;
-// otherwise the group counts and loads its factor, if it has one.
-func (s *Store) hitCall(now time.Time, g hitGroup, mode string) call {
+// hitCmd is the command of one group. mode 'p' only decides; otherwise
+// the group counts and loads its factor, if it has one. A group with no
+// counter (only a factor to load, or nothing) needs no script: it is the
+// factor's HMGET, or nothing at all.
+func hitCmd(ctx context.Context, now time.Time, g hitGroup, mode string) *redis.StringSliceCmd {
+	if len(g.counters) == 0 {
+		if g.load == "" || mode == "p" {
+			return nil
+		}
+		return readFactor(ctx, g.load)
+	}
 	keys := g.keys
-	switch {
-	case mode == "p":
-	case g.load != "":
-		mode = "1"
-		keys = append(keys, g.load)
-	default:
-		mode = "0"
+	if mode != "p" && g.load != "" {
+		mode = "l"
+		keys = append(keys, g.load) // past the group's own keys, which stay as they are
 	}
 	ms := msDown(now)
-	args := make([]any, 0, 4+6*len(g.counters))
-	args = append(args, ms, len(g.counters), mode, grace.Milliseconds())
+	args := hitScript.args(keys, 2+6*len(g.counters))
+	args = append(args, ms, mode)
 	for _, c := range g.counters {
 		r := c.Rule
-		expires, live := "", ""
+		var expires, live any = "", ""
 		if ttl := durMs(r.TTL); ttl > 0 {
-			expires = strconv.FormatInt(ms+ttl, 10)
-			live = strconv.FormatInt(ttl+grace.Milliseconds(), 10)
+			expires, live = ms+ttl, ttl+grace.Milliseconds()
 		}
 		args = append(args, max(r.Free, 0), durMs(r.Base), durMs(r.Max), max(r.Cap, 0), expires, live)
 	}
-	return call{keys: keys, args: args}
+	return redis.NewStringSliceCmd(ctx, args...)
 }
 
-func (s *Store) hit(ctx context.Context, now time.Time, g hitGroup) (store.HitResult, error) {
-	c := s.hitCall(now, g, "")
-	v, err := hitScript.Run(ctx, s.c, c.keys, c.args...).Slice()
-	if err != nil {
-		return store.HitResult{}, fail("hit", err)
+// hitRun runs the command of every group in mode, in one pipeline when
+// there are several, and merges their decisions: admitted only if every
+// group admitted, locked if any is, RetryAfter the latest of the delayed
+// groups. A script Redis no longer caches is sent again in full. Any
+// error, or a reply of another form, is an error: the attempt is denied.
+func (s *Store) hitRun(ctx context.Context, now time.Time, groups []hitGroup, mode string) (store.HitResult, error) {
+	cmds := make([]*redis.StringSliceCmd, len(groups))
+	run := make([]redis.Cmder, 0, len(groups))
+	for i, g := range groups {
+		if cmds[i] = hitCmd(ctx, now, g, mode); cmds[i] != nil {
+			run = append(run, cmds[i])
+		}
 	}
-	return hitResult(v, g.load != "")
-}
-
-// hitMany runs the calls of several groups in one pipeline and merges
-// their decisions: admitted only if every group admitted, locked if any
-// is, RetryAfter the latest of the delayed groups.
-func (s *Store) hitMany(ctx context.Context, calls []call) (store.HitResult, error) {
-	cmds, err := s.runMany(ctx, hitScript, calls)
-	if err != nil {
-		return store.HitResult{}, fail("hit", err)
+	if len(run) > 0 {
+		s.process(ctx, run)
+	}
+	run = run[:0]
+	for i, c := range cmds {
+		if c != nil && len(groups[i].counters) > 0 && hitScript.noScript(c) {
+			cmds[i] = redis.NewStringSliceCmd(ctx, c.Args()...)
+			run = append(run, cmds[i])
+		}
+	}
+	if len(run) > 0 {
+		s.process(ctx, run)
 	}
 	out := store.HitResult{Admitted: true}
 	for i, c := range cmds {
-		v, err := c.Slice()
+		if c == nil {
+			continue
+		}
+		v, err := c.Result()
 		if err != nil {
 			return store.HitResult{}, fail("hit", err)
 		}
-		r, err := hitResult(v, calls[i].args[2] == "1")
+		r, err := hitResult(v, mode != "p" && groups[i].load != "")
 		if err != nil {
 			return store.HitResult{}, err
 		}
@@ -170,33 +179,35 @@ func (s *Store) hitMany(ctx context.Context, calls []call) (store.HitResult, err
 	return out, nil
 }
 
-// hitResult reads a hit script's reply; loads says the call asked for a
-// factor, whose fields then make the whole reply when it was admitted.
-func hitResult(v []any, loads bool) (store.HitResult, error) {
-	if loads && (len(v) == 0 || isText(v[0])) {
-		if len(v) == 0 {
-			return store.HitResult{Admitted: true}, nil // no such factor
-		}
-		f, err := pairs(v).factor()
+// hitResult reads the reply of a group's command; loads says it asked for
+// a factor, whose values (factorNames) then make the whole reply when it
+// was admitted. A decision is always three values, a factor twelve.
+func hitResult(v []string, loads bool) (store.HitResult, error) {
+	if loads && len(v) == len(factorNames) {
+		f, found, err := factorOf(v)
 		if err != nil {
 			return store.HitResult{}, err
 		}
-		return store.HitResult{Admitted: true, Found: true, Factor: f}, nil
+		return store.HitResult{Admitted: true, Found: found, Factor: f}, nil
 	}
+	return decision(v)
+}
+
+// decision reads a hit script's reply: {admitted, locked, retry-after ms}.
+func decision(v []string) (store.HitResult, error) {
 	if len(v) != 3 {
 		return store.HitResult{}, fail("hit", fmt.Errorf("reply of %d elements", len(v)))
 	}
-	admitted, _ := v[0].(int64)
-	locked, _ := v[1].(int64)
-	retry, _ := v[2].(int64)
-	res := store.HitResult{Admitted: admitted == 1, Locked: locked == 1}
+	res := store.HitResult{Admitted: v[0] == "1", Locked: v[1] == "1"}
 	if !res.Admitted && !res.Locked {
+		retry, err := strconv.ParseInt(v[2], 10, 64)
+		if err != nil {
+			return store.HitResult{}, fail("hit", fmt.Errorf("bad retry-after %q", v[2]))
+		}
 		res.RetryAfter = time.UnixMilli(retry).UTC()
 	}
 	return res, nil
 }
-
-func isText(x any) bool { _, ok := x.(string); return ok }
 
 // Reset implements [store.Counters].
 func (s *Store) Reset(ctx context.Context, keys ...store.CounterKey) error {

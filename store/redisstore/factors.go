@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -28,23 +30,69 @@ func factorFields(f store.Factor) fields {
 	return a
 }
 
-func (h hash) factor() (store.Factor, error) {
-	var err error
-	f := store.Factor{
-		UserID:    h["user"],
-		ID:        h["id"],
-		Kind:      h["kind"],
-		Name:      h["name"],
-		Status:    store.Status(h["status"]),
-		Lookup:    h["lookup"],
-		Secret:    h.bytes("secret"),
-		Data:      h.bytes("data"),
-		Counter:   h.int("counter", &err),
-		Created:   h.time("created", &err),
-		Confirmed: h.time("confirmed", &err),
-		LastUsed:  h.time("last_used", &err),
+// factorNames are the fields a factor hash can hold, in the order of the
+// values factorOf reads. A factor is read with HMGET of these names rather
+// than HGETALL: the reply is values alone, one per name, which the client
+// decodes by position with no map and no field names.
+var factorNames = [...]any{"user", "id", "kind", "name", "status", "lookup",
+	"secret", "data", "counter", "created", "confirmed", "last_used"}
+
+// readFactor is the HMGET of every field of the factor at key. Absent
+// fields read back as "", as absent and empty ones are written.
+func readFactor(ctx context.Context, key string) *redis.StringSliceCmd {
+	a := make([]any, 2, 2+len(factorNames))
+	a[0], a[1] = "hmget", key
+	return redis.NewStringSliceCmd(ctx, append(a, factorNames[:]...)...)
+}
+
+// factorOf decodes the values of factorNames, as readFactor returns
+// them; found is false when the hash holds none of them (no such factor).
+func factorOf(v []string) (f store.Factor, found bool, err error) {
+	if len(v) != len(factorNames) {
+		return store.Factor{}, false, fail("read factor", fmt.Errorf("reply of %d values", len(v)))
 	}
+	for _, x := range v {
+		if x != "" {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return store.Factor{}, false, nil
+	}
+	f = store.Factor{
+		UserID: v[0], ID: v[1], Kind: v[2], Name: v[3], Status: store.Status(v[4]), Lookup: v[5],
+		Secret: bytesOf(v[6]), Data: bytesOf(v[7]),
+	}
+	if v[8] != "" {
+		if f.Counter, err = strconv.ParseInt(v[8], 10, 64); err != nil {
+			return store.Factor{}, false, errors.New("mfa: redisstore: bad integer in field counter")
+		}
+	}
+	for i, t := range []*time.Time{&f.Created, &f.Confirmed, &f.LastUsed} {
+		if *t, err = parseTime(v[9+i]); err != nil {
+			return store.Factor{}, false, err
+		}
+	}
+	return f, true, nil
+}
+
+// factor decodes a factor read with HGETALL (a list, a scan).
+func (h hash) factor() (store.Factor, error) {
+	var v [len(factorNames)]string
+	for i, name := range factorNames {
+		v[i] = h[name.(string)]
+	}
+	f, _, err := factorOf(v[:])
 	return f, err
+}
+
+// bytesOf is a stored text as bytes: nil when empty.
+func bytesOf(v string) []byte {
+	if v == "" {
+		return nil
+	}
+	return []byte(v)
 }
 
 // CreateFactor implements [store.Factors]. The factor, its entry in the
@@ -82,14 +130,15 @@ func (s *Store) CreateFactor(ctx context.Context, f store.Factor) error {
 
 // GetFactor implements [store.Factors].
 func (s *Store) GetFactor(ctx context.Context, userID, id string) (store.Factor, error) {
-	h, err := s.c.HGetAll(ctx, s.factorKey(userID, id)).Result()
-	if err != nil {
+	cmd := readFactor(ctx, s.factorKey(userID, id))
+	if err := s.c.Process(ctx, cmd); err != nil {
 		return store.Factor{}, fail("get factor", err)
 	}
-	if len(h) == 0 {
-		return store.Factor{}, status("get factor", "nf", nil)
+	f, found, err := factorOf(cmd.Val())
+	if err == nil && !found {
+		err = status("get factor", "nf", nil)
 	}
-	return hash(h).factor()
+	return f, err
 }
 
 // FindFactor implements [store.Factors]. It reads the lookup, then the
@@ -224,7 +273,7 @@ func (s *Store) deleteFactor(ctx context.Context, op, userID, id string, want st
 func (s *Store) Advance(ctx context.Context, req store.Advance) error {
 	const op = "advance"
 	fk := s.factorKey(req.UserID, req.FactorID)
-	keys := make([]string, 1, 1+len(req.Reset))
+	keys := make([]string, 1, 1+len(req.Reset)+len(req.Forgive))
 	keys[0] = fk
 	var later []string
 	for _, k := range req.Reset {
@@ -235,15 +284,10 @@ func (s *Store) Advance(ctx context.Context, req store.Advance) error {
 		}
 		keys = append(keys, ck)
 	}
-	hasData := "0"
-	if req.Data != nil {
-		hasData = "1"
-	}
-	args := []any{
-		strconv.FormatInt(req.From, 10), strconv.FormatInt(req.To, 10),
-		strconv.FormatInt(msDown(req.Now), 10), hasData, req.Data, strconv.Itoa(len(keys) - 1),
-	}
+	nreset := len(keys) - 1
 	var forgiveLater []store.Counter
+	var freeBuf [4]int
+	frees := freeBuf[:0]
 	for _, c := range req.Forgive {
 		ck := s.counterKey(c.Key)
 		if s.sharded && tagOf(ck) != tagOf(fk) {
@@ -251,10 +295,19 @@ func (s *Store) Advance(ctx context.Context, req store.Advance) error {
 			continue
 		}
 		keys = append(keys, ck)
-		args = append(args, strconv.Itoa(c.Rule.Free))
+		frees = append(frees, c.Rule.Free)
 	}
-	v, err := advanceScript.Run(ctx, s.c, keys, args...).Result()
-	if err := status(op, v, err); err != nil {
+	args := advanceScript.args(keys, 6+len(frees))
+	var hasData, data any = "0", ""
+	if req.Data != nil {
+		hasData, data = "1", req.Data
+	}
+	args = append(args, req.From, req.To, msDown(req.Now), nreset, hasData, data)
+	for _, f := range frees {
+		args = append(args, f)
+	}
+	cmd := runScript(ctx, s.c, advanceScript, redis.NewStringCmd, args)
+	if err := status(op, cmd.Val(), cmd.Err()); err != nil {
 		return err
 	}
 	if err := s.del(ctx, later); err != nil {

@@ -77,21 +77,24 @@ const grace = 10 * time.Minute
 // session and device indexes) shares the tag {u:<user>}; IP counters share
 // {ip:<ip>}; a lookup, challenge, session or device has its own tag.
 
-func (s *Store) tagged(tag, id, rest string) string {
+func (s *Store) tagged(tag, id, rest string) string { return s.key(tag, id, rest, "") }
+
+// key is prefix{<tag><escaped id>}<rest><escaped tail>, built in one
+// allocation: keys are made on every verification's path.
+func (s *Store) key(tag, id, rest, tail string) string {
 	var b strings.Builder
-	b.Grow(len(s.prefix) + len(tag) + len(id) + len(rest) + 8)
+	b.Grow(len(s.prefix) + len(tag) + escLen(id) + len(rest) + escLen(tail) + 2)
 	b.WriteString(s.prefix)
 	b.WriteByte('{')
 	b.WriteString(tag)
 	escTo(&b, id)
 	b.WriteByte('}')
 	b.WriteString(rest)
+	escTo(&b, tail)
 	return b.String()
 }
 
-func (s *Store) factorKey(userID, id string) string {
-	return s.tagged("u:", userID, ":f:"+esc(id))
-}
+func (s *Store) factorKey(userID, id string) string { return s.key("u:", userID, ":f:", id) }
 
 func (s *Store) factorIndex(userID string) string  { return s.tagged("u:", userID, ":fs") }
 func (s *Store) sessionIndex(userID string) string { return s.tagged("u:", userID, ":ss") }
@@ -101,11 +104,13 @@ func (s *Store) lookupKey(kind, lookup string) string {
 	return s.prefix + "{l:" + esc(kind) + ":" + esc(lookup) + "}"
 }
 
-// counterKey is built in one buffer: it is on every verification's path.
+// counterKey is the escaped [store.CounterKey.String] under its tag,
+// written straight into one buffer: it is on every verification's path.
 // The scope is opaque: ScopeIP counters are tagged by their IP, and those
 // of every other scope, known or not, by their user (empty when the key
 // names none), so a new scope needs no change here; its body is the whole
-// escaped CounterKey.String, which keeps scopes apart.
+// escaped CounterKey.String, which keeps scopes apart (TestCounterKeyBody
+// checks that the body is exactly that, field by field).
 func (s *Store) counterKey(k store.CounterKey) string {
 	tag, id := "u:", k.UserID
 	if k.UserID == "" && k.IP != "" {
@@ -113,15 +118,32 @@ func (s *Store) counterKey(k store.CounterKey) string {
 		// per IP): placed with the address, not all in one slot.
 		tag, id = "ip:", k.IP
 	}
-	body := k.String()
+	// The fields of CounterKey.String, each "|<length>:<text>"; the
+	// Window only when set. Escaped, ':' is "%3A".
+	fields := [...]string{k.UserID, k.FactorID, k.IP, k.Window}
+	n := len(fields)
+	if k.Window == "" {
+		n--
+	}
+	size := len(s.prefix) + len(tag) + escLen(id) + len("{}:c:") + escLen(string(k.Scope))
+	for _, f := range fields[:n] {
+		size += len("|%3A") + digits(len(f)) + escLen(f)
+	}
 	var b strings.Builder
-	b.Grow(len(s.prefix) + len(tag) + 2*len(id) + 2*len(body) + 8)
+	b.Grow(size)
 	b.WriteString(s.prefix)
 	b.WriteByte('{')
 	b.WriteString(tag)
 	escTo(&b, id)
 	b.WriteString("}:c:")
-	escTo(&b, body)
+	escTo(&b, string(k.Scope))
+	var num [20]byte
+	for _, f := range fields[:n] {
+		b.WriteByte('|')
+		b.Write(strconv.AppendInt(num[:0], int64(len(f)), 10))
+		b.WriteString("%3A")
+		escTo(&b, f)
+	}
 	return b.String()
 }
 
@@ -142,26 +164,51 @@ func tagOf(key string) string {
 // esc escapes the characters that structure a key: '{' and '}' (hash
 // tags), ':' (the separator) and '%' (the escape itself).
 func esc(s string) string {
-	if !strings.ContainsAny(s, "{}:%") {
+	if escLen(s) == len(s) {
 		return s
 	}
 	var b strings.Builder
-	b.Grow(len(s) + 8)
+	b.Grow(escLen(s))
 	escTo(&b, s)
 	return b.String()
 }
 
+// digits is the number of decimal digits of n >= 0.
+func digits(n int) int {
+	d := 1
+	for ; n >= 10; n /= 10 {
+		d++
+	}
+	return d
+}
+
+// escLen is the length of s escaped.
+func escLen(s string) int {
+	n := len(s)
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '{', '}', ':', '%':
+			n += 2
+		}
+	}
+	return n
+}
+
+// escTo writes s escaped to b, copying the runs between the characters
+// it escapes whole.
 func escTo(b *strings.Builder, s string) {
+	start := 0
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
 		case '{', '}', ':', '%':
+			b.WriteString(s[start:i])
 			b.WriteByte('%')
 			b.WriteByte("0123456789ABCDEF"[c>>4])
 			b.WriteByte("0123456789ABCDEF"[c&15])
-		default:
-			b.WriteByte(c)
+			start = i + 1
 		}
 	}
+	b.WriteString(s[start:])
 }
 
 // Times are kept as integer milliseconds since the Unix epoch, in decimal;
@@ -273,18 +320,6 @@ func (h hash) time(name string, err *error) time.Time {
 		*err = e
 	}
 	return t
-}
-
-func (h hash) int(name string, err *error) int64 {
-	v := h[name]
-	if v == "" {
-		return 0
-	}
-	n, e := strconv.ParseInt(v, 10, 64)
-	if e != nil && *err == nil {
-		*err = fmt.Errorf("mfa: redisstore: bad integer in field %s", name)
-	}
-	return n
 }
 
 // status is what the scripts return for a decision: "ok", or one of the

@@ -1,6 +1,11 @@
 package redisstore
 
-import "github.com/redis/go-redis/v9"
+import (
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
 
 // Every operation the contract calls atomic is one of these scripts. Redis
 // runs a script to completion before any other command, so a script is the
@@ -50,23 +55,83 @@ local function index_add(key, member, ttl, score, now)
 end
 `
 
+// luaFactorNames is factorNames as Lua string literals, the arguments of
+// the hit script's HMGET.
+var luaFactorNames = func() string {
+	var b strings.Builder
+	for i, name := range factorNames {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("'" + name.(string) + "'")
+	}
+	return b.String()
+}()
+
 // hitScript implements store.Rule.Blocked and store.Rule.Apply over every
 // counter of one request, and loads the factor when admitted.
 //
-// KEYS: the counters, then the factor when ARGV[3] is '1'.
-// ARGV: now, number of counters, mode ('0' count, '1' count and load, 'p'
-// only decide), grace, then six per counter: Free, Base, Max, Cap (none
-// negative), then the expiry a count sets, now + TTL, and the key's time
-// to live with it, TTL + grace (both empty without a TTL); all in ms.
+// KEYS: the counters, then the factor when ARGV[2] is 'l'.
+// ARGV: now, mode ('c' count, 'l' count and load, 'p' only decide), then
+// six per counter: Free, Base, Max, Cap (none negative), then the expiry
+// a count sets, now + TTL, and the key's time to live with it, TTL +
+// grace (both empty without a TTL); all in ms.
 // Reply: {admitted, locked, retry-after ms}, or, admitted with a factor to
-// load, the factor's field-value pairs (none if it does not exist).
+// load, the values of factorNames (all nil if it does not exist).
 //
 // The script is on the path of every verification, and Lua's tonumber and
-// string.format are costly next to a Redis command: the caller hands over
-// the texts the common case writes, and numbers are converted only when a
-// stored time or a delay needs them.
-var hitScript = redis.NewScript(`
-local n = tonumber(ARGV[2])
+// string.format, its tables and each redis.call are costly next to the
+// work itself. So it has two paths:
+//
+//   - Lean: no counter exists and no key is named twice, which is the
+//     state after a success (Advance deletes the user's and the factor's
+//     counters) or a Reset. One EXISTS stands for the reads: every state
+//     is zero, nothing blocks, and each count writes what the caller
+//     handed over (n = 1, the expiry, the TTL) with no table and no
+//     conversion, unless Free is 1 (the first failure then sets a delay).
+//   - General: everything else, reading every counter (HMGET).
+//
+// Both write exactly what store.Rule.Apply says, in the same layout;
+// TestHitPaths drives both against memstore.
+var hitScript = newEvalScript(`
+local load = ARGV[2] == 'l'
+local n = load and #KEYS - 1 or #KEYS
+
+-- The lean path: every counter missing and none named twice.
+local lean = n == 0 or redis.call('EXISTS', unpack(KEYS, 1, n)) == 0
+for i = 2, lean and n or 0 do
+  for p = 1, i - 1 do
+    if KEYS[p] == KEYS[i] then lean = false end
+  end
+end
+if lean then
+  if ARGV[2] == 'p' then return {1, 0, 0} end
+  for i = 1, n do
+    local o, k = 6 * i - 4, KEYS[i] -- ARGV[o + 1 .. o + 6]: this counter's
+    local es = ARGV[o + 5]
+    local us = false
+    if ARGV[o + 1] == '1' then -- Free 1: store.Rule.Delay(1) = min(Base, Max)
+      local d, max = tonumber(ARGV[o + 2]), tonumber(ARGV[o + 3])
+      if max > 0 and d > max then d = max end
+      us = string.format('%.0f', tonumber(ARGV[1]) + d)
+    end
+    if us and es ~= '' then
+      redis.call('HSET', k, 'n', '1', 'u', us, 'e', es)
+    elseif us then
+      redis.call('HSET', k, 'n', '1', 'u', us)
+    elseif es ~= '' then
+      redis.call('HSET', k, 'n', '1', 'e', es)
+    else
+      redis.call('HSET', k, 'n', '1')
+    end
+    if es ~= '' then redis.call('PEXPIRE', k, ARGV[o + 6]) end
+  end
+  if load then return redis.call('HMGET', KEYS[n + 1], ` + luaFactorNames + `) end
+  return {1, 0, 0}
+end
+
+-- The general path.
+local grace = ` + strconv.FormatInt(grace.Milliseconds(), 10) + ` -- ms, as in Go
 local now = false -- ARGV[1] as a number, read when a stored time needs it
 
 -- st holds five slots per counter: count, until, expiry (false when
@@ -86,7 +151,7 @@ for i = 1, n do
   if e and now >= e then
     f, u, e = 0, false, false -- forgotten
   else
-    local cap = ARGV[i * 6 + 2]
+    local cap = ARGV[6 * i]
     if cap ~= '0' and f >= tonumber(cap) then return {0, 1, 0} end
     if u and now < u then
       blocked = true
@@ -96,10 +161,10 @@ for i = 1, n do
   st[s], st[s + 1], st[s + 2] = f, u, e
 end
 if blocked then return {0, 0, retry} end
-if ARGV[3] == 'p' then return {1, 0, 0} end -- peek: decide, count nothing
+if ARGV[2] == 'p' then return {1, 0, 0} end -- peek: decide, count nothing
 
 for i = 1, n do
-  local o = i * 6 - 2
+  local o = 6 * i - 4
   local k = KEYS[i]
   local s = 5 * i - 4
   -- A key named twice counts twice, from the state its first count left.
@@ -132,7 +197,7 @@ for i = 1, n do
     e = es -- compared no more: it only tells that the hash has an expiry
   elseif e then
     now = now or tonumber(ARGV[1])
-    es, px = string.format('%.0f', e), string.format('%.0f', e - now + tonumber(ARGV[4]))
+    es, px = string.format('%.0f', e), string.format('%.0f', e - now + grace)
   end
   -- The hash is written in place: a field the new state lacks is removed
   -- only if the hash holds it (a forgotten state), and so is the expiry.
@@ -154,25 +219,36 @@ for i = 1, n do
   end
   st[s], st[s + 1], st[s + 2], st[s + 3], st[s + 4] = f, u, e, u ~= false, e ~= false
 end
-
-if ARGV[3] == '1' then return redis.call('HGETALL', KEYS[n + 1]) end
+if load then return redis.call('HMGET', KEYS[n + 1], ` + luaFactorNames + `) end
 return {1, 0, 0}
 `)
 
-// advanceScript is the compare-and-set of a factor's counter.
+// advanceScript is the compare-and-set of a factor's counter. It names no
+// function it does not call: Lua makes a closure for each on every run.
 //
 // KEYS: the factor, then counters to clear, then counters to forgive.
-// ARGV: from, to, now, data flag, data, number of counters to clear, then
+// ARGV: from, to, now, number of counters to clear, data flag ('1':
+// replace Data with the next value, removing it when empty), data, then
 // the Free of each counter to forgive.
-var advanceScript = redis.NewScript(luaPut + luaForgive + `
+// Reply: 'ok', 'cf' (the counter is not from) or 'nf' (no factor).
+var advanceScript = newEvalScript(`
 local cur = redis.call('HGET', KEYS[1], 'counter') -- every factor has one
 if not cur then return 'nf' end
 if cur ~= ARGV[1] then return 'cf' end
-redis.call('HSET', KEYS[1], 'counter', ARGV[2], 'last_used', ARGV[3])
-if ARGV[4] == '1' then put(KEYS[1], 'data', ARGV[5]) end
-local nreset = tonumber(ARGV[6])
+if ARGV[5] ~= '1' then
+  redis.call('HSET', KEYS[1], 'counter', ARGV[2], 'last_used', ARGV[3])
+elseif ARGV[6] ~= '' then
+  redis.call('HSET', KEYS[1], 'counter', ARGV[2], 'last_used', ARGV[3], 'data', ARGV[6])
+else
+  redis.call('HSET', KEYS[1], 'counter', ARGV[2], 'last_used', ARGV[3])
+  redis.call('HDEL', KEYS[1], 'data')
+end
+local nreset = tonumber(ARGV[4])
 if nreset > 0 then redis.call('DEL', unpack(KEYS, 2, 1 + nreset)) end
-forgive(tonumber(ARGV[3]), 2 + nreset, 7)
+if #KEYS > 1 + nreset then
+` + luaForgive + `
+  forgive(tonumber(ARGV[3]), 2 + nreset, 7)
+end
 return 'ok'
 `)
 
