@@ -17,7 +17,7 @@ import (
 // writes nothing.
 //
 // On PostgreSQL and MySQL all of it is one call of the {p}hit routine
-// (see hitRoutine), one round trip. On SQLite it is one BEGIN IMMEDIATE
+// (see hitRoutine), one round trip. On SQLite it is one write-locking
 // transaction that decides in Go.
 func (s *Store) Hit(ctx context.Context, req store.HitRequest) (store.HitResult, error) {
 	// The canonical keys, computed once: the hot path needs them thrice.

@@ -61,7 +61,7 @@
 //     signal_lists, inserted if missing, all in key order so two calls
 //     never deadlock), then drops, adds, trims and reads: on PostgreSQL
 //     and MySQL in one call of the {p}observe routine of migration 5, on
-//     SQLite in one BEGIN IMMEDIATE transaction. Instances adding to one
+//     SQLite in one write-locking transaction. Instances adding to one
 //     list at once never lose each other's records, and Keep holds
 //     exactly. A record's order is (time_us, seq), seq an insertion
 //     sequence, so records of equal times keep the order they were added
@@ -183,7 +183,10 @@
 // has met before as prepared statements (database/sql keeps one per
 // connection), and prepares a new text once the transaction is over, for
 // the next time: not during it, which would take a second connection
-// from a pool that may have only one. Up to 128 texts are kept.
+// from a pool that may have only one. Up to 128 texts are kept per
+// Store and closed with the *sql.DB, so make one Store per database at
+// start-up and share it, as the other dialects want too, rather than one
+// per request.
 //
 // BENCHMARKS.md also gives measured times of the full Verifier path on
 // every backend (BenchmarkVerifyTOTP in internal/backendtest), with the

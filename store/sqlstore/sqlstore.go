@@ -153,7 +153,7 @@ func (s *Store) sql(tmpl string) string {
 	q := strings.ReplaceAll(tmpl, "{p}", s.prefix)
 	lock := " FOR UPDATE"
 	if s.d == SQLite {
-		lock = "" // BEGIN IMMEDIATE already holds the write lock
+		lock = "" // the transaction holds the write lock already (sqliteTx)
 	}
 	q = strings.ReplaceAll(q, "{lock}", lock)
 	if s.d == Postgres {
@@ -249,7 +249,7 @@ func (s *Store) execAlone(ctx context.Context, tmpl string, args ...any) (sql.Re
 //
 // PostgreSQL and MySQL run at READ COMMITTED and take row locks with
 // SELECT ... FOR UPDATE. SQLite has no row locks: the transaction starts
-// with BEGIN IMMEDIATE, which takes the database's write lock at once, so
+// by taking the database's write lock (see sqliteTx), so
 // transactions that write never interleave.
 func (s *Store) tx(ctx context.Context, fn func(q querier) error) error {
 	defer s.writer()()
