@@ -169,18 +169,8 @@ func hitPaths(t *testing.T, rs *redisstore.Store, c redis.UniversalClient, p str
 				t.Fatalf("step %d, %+v (lean %v): redis %+v, memstore %+v", step, cs, missing, got, want)
 			}
 		}
-		for _, k := range keys {
-			g, err := rs.CounterState(ctx, k)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w, err := ms.CounterState(ctx, k)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if g.Failures != w.Failures || !g.Until.Equal(w.Until) || !g.Expires.Equal(w.Expires) {
-				t.Fatalf("step %d: counter %s: redis %+v, memstore %+v", step, k, g, w)
-			}
+		for i, g := range sameCounters(t, rs, ms, keys, step) {
+			k := keys[i]
 			ttl, err := c.PTTL(ctx, rawKey(k)).Result()
 			if err != nil {
 				t.Fatal(err)

@@ -413,18 +413,29 @@ func TestHitMatchesMemstore(t *testing.T) {
 		if got.Admitted != want.Admitted || got.Locked != want.Locked || !got.RetryAfter.Equal(want.RetryAfter) {
 			t.Fatalf("step %d, %+v: redis %+v, memstore %+v", step, cs, got, want)
 		}
-		for _, k := range keys {
-			g, err := rs.CounterState(ctx, k)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w, err := ms.CounterState(ctx, k)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if g.Failures != w.Failures || !g.Until.Equal(w.Until) || !g.Expires.Equal(w.Expires) {
-				t.Fatalf("step %d, %+v: counter %s: redis %+v, memstore %+v", step, cs, k, g, w)
-			}
-		}
+		sameCounters(t, rs, ms, keys, step)
 	}
+}
+
+// sameCounters fails unless every counter of keys has the same state in
+// the Redis store and in memstore, after the given step.
+func sameCounters(t *testing.T, rs, ms store.Counters, keys []store.CounterKey, step int) []store.CounterState {
+	t.Helper()
+	ctx := context.Background()
+	states := make([]store.CounterState, len(keys))
+	for i, k := range keys {
+		g, err := rs.CounterState(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := ms.CounterState(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.Failures != w.Failures || !g.Until.Equal(w.Until) || !g.Expires.Equal(w.Expires) {
+			t.Fatalf("step %d: counter %s: redis %+v, memstore %+v", step, k, g, w)
+		}
+		states[i] = g
+	}
+	return states
 }
