@@ -395,8 +395,9 @@ func (p *preparing) QueryRowContext(ctx context.Context, query string, args ...a
 }
 
 // prepareMissed prepares the statements the transaction ran as text, up
-// to maxPrepared in all. A statement that fails to prepare is left to
-// run as text.
+// to maxPrepared in all. A statement that fails to prepare, or that ctx
+// ends before a connection is free for it, is left to run as text and
+// prepared another time.
 func (p *preparing) prepareMissed(ctx context.Context) {
 	for _, q := range p.missed {
 		if p.s.nprepared.Load() >= maxPrepared {
@@ -405,7 +406,7 @@ func (p *preparing) prepareMissed(ctx context.Context) {
 		if _, ok := p.s.prepared.Load(q); ok {
 			continue
 		}
-		st, err := p.s.db.PrepareContext(context.WithoutCancel(ctx), q)
+		st, err := p.s.db.PrepareContext(ctx, q)
 		if err != nil {
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/mfakit/mfa"
 	"github.com/mfakit/mfa/internal/testkit"
+	"github.com/mfakit/mfa/store"
 	"github.com/mfakit/mfa/store/sqlstore"
 )
 
@@ -112,6 +114,73 @@ func TestStatements(t *testing.T) {
 	}
 }
 
+// TestSQLitePrepared checks that SQLite runs the statements of a
+// verification as prepared statements once it has met them: after the
+// first verifications, a success, a wrong code and a rate-limited attempt
+// send no statement text to be parsed again, on a pool of one connection
+// and on a larger one.
+func TestSQLitePrepared(t *testing.T) {
+	for _, conns := range []int{1, 4} {
+		t.Run(fmt.Sprint(conns), func(t *testing.T) {
+			var n, text atomic.Int64
+			db := sql.OpenDB(countConnector{d: &sqlite.Driver{}, dsn: sqliteBackend.dsn(t), n: &n, text: &text})
+			t.Cleanup(func() { db.Close() })
+			db.SetMaxOpenConns(conns)
+			s, err := sqlstore.New(db, sqlstore.SQLite)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			if err := s.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			now := t0
+			v, err := newVerifier(s, func() time.Time { return now }, strictLimits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fid, secret := enrol(t, v, "alice")
+			req := func(code string) mfa.VerifyRequest {
+				return mfa.VerifyRequest{UserID: "alice", FactorID: fid, IP: "192.0.2.1", Response: code}
+			}
+			// Meet every statement once: a success, and wrong codes up to
+			// the limit and past it.
+			now = now.Add(gap)
+			if _, err := v.Verify(ctx, req(testkit.TOTPCode(t, secret, now))); err != nil {
+				t.Fatal(err)
+			}
+			wrong := testkit.WrongTOTPCode(t, secret, now)
+			for range 6 {
+				_, _ = v.Verify(ctx, req(wrong))
+			}
+			if err := s.Reset(ctx, store.CounterKey{Scope: store.ScopeUser, UserID: "alice"}, store.CounterKey{Scope: store.ScopeFactor, UserID: "alice", FactorID: fid}, store.CounterKey{Scope: store.ScopeIP, IP: "192.0.2.1"}); err != nil {
+				t.Fatal(err)
+			}
+
+			text.Store(0)
+			now = now.Add(gap)
+			if _, err := v.Verify(ctx, req(testkit.TOTPCode(t, secret, now))); err != nil {
+				t.Fatal(err)
+			}
+			wrong = testkit.WrongTOTPCode(t, secret, now)
+			for i := range 6 {
+				_, err := v.Verify(ctx, req(wrong))
+				if want := mfa.ErrWrongCode; i == 5 {
+					want = mfa.ErrRateLimited
+					if !errors.Is(err, want) {
+						t.Fatalf("attempt %d: %v, want %v", i+1, err, want)
+					}
+				} else if !errors.Is(err, want) {
+					t.Fatalf("attempt %d: %v, want %v", i+1, err, want)
+				}
+			}
+			if got := text.Load(); got != 0 {
+				t.Errorf("%d statements ran as text after the first verifications, want 0", got)
+			}
+		})
+	}
+}
+
 // countConnector opens connections of d that count every request.
 type countConnector struct {
 	d   driver.Driver
@@ -119,6 +188,9 @@ type countConnector struct {
 	n   *atomic.Int64
 	// onExec, when set, sees every statement executed and its result.
 	onExec func(query string, r driver.Result)
+	// text, when set, counts the statements run as text on the
+	// connection (each parsed again), not through a prepared statement.
+	text *atomic.Int64
 }
 
 func (c countConnector) Connect(context.Context) (driver.Conn, error) {
@@ -126,7 +198,7 @@ func (c countConnector) Connect(context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &countConn{Conn: conn, n: c.n, onExec: c.onExec}, nil
+	return &countConn{Conn: conn, n: c.n, onExec: c.onExec, text: c.text}, nil
 }
 
 func (c countConnector) Driver() driver.Driver { return c.d }
@@ -138,11 +210,19 @@ type countConn struct {
 	driver.Conn
 	n      *atomic.Int64
 	onExec func(query string, r driver.Result)
+	text   *atomic.Int64
 }
 
 func (c *countConn) count(err error) {
 	if !errors.Is(err, driver.ErrSkip) {
 		c.n.Add(1)
+	}
+}
+
+// countText counts a statement run as text.
+func (c *countConn) countText(err error) {
+	if c.text != nil && !errors.Is(err, driver.ErrSkip) {
+		c.text.Add(1)
 	}
 }
 
@@ -167,6 +247,7 @@ func (c *countConn) PrepareContext(ctx context.Context, query string) (driver.St
 func (c *countConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	r, err := c.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
 	c.count(err)
+	c.countText(err)
 	if err == nil && c.onExec != nil {
 		c.onExec(query, r)
 	}
@@ -176,6 +257,7 @@ func (c *countConn) ExecContext(ctx context.Context, query string, args []driver
 func (c *countConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	r, err := c.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
 	c.count(err)
+	c.countText(err)
 	return r, err
 }
 
