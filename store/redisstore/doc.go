@@ -48,7 +48,10 @@
 // moment of their choosing.
 //
 // A failed or dropped connection returns an error, which the Verifier
-// turns into a denial. go-redis retries a command after a network error
+// turns into a denial; so does a key of another type where a counter or
+// a factor should be, and a counter field that is not a number (read as
+// zero, it would admit an attempt its real state blocks), with nothing
+// written. go-redis retries a command after a network error
 // (Options.MaxRetries, 3 by default); if a script ran but its reply was
 // lost, the retry runs it again, and every script here is safe to repeat
 // in that it never admits twice: a repeated Advance conflicts (the code is

@@ -239,6 +239,30 @@ func TestVerifyPathFailsClosed(t *testing.T) {
 	if err == nil || res.Admitted || res.Found {
 		t.Errorf("hit on a counter key of another type: %+v, %v; want an error", res, err)
 	}
+	// A counter hash with a field that is not a number: read as zero, it
+	// would admit an attempt its real state blocks. The other counter of
+	// the request is missing, and must stay so.
+	other := store.CounterKey{Scope: store.ScopeFactor, UserID: "u3", FactorID: "f3"}
+	for _, field := range []string{"n", "u", "e"} {
+		bad := store.CounterKey{Scope: store.ScopeUser, UserID: "u3"}
+		key := p + "{u:u3}:c:" + strings.ReplaceAll(bad.String(), ":", "%3A")
+		if err := c.Del(ctx, key).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.HSet(ctx, key, "n", "9", field, "x").Err(); err != nil {
+			t.Fatal(err)
+		}
+		res, err = s.Hit(ctx, store.HitRequest{Now: now, Counters: []store.Counter{{Key: bad, Rule: rule}, {Key: other, Rule: rule}}})
+		if err == nil || res.Admitted {
+			t.Errorf("hit on a counter whose %q is not a number: %+v, %v; want an error", field, res, err)
+		}
+		if n, err := c.Exists(ctx, p+"{u:u3}:c:"+strings.ReplaceAll(other.String(), ":", "%3A")).Result(); err != nil || n != 0 {
+			t.Errorf("the other counter was written (%d, %v)", n, err)
+		}
+		if got, err := c.HGet(ctx, key, "n").Result(); err != nil || (field != "n" && got != "9") {
+			t.Errorf("the bad counter changed: n %q, %v", got, err)
+		}
+	}
 }
 
 // TestScriptCacheLost flushes Redis's script cache (as a restart or SCRIPT

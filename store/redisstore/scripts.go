@@ -131,6 +131,7 @@ if lean then
 end
 
 -- The general path.
+local badCounter = 'mfa: a counter holds a field that is not a number'
 local grace = ` + strconv.FormatInt(grace.Milliseconds(), 10) + ` -- ms, as in Go
 local now = false -- ARGV[1] as a number, read when a stored time needs it
 
@@ -141,10 +142,13 @@ local blocked, retry = false, 0
 for i = 1, n do
   local v = redis.call('HMGET', KEYS[i], 'n', 'u', 'e')
   local f, u, e = 0, false, false
-  if v[1] then f = tonumber(v[1]) or 0 end
+  -- A field that is not a number is an error, not a zero that would
+  -- admit: nothing is written before this loop ends.
+  if v[1] then f = tonumber(v[1]) if not f then return redis.error_reply(badCounter) end end
   if v[2] or v[3] then
     now = now or tonumber(ARGV[1])
-    u, e = tonumber(v[2]) or false, tonumber(v[3]) or false
+    if v[2] then u = tonumber(v[2]) if not u then return redis.error_reply(badCounter) end end
+    if v[3] then e = tonumber(v[3]) if not e then return redis.error_reply(badCounter) end end
   end
   local s = 5 * i - 4
   st[s + 3], st[s + 4] = v[2] ~= false, v[3] ~= false
