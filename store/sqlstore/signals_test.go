@@ -2,16 +2,10 @@ package sqlstore_test
 
 import (
 	"context"
-	"database/sql"
-	"database/sql/driver"
 	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/go-sql-driver/mysql"
-	"github.com/jackc/pgx/v5/stdlib"
-	"modernc.org/sqlite"
 
 	"github.com/mfakit/mfa/store"
 	"github.com/mfakit/mfa/store/sqlstore"
@@ -106,14 +100,9 @@ func TestSweepSignalLists(t *testing.T) {
 // TestObserveStatements counts what one Observe of three sightings sends
 // through the driver: one request on PostgreSQL and on MySQL (with or
 // without interpolateParams), the routine's call; on SQLite, in process,
-// BEGIN IMMEDIATE, three statements per sighting and a fourth, the
-// insert, for each that adds, and COMMIT.
+// BEGIN, the no-op write that takes the write lock, three statements per
+// sighting and a fourth, the insert, for each that adds, and COMMIT.
 func TestObserveStatements(t *testing.T) {
-	drivers := map[sqlstore.Dialect]driver.Driver{
-		sqlstore.Postgres: stdlib.GetDefaultDriver(),
-		sqlstore.MySQL:    &mysql.MySQLDriver{},
-		sqlstore.SQLite:   &sqlite.Driver{},
-	}
 	variants := []struct {
 		backend
 		interpolate bool
@@ -131,25 +120,8 @@ func TestObserveStatements(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			var n atomic.Int64
-			dsn := b.dsn(t)
-			if b.dialect == sqlstore.MySQL {
-				cfg, err := mysql.ParseDSN(dsn)
-				if err != nil {
-					t.Fatal(err)
-				}
-				cfg.InterpolateParams = b.interpolate
-				dsn = cfg.FormatDSN()
-			}
-			db := sql.OpenDB(countConnector{d: drivers[b.dialect], dsn: dsn, n: &n})
-			t.Cleanup(func() { db.Close() })
-			s, err := sqlstore.New(db, b.dialect)
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := countedStore(t, b.backend, b.interpolate, 0, &n, nil)
 			ctx := context.Background()
-			if err := s.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
 			now := time.Unix(1_800_000_000, 0)
 			rec := store.Signal{Time: now, Expires: now.Add(time.Hour), Data: []byte("x")}
 			sightings := []store.Sighting{{Key: "a", Signal: rec, Keep: 5}, {Key: "b", Signal: rec, Keep: 5}, {Key: "a", Keep: 5}}

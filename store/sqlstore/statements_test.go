@@ -26,11 +26,6 @@ import (
 // are the cost model of the package docs; a change that adds a request to
 // the hot path fails here.
 func TestStatements(t *testing.T) {
-	drivers := map[sqlstore.Dialect]driver.Driver{
-		sqlstore.Postgres: stdlib.GetDefaultDriver(),
-		sqlstore.MySQL:    &mysql.MySQLDriver{},
-		sqlstore.SQLite:   &sqlite.Driver{},
-	}
 	// The most requests a success and a rate-limited refusal may take, for
 	// a request that names the client's IP (three counters; a success
 	// forgives the IP counter its attempt).
@@ -57,25 +52,8 @@ func TestStatements(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			var n atomic.Int64
-			dsn := b.dsn(t)
-			if b.dialect == sqlstore.MySQL {
-				cfg, err := mysql.ParseDSN(dsn)
-				if err != nil {
-					t.Fatal(err)
-				}
-				cfg.InterpolateParams = b.interpolate
-				dsn = cfg.FormatDSN()
-			}
-			db := sql.OpenDB(countConnector{d: drivers[b.dialect], dsn: dsn, n: &n})
-			t.Cleanup(func() { db.Close() })
-			s, err := sqlstore.New(db, b.dialect)
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := countedStore(t, b.backend, b.interpolate, 0, &n, nil)
 			ctx := context.Background()
-			if err := s.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
 			now := t0
 			v, err := newVerifier(s, func() time.Time { return now }, strictLimits)
 			if err != nil {
@@ -123,17 +101,8 @@ func TestSQLitePrepared(t *testing.T) {
 	for _, conns := range []int{1, 4} {
 		t.Run(fmt.Sprint(conns), func(t *testing.T) {
 			var n, text atomic.Int64
-			db := sql.OpenDB(countConnector{d: &sqlite.Driver{}, dsn: sqliteBackend.dsn(t), n: &n, text: &text})
-			t.Cleanup(func() { db.Close() })
-			db.SetMaxOpenConns(conns)
-			s, err := sqlstore.New(db, sqlstore.SQLite)
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := countedStore(t, sqliteBackend, false, conns, &n, &text)
 			ctx := context.Background()
-			if err := s.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
 			now := t0
 			v, err := newVerifier(s, func() time.Time { return now }, strictLimits)
 			if err != nil {
@@ -179,6 +148,43 @@ func TestSQLitePrepared(t *testing.T) {
 			}
 		})
 	}
+}
+
+// countDrivers are the drivers countedStore wraps, per dialect.
+var countDrivers = map[sqlstore.Dialect]driver.Driver{
+	sqlstore.Postgres: stdlib.GetDefaultDriver(),
+	sqlstore.MySQL:    &mysql.MySQLDriver{},
+	sqlstore.SQLite:   &sqlite.Driver{},
+}
+
+// countedStore opens a migrated store of b on a database whose
+// connections count every request into n, and the statements run as text
+// into text (when not nil). On MySQL, interpolate sets interpolateParams;
+// conns, when not 0, is the pool's size.
+func countedStore(t *testing.T, b backend, interpolate bool, conns int, n, text *atomic.Int64) *sqlstore.Store {
+	t.Helper()
+	dsn := b.dsn(t)
+	if b.dialect == sqlstore.MySQL {
+		cfg, err := mysql.ParseDSN(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.InterpolateParams = interpolate
+		dsn = cfg.FormatDSN()
+	}
+	db := sql.OpenDB(countConnector{d: countDrivers[b.dialect], dsn: dsn, n: n, text: text})
+	t.Cleanup(func() { db.Close() })
+	if conns > 0 {
+		db.SetMaxOpenConns(conns)
+	}
+	s, err := sqlstore.New(db, b.dialect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // countConnector opens connections of d that count every request.
