@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/mfakit/mfa/store"
@@ -35,7 +36,7 @@ func (s *Store) Hit(ctx context.Context, req store.HitRequest) (store.HitResult,
 		}
 		return res, nil
 	}
-	keys := distinctSorted(ks)
+	keys := distinctSorted(slices.Clone(ks))
 	var res store.HitResult
 	err := s.tx(ctx, func(q querier) error {
 		res = store.HitResult{}
@@ -43,13 +44,16 @@ func (s *Store) Hit(ctx context.Context, req store.HitRequest) (store.HitResult,
 		if err != nil {
 			return err
 		}
-		res = store.Decide(req, func(k store.CounterKey) store.CounterState { return states[k.String()] })
+		cur := make([]store.CounterState, len(ks))
+		for i, k := range ks {
+			cur[i] = states[k]
+		}
+		res = store.DecideStates(req, cur)
 		if !res.Admitted {
 			return errRollback
 		}
-		for _, c := range req.Counters {
-			k := c.Key.String()
-			states[k] = c.Rule.Apply(states[k], req.Now)
+		for i, c := range req.Counters {
+			states[ks[i]] = c.Rule.Apply(states[ks[i]], req.Now)
 		}
 		if err := s.writeCounters(ctx, q, keys, states); err != nil {
 			return err
