@@ -255,10 +255,14 @@ func (s *Store) CounterState(ctx context.Context, key store.CounterKey) (store.C
 // hitRoutine is Hit on PostgreSQL and MySQL: one call of the {p}hit
 // routine (migration 3, replaced by migration 6), which locks, decides,
 // writes and, on MySQL, reads the factor; on PostgreSQL the same
-// statement joins the factor. Up to three distinct counters go to
-// {p}hit_new (migration 7) instead, with their states after one failure
-// as parameters (arrays on PostgreSQL): it inserts them, or calls {p}hit
-// when one exists. One statement, one round trip.
+// statement joins the factor. Up to three distinct counters, the usual
+// case, take a leaner way with their states after one failure as
+// parameters: on MySQL {p}hit_new (migration 7, made leaner by 8) inserts
+// them, or calls {p}hit when one exists; on PostgreSQL a plain statement
+// inserts them, or calls {p}hit_new when one exists (hitFreshStatement).
+// One statement, one round trip, but on PostgreSQL when another attempt
+// inserts one of the counters at the same moment: then a second
+// statement decides.
 func (s *Store) hitRoutine(ctx context.Context, req store.HitRequest, ks []string) (store.HitResult, error) {
 	counters := hitJSON(req.Counters, ks)
 	var (
@@ -266,18 +270,33 @@ func (s *Store) hitRoutine(ctx context.Context, req store.HitRequest, ks []strin
 		args  []any
 	)
 	fresh, isFresh := freshStates(req, ks)
+	// fallback, when set, is the statement to run instead when query
+	// fails on a duplicate key: {p}hit_new, which decides every case.
+	var fallback func() (string, []any)
 	switch {
 	case s.d == Postgres && isFresh:
-		// Migration 7: the common case with arrays, one value back;
-		// {p}hit_new calls {p}hit itself when a counter exists.
-		keys := make([]string, len(fresh))
-		until := make([]int64, len(fresh))
-		expires := make([]int64, len(fresh))
-		for i, f := range fresh {
-			keys[i], until[i], expires[i] = f.key, micros(f.st.Until), micros(f.st.Expires)
+		// The usual case in plain SQL (no routine call unless a counter
+		// exists); see hitFreshStatement.
+		query = s.hitFreshStatement(len(fresh))
+		args = make([]any, 0, 4*len(fresh)+4)
+		for _, f := range fresh {
+			args = append(args, f.key, micros(f.st.Until), micros(f.st.Expires))
 		}
-		query = s.sql(hitNewPostgres)
-		args = []any{keys, until, expires, string(counters), nanos(req.Now), req.Load.UserID, req.Load.ID}
+		for _, f := range fresh {
+			args = append(args, f.key)
+		}
+		args = append(args, string(counters), nanos(req.Now), req.Load.UserID, req.Load.ID)
+		fallback = func() (string, []any) {
+			// Migration 7: {p}hit_new with arrays, one value back; it
+			// calls {p}hit itself when a counter exists.
+			keys := make([]string, len(fresh))
+			until := make([]int64, len(fresh))
+			expires := make([]int64, len(fresh))
+			for i, f := range fresh {
+				keys[i], until[i], expires[i] = f.key, micros(f.st.Until), micros(f.st.Expires)
+			}
+			return s.sql(hitNewPostgres), []any{keys, until, expires, string(counters), nanos(req.Now), req.Load.UserID, req.Load.ID}
+		}
 	case s.d == Postgres:
 		query = s.sql(hitPostgres)
 		args = []any{string(counters), nanos(req.Now), req.Load.UserID, req.Load.ID}
@@ -316,6 +335,13 @@ func (s *Store) hitRoutine(ctx context.Context, req store.HitRequest, ks []strin
 		)
 		dest := append([]any{&res.Admitted, &res.Locked, &retry}, nf.dest()...)
 		found, err := s.queryAtMostOne(ctx, query, args, dest...)
+		if fallback != nil && s.duplicate(err) {
+			// A counter was inserted by someone else after this
+			// statement looked: it wrote nothing, and {p}hit_new decides.
+			query, args = fallback()
+			fallback = nil
+			found, err = s.queryAtMostOne(ctx, query, args, dest...)
+		}
 		switch {
 		case err != nil:
 			return err
@@ -334,6 +360,44 @@ func (s *Store) hitRoutine(ctx context.Context, req store.HitRequest, ks []strin
 		return nil
 	})
 	return res, err
+}
+
+// hitFreshStatement returns the text of Hit's statement on PostgreSQL for
+// n fresh counters (1 to maxFresh), built once per n. It is plain SQL
+// for the usual case, in which every counter is missing (a success
+// deleted them), because a routine call costs the server more than the
+// insert itself:
+//
+//   - It inserts the n counters, each with its state after one failure,
+//     only if none of the keys exists, and then admits: a missing
+//     counter has the zero state, which blocks nothing.
+//   - If one exists, it inserts nothing and calls {p}hit_new with no
+//     keys, which is {p}hit: lock, decide, write.
+//   - If one appears between the statement's look and its insert (an
+//     attempt of the same user at the same moment), the insert, which has
+//     no ON CONFLICT clause, fails on the duplicate key and the whole
+//     statement writes nothing; Hit then runs {p}hit_new, which decides
+//     every case.
+//
+// So the counts are all or nothing, as the contract requires, and Hit
+// is one round trip but in that race.
+//
+// Arguments: each counter's key, until and expiry (µs); the keys again;
+// the counters as JSON and now (ns) for {p}hit; the factor's user and ID.
+// Result: as hitNewPostgres.
+func (s *Store) hitFreshStatement(n int) string {
+	if q := s.hitFresh[n].Load(); q != nil {
+		return *q
+	}
+	rows := "(?::text, ?::bigint, ?::bigint)" + strings.Repeat(", (?, ?, ?)", n-1)
+	q := s.sql("WITH ins AS (INSERT INTO {p}counters (counter_key, failures, until_us, expires_us)" +
+		" SELECT v.k, 1, v.u, v.e FROM (VALUES " + rows + ") v(k, u, e)" +
+		" WHERE NOT EXISTS (SELECT 1 FROM {p}counters WHERE counter_key IN (" + marks(n) + ")) RETURNING 1)" +
+		" SELECT h.r = 0, h.r = -1, CASE WHEN h.r > 0 THEN h.r ELSE 0 END, " + factorColsF +
+		" FROM (SELECT CASE WHEN EXISTS (SELECT 1 FROM ins) THEN 0 ELSE {p}hit_new('{}', '{}', '{}', ?, ?) END AS r) h" +
+		" LEFT JOIN {p}factors f ON h.r = 0 AND f.user_id = ? AND f.id = ?")
+	s.hitFresh[n].Store(&q)
+	return q
 }
 
 // The two statements of Hit on PostgreSQL.

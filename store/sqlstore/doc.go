@@ -32,14 +32,21 @@
 //     commit deleted the counters, is the whole Hit. A counter that exists
 //     is locked and read before anything is decided. A refusal writes
 //     nothing (what it inserted is deleted or rolled back). For up to
-//     three distinct counters, the usual case, migration 7's {p}hit_new
-//     is called instead: it takes each key with its state after one
-//     failure from zero (store.Rule.Apply, computed in Go) as plain
-//     parameters, inserts them all in one statement and, when any
-//     exists, undoes that insert and calls {p}hit (on MySQL, since
-//     migration 8, the insert is a statement of its own, which a
-//     duplicate key undoes whole, so the store needs autocommit on, the
-//     server's default). On SQLite it is a transaction that takes the
+//     three distinct counters, the usual case, each key goes with its
+//     state after one failure from zero (store.Rule.Apply, computed in
+//     Go) as a plain parameter. On MySQL migration 7's {p}hit_new is
+//     called: it inserts them all in one statement and, when any exists,
+//     undoes that insert and calls {p}hit (since migration 8 the insert
+//     is a statement of its own, which a duplicate key undoes whole, so
+//     the store needs autocommit on, the server's default). On
+//     PostgreSQL no routine is called in that case: one plain statement
+//     inserts the counters if none of them exists, and otherwise inserts
+//     nothing and calls {p}hit_new, which calls {p}hit. Its insert has no
+//     ON CONFLICT clause, so a counter another attempt inserts after the
+//     statement looked makes the whole statement fail on the duplicate
+//     key, writing nothing; Hit then calls {p}hit_new, a second round
+//     trip in that race only (the server logs the duplicate key as an
+//     error). On SQLite it is a transaction that takes the
 //     write lock with its first statement, as BEGIN IMMEDIATE would, and
 //     decides in Go. Of 200
 //     concurrent guesses against a limit of 5, at most 5 are admitted,
@@ -163,8 +170,11 @@
 // a wrong code or a rate-limited refusal is one Hit; a refresh is one
 // [Store.RotateRefresh]. On PostgreSQL and MySQL each of these is one
 // statement, one network round trip: Hit and RotateRefresh call a routine
-// of migration 3, and Advance is one statement with data-modifying CTEs
-// on PostgreSQL and one procedure CALL on MySQL. [Store.Observe], however
+// of migration 3 (Hit on PostgreSQL, in the usual case, a plain statement
+// that calls one only when a counter exists, because calling a PL/pgSQL
+// function costs the server more than the insert it would do), and
+// Advance is one statement with data-modifying CTEs on PostgreSQL and one
+// procedure CALL on MySQL. [Store.Observe], however
 // many sightings it holds, is one call of the {p}observe routine (on
 // MySQL written as text, like the others, and answered with a result
 // set per sighting). TestStatements counts the

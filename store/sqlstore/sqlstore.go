@@ -97,6 +97,9 @@ type Store struct {
 
 	queries  sync.Map // query template -> dialect text
 	advances sync.Map // advanceShape -> advancePostgres's statement
+	// hitFresh[n] is Hit's statement on PostgreSQL for n fresh counters
+	// (see hitFreshStatement), built on first use.
+	hitFresh [maxFresh + 1]atomic.Pointer[string]
 
 	// prepared holds, on SQLite, the statements transactions run as
 	// prepared ones (query text -> *sql.Stmt); nprepared counts them.
