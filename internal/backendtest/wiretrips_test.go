@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
+	"strconv"
 	"testing"
 	"time"
 
@@ -29,7 +31,8 @@ var networked = []struct {
 // in front of the server, on every networked backend: a successful TOTP
 // verification costs 2, a wrong code 1, a rate-limited attempt 1, and a
 // refresh-token rotation 1 (on a Redis Cluster, where the IP's counter
-// lives apart from the user's, 4, 2, 1 and 1). Each path runs once first, so a driver's
+// lives apart from the user's, 4, 2, 1 and 1, the fewest of three
+// counts). Each path runs once first, so a driver's
 // one-time statement preparation is not counted.
 func TestWireRoundTrips(t *testing.T) {
 	t.Parallel()
@@ -57,22 +60,6 @@ func TestWireRoundTrips(t *testing.T) {
 			if err := verify(testkit.TOTPCode(t, setup.Secret, clk.Now())); !errors.Is(err, mfa.ErrRateLimited) {
 				t.Fatalf("attempt during the delay: %v", err)
 			}
-			clk.Add(2 * time.Hour)
-
-			o.wire.Take()
-			if err := verify(testkit.TOTPCode(t, setup.Secret, clk.Step())); err != nil {
-				t.Fatalf("valid code: %v", err)
-			}
-			ok := o.wire.Take()
-			if err := verify(testkit.WrongTOTPCode(t, setup.Secret, clk.Step())); !errors.Is(err, mfa.ErrWrongCode) {
-				t.Fatalf("wrong code: %v", err)
-			}
-			wrong := o.wire.Take()
-			if err := verify(testkit.TOTPCode(t, setup.Secret, clk.Now())); !errors.Is(err, mfa.ErrRateLimited) {
-				t.Fatalf("attempt during the delay: %v", err)
-			}
-			limited := o.wire.Take()
-
 			now := clk.Now()
 			sess := store.Session{ID: "wire-session", UserID: "wire-user", Refresh: []byte("h0"), Created: now, LastUsed: now,
 				IdleExpires: now.Add(time.Hour), Expires: now.Add(12 * time.Hour)}
@@ -87,9 +74,35 @@ func TestWireRoundTrips(t *testing.T) {
 				}
 			}
 			rotate("h0", "h1")
-			o.wire.Take()
-			rotate("h1", "h2")
-			refresh := o.wire.Take()
+
+			// On a Redis Cluster a pipeline to two nodes is one round trip
+			// only if both requests leave before either answer comes back,
+			// which a loaded machine sometimes delays: each path is counted
+			// three times there and the fewest kept (a delay can split a
+			// round trip, never join two). Elsewhere once.
+			runs := 1
+			if b.name == "redis-cluster" {
+				runs = 3
+			}
+			var ok, wrong, limited, refresh int64 = math.MaxInt64, math.MaxInt64, math.MaxInt64, math.MaxInt64
+			for r := range runs {
+				clk.Add(2 * time.Hour)
+				o.wire.Take()
+				if err := verify(testkit.TOTPCode(t, setup.Secret, clk.Step())); err != nil {
+					t.Fatalf("valid code: %v", err)
+				}
+				ok = min(ok, o.wire.Take())
+				if err := verify(testkit.WrongTOTPCode(t, setup.Secret, clk.Step())); !errors.Is(err, mfa.ErrWrongCode) {
+					t.Fatalf("wrong code: %v", err)
+				}
+				wrong = min(wrong, o.wire.Take())
+				if err := verify(testkit.TOTPCode(t, setup.Secret, clk.Now())); !errors.Is(err, mfa.ErrRateLimited) {
+					t.Fatalf("attempt during the delay: %v", err)
+				}
+				limited = min(limited, o.wire.Take())
+				rotate("h"+strconv.Itoa(r+1), "h"+strconv.Itoa(r+2))
+				refresh = min(refresh, o.wire.Take())
+			}
 
 			t.Logf("%s: round trips on the wire: success %d, wrong code %d, rate-limited %d, refresh rotation %d", b.name, ok, wrong, limited, refresh)
 			want := [4]int64{2, 1, 1, 1}
