@@ -24,8 +24,8 @@ type hitGroup struct {
 }
 
 // Hit implements [store.Counters] with one script that reads every counter,
-// decides, counts and loads the factor, so a TOTP attempt is one round
-// trip.
+// decides and counts, sent in one pipeline with the HMGET that reads the
+// factor, so a TOTP attempt is one round trip.
 //
 // On a sharded Redis the counters are grouped by hash slot (the user's
 // counters and the factor in one, the IP counter in another) and each group
@@ -41,7 +41,7 @@ func (s *Store) Hit(ctx context.Context, req store.HitRequest) (store.HitResult,
 		load = s.factorKey(req.Load.UserID, req.Load.ID)
 	}
 	if !s.sharded {
-		g := hitGroup{counters: req.Counters, keys: make([]string, len(req.Counters), len(req.Counters)+1), load: load}
+		g := hitGroup{counters: req.Counters, keys: make([]string, len(req.Counters)), load: load}
 		for i, c := range req.Counters {
 			g.keys[i] = s.counterKey(c.Key)
 		}
@@ -87,24 +87,22 @@ func (s *Store) hitGroups(counters []store.Counter, load string) []hitGroup {
 	return groups
 }
 
-// hitCmd is the command of one group. mode 'p' only decides; otherwise
-// the group counts and loads its factor, if it has one. A group with no
-// counter (only a factor to load, or nothing) needs no script: it is the
-// factor's HMGET, or nothing at all.
-func hitCmd(ctx context.Context, now time.Time, g hitGroup, mode string) *redis.StringSliceCmd {
-	if len(g.counters) == 0 {
-		if g.load == "" || mode == "p" {
-			return nil
-		}
-		return readFactor(ctx, g.load)
-	}
-	keys := g.keys
+// hitCmds are the commands of one group. mode 'p' only decides;
+// otherwise the group counts and, if it has a factor to load, reads it
+// with an HMGET sent right after the script in the same pipeline (one
+// round trip): reading it through the script would cost the server more
+// (each value crosses from Redis to Lua and back). The factor is read
+// whatever the script decides, and used only if it admitted. A group
+// with no counter needs no script.
+func hitCmds(ctx context.Context, now time.Time, g hitGroup, mode string) (script, factor *redis.StringSliceCmd) {
 	if mode != "p" && g.load != "" {
-		mode = "l"
-		keys = append(keys, g.load) // past the group's own keys, which stay as they are
+		factor = readFactor(ctx, g.load)
+	}
+	if len(g.counters) == 0 {
+		return nil, factor
 	}
 	ms := msDown(now)
-	args := hitScript.args(keys, 2+6*len(g.counters))
+	args := hitScript.args(g.keys, 2+6*len(g.counters))
 	args = append(args, ms, mode)
 	for _, c := range g.counters {
 		r := c.Rule
@@ -114,37 +112,51 @@ func hitCmd(ctx context.Context, now time.Time, g hitGroup, mode string) *redis.
 		}
 		args = append(args, max(r.Free, 0), durMs(r.Base), durMs(r.Max), max(r.Cap, 0), expires, live)
 	}
-	return redis.NewStringSliceCmd(ctx, args...)
+	return redis.NewStringSliceCmd(ctx, args...), factor
 }
 
-// hitRun runs the command of every group in mode, in one pipeline when
+// hitRun runs the commands of every group in mode, in one pipeline when
 // there are several, and merges their decisions: admitted only if every
 // group admitted, locked if any is, RetryAfter the latest of the delayed
-// groups. A script Redis no longer caches is sent again in full. Any
-// error, or a reply of another form, is an error: the attempt is denied.
+// groups. When Redis no longer caches the script, the commands are sent
+// again, the script in full. Any error, or a reply of another form, is
+// an error: the attempt is denied.
 func (s *Store) hitRun(ctx context.Context, now time.Time, groups []hitGroup, mode string) (store.HitResult, error) {
-	cmds := make([]*redis.StringSliceCmd, len(groups))
-	run := make([]redis.Cmder, 0, len(groups))
+	scripts := make([]*redis.StringSliceCmd, len(groups))
+	factors := make([]*redis.StringSliceCmd, len(groups))
+	run := make([]redis.Cmder, 0, 2*len(groups))
 	for i, g := range groups {
-		if cmds[i] = hitCmd(ctx, now, g, mode); cmds[i] != nil {
-			run = append(run, cmds[i])
+		scripts[i], factors[i] = hitCmds(ctx, now, g, mode)
+		if scripts[i] != nil {
+			run = append(run, scripts[i])
+		}
+		if factors[i] != nil {
+			run = append(run, factors[i])
 		}
 	}
 	if len(run) > 0 {
 		s.process(ctx, run)
 	}
 	run = run[:0]
-	for i, c := range cmds {
-		if c != nil && len(groups[i].counters) > 0 && hitScript.noScript(c) {
-			cmds[i] = redis.NewStringSliceCmd(ctx, c.Args()...)
-			run = append(run, cmds[i])
+	for i, c := range scripts {
+		if c != nil && hitScript.noScript(c) {
+			scripts[i] = redis.NewStringSliceCmd(ctx, c.Args()...)
+			run = append(run, scripts[i])
+			if factors[i] != nil { // read again after the count
+				factors[i] = readFactor(ctx, groups[i].load)
+				run = append(run, factors[i])
+			}
 		}
 	}
 	if len(run) > 0 {
 		s.process(ctx, run)
 	}
 	out := store.HitResult{Admitted: true}
-	for i, c := range cmds {
+	var loaded *redis.StringSliceCmd
+	for i, c := range scripts {
+		if factors[i] != nil {
+			loaded = factors[i]
+		}
 		if c == nil {
 			continue
 		}
@@ -152,15 +164,12 @@ func (s *Store) hitRun(ctx context.Context, now time.Time, groups []hitGroup, mo
 		if err != nil {
 			return store.HitResult{}, fail("hit", err)
 		}
-		r, err := hitResult(v, mode != "p" && groups[i].load != "")
+		r, err := decision(v)
 		if err != nil {
 			return store.HitResult{}, err
 		}
 		switch {
 		case r.Admitted:
-			if r.Found {
-				out.Factor, out.Found = r.Factor, true
-			}
 		case r.Locked:
 			out.Admitted, out.Locked = false, true
 		default:
@@ -171,26 +180,23 @@ func (s *Store) hitRun(ctx context.Context, now time.Time, groups []hitGroup, mo
 		}
 	}
 	if !out.Admitted {
-		out.Found, out.Factor = false, store.Factor{}
 		if out.Locked {
 			out.RetryAfter = time.Time{}
 		}
+		return out, nil
 	}
-	return out, nil
-}
-
-// hitResult reads the reply of a group's command; loads says it asked for
-// a factor, whose values (factorNames) then make the whole reply when it
-// was admitted. A decision is always three values, a factor twelve.
-func hitResult(v []string, loads bool) (store.HitResult, error) {
-	if loads && len(v) == len(factorNames) {
+	if loaded != nil {
+		v, err := loaded.Result()
+		if err != nil {
+			return store.HitResult{}, fail("hit: read factor", err)
+		}
 		f, found, err := factorOf(v)
 		if err != nil {
 			return store.HitResult{}, err
 		}
-		return store.HitResult{Admitted: true, Found: found, Factor: f}, nil
+		out.Factor, out.Found = f, found
 	}
-	return decision(v)
+	return out, nil
 }
 
 // decision reads a hit script's reply: {admitted, locked, retry-after ms}.

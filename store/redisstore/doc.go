@@ -17,11 +17,17 @@
 // runs a script to completion before any other command:
 //
 //   - [Store.Hit] reads every counter, decides with the rules of
-//     [store.Rule.Blocked] and [store.Rule.Apply], counts the attempt and
-//     loads the factor in one script: one round trip. Of 200 concurrent
-//     guesses against a limit of 5, exactly 5 are admitted. When no
-//     counter exists (after a success or a reset) one EXISTS stands for
-//     the reads; the state it then writes is the same (see Performance).
+//     [store.Rule.Blocked] and [store.Rule.Apply] and counts the attempt
+//     in one script, and reads the factor with an HMGET sent right after
+//     it in the same pipeline: one round trip. Of 200 concurrent guesses
+//     against a limit of 5, exactly 5 are admitted. When no counter
+//     exists (after a success or a reset) one EXISTS stands for the
+//     reads; the state it then writes is the same (see Performance). The
+//     factor is read whatever the script decides and returned only when
+//     it admitted. The attempt is still counted before the factor is
+//     read, which is what the guarantees rest on; the factor can change
+//     between the two commands as it can after the read, and the
+//     Advance's compare-and-set decides which of two successes counts.
 //   - [Store.Advance] compares and sets the factor's counter (the last
 //     accepted TOTP step, the used backup codes), writes LastUsed and Data
 //     and clears the failure counters in one script.
@@ -177,13 +183,15 @@
 // list run in the call's order; those of different lists are each atomic
 // but not one transaction, which the contract does not ask.
 //
-// On a single Redis (or a failover client) every operation is one script.
+// On a single Redis (or a failover client) every operation is one script
+// (a Hit that loads a factor: its script and the factor's HMGET, in one
+// pipeline).
 //
 // # Performance
 //
 // A TOTP verification through the Verifier is two store calls, each one
-// script and one round trip: Hit (which loads the factor) and Advance
-// (which clears the counters). A wrong code or a rate-limited attempt is
+// round trip: Hit (a script, and the HMGET that loads the factor, in one
+// pipeline) and Advance (a script, which clears the counters). A wrong code or a rate-limited attempt is
 // one Hit, one round trip; a refresh one. On a Redis Cluster, a request
 // that names the client IP costs more: Hit is two round trips (decide,
 // then count, each sent to both slots' nodes at once) and Advance two
@@ -218,7 +226,10 @@
 //   - The factor is read with HMGET of every field a factor is written
 //     with, not HGETALL: the reply is the values alone, and the client
 //     reads them by position into the Factor, without a map. A field this
-//     version does not know is ignored, as it always was.
+//     version does not know is ignored, as it always was. The HMGET is a
+//     command of its own beside the hit script, not a redis.call inside
+//     it: each of the twelve values would cross from Redis to Lua and
+//     back, which costs the server several times what the command does.
 //   - The scripts of the verification path are sent by the store itself
 //     (EVALSHA, then EVAL on NOSCRIPT, as redis.Script does), with their
 //     arguments in one slice and their replies read as strings, not as

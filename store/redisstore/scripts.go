@@ -2,7 +2,6 @@ package redisstore
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -55,29 +54,16 @@ local function index_add(key, member, ttl, score, now)
 end
 `
 
-// luaFactorNames is factorNames as Lua string literals, the arguments of
-// the hit script's HMGET.
-var luaFactorNames = func() string {
-	var b strings.Builder
-	for i, name := range factorNames {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("'" + name.(string) + "'")
-	}
-	return b.String()
-}()
-
 // hitScript implements store.Rule.Blocked and store.Rule.Apply over every
-// counter of one request, and loads the factor when admitted.
+// counter of one request. The factor is read by an HMGET sent after it
+// (hitCmds), not by the script.
 //
-// KEYS: the counters, then the factor when ARGV[2] is 'l'.
-// ARGV: now, mode ('c' count, 'l' count and load, 'p' only decide), then
+// KEYS: the counters.
+// ARGV: now, mode ('c' count, 'p' only decide), then
 // six per counter: Free, Base, Max, Cap (none negative), then the expiry
 // a count sets, now + TTL, and the key's time to live with it, TTL +
 // grace (both empty without a TTL); all in ms.
-// Reply: {admitted, locked, retry-after ms}, or, admitted with a factor to
-// load, the values of factorNames (all nil if it does not exist).
+// Reply: {admitted, locked, retry-after ms}.
 //
 // The script is on the path of every verification, and Lua's tonumber and
 // string.format, its tables and each redis.call are costly next to the
@@ -94,8 +80,7 @@ var luaFactorNames = func() string {
 // Both write exactly what store.Rule.Apply says, in the same layout;
 // TestHitPaths drives both against memstore.
 var hitScript = newEvalScript(`
-local load = ARGV[2] == 'l'
-local n = load and #KEYS - 1 or #KEYS
+local n = #KEYS
 
 -- The lean path: every counter missing and none named twice.
 local lean = n == 0 or redis.call('EXISTS', unpack(KEYS, 1, n)) == 0
@@ -126,7 +111,6 @@ if lean then
     end
     if es ~= '' then redis.call('PEXPIRE', k, ARGV[o + 6]) end
   end
-  if load then return redis.call('HMGET', KEYS[n + 1], ` + luaFactorNames + `) end
   return {1, 0, 0}
 end
 
@@ -223,7 +207,6 @@ for i = 1, n do
   end
   st[s], st[s + 1], st[s + 2], st[s + 3], st[s + 4] = f, u, e, u ~= false, e ~= false
 end
-if load then return redis.call('HMGET', KEYS[n + 1], ` + luaFactorNames + `) end
 return {1, 0, 0}
 `)
 
