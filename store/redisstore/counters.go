@@ -152,11 +152,7 @@ func (s *Store) hitRun(ctx context.Context, now time.Time, groups []hitGroup, mo
 		s.process(ctx, run)
 	}
 	out := store.HitResult{Admitted: true}
-	var loaded *redis.StringSliceCmd
-	for i, c := range scripts {
-		if factors[i] != nil {
-			loaded = factors[i]
-		}
+	for _, c := range scripts {
 		if c == nil {
 			continue
 		}
@@ -185,16 +181,17 @@ func (s *Store) hitRun(ctx context.Context, now time.Time, groups []hitGroup, mo
 		}
 		return out, nil
 	}
-	if loaded != nil {
-		v, err := loaded.Result()
+	for _, c := range factors { // one group at most loads the factor
+		if c == nil {
+			continue
+		}
+		v, err := c.Result()
 		if err != nil {
 			return store.HitResult{}, fail("hit: read factor", err)
 		}
-		f, found, err := factorOf(v)
-		if err != nil {
+		if out.Factor, out.Found, err = factorOf(v); err != nil {
 			return store.HitResult{}, err
 		}
-		out.Factor, out.Found = f, found
 	}
 	return out, nil
 }
