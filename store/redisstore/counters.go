@@ -102,7 +102,7 @@ func hitCmds(ctx context.Context, now time.Time, g hitGroup, mode string) (scrip
 		return nil, factor
 	}
 	ms := msDown(now)
-	args := hitScript.args(g.keys, 2+6*len(g.counters))
+	args := hitScript.args(g.keys, 2+3*len(g.counters))
 	args = append(args, ms, mode)
 	for _, c := range g.counters {
 		r := c.Rule
@@ -110,9 +110,23 @@ func hitCmds(ctx context.Context, now time.Time, g hitGroup, mode string) (scrip
 		if ttl := durMs(r.TTL); ttl > 0 {
 			expires, live = ms+ttl, ttl+grace.Milliseconds()
 		}
-		args = append(args, max(r.Free, 0), durMs(r.Base), durMs(r.Max), max(r.Cap, 0), expires, live)
+		args = append(args, ruleText(r), expires, live)
 	}
 	return redis.NewStringSliceCmd(ctx, args...), factor
+}
+
+// ruleText is the hit script's text of a rule: "Free Base Max Cap", the
+// durations in ms, negative values as 0.
+func ruleText(r store.Rule) string {
+	var b [4 * 21]byte
+	t := strconv.AppendInt(b[:0], int64(max(r.Free, 0)), 10)
+	t = append(t, ' ')
+	t = strconv.AppendInt(t, max(durMs(r.Base), 0), 10)
+	t = append(t, ' ')
+	t = strconv.AppendInt(t, max(durMs(r.Max), 0), 10)
+	t = append(t, ' ')
+	t = strconv.AppendInt(t, int64(max(r.Cap, 0)), 10)
+	return string(t)
 }
 
 // hitRun runs the commands of every group in mode, in one pipeline when

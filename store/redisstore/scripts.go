@@ -59,10 +59,12 @@ end
 // (hitCmds), not by the script.
 //
 // KEYS: the counters.
-// ARGV: now, mode ('c' count, 'p' only decide), then
-// six per counter: Free, Base, Max, Cap (none negative), then the expiry
-// a count sets, now + TTL, and the key's time to live with it, TTL +
-// grace (both empty without a TTL); all in ms.
+// ARGV: now, mode ('c' count, 'p' only decide), then three per counter:
+// its rule, "Free Base Max Cap" in one text (decimal, none negative),
+// then the expiry a count sets, now + TTL, and the key's time to live
+// with it, TTL + grace (both empty without a TTL); all in ms. The rule is
+// one text because only the general path reads all of it: every argument
+// costs the server and the client on every call.
 // Reply: {admitted, locked, retry-after ms}.
 //
 // The script is on the path of every verification, and Lua's tonumber and
@@ -92,11 +94,14 @@ end
 if lean then
   if ARGV[2] == 'p' then return {1, 0, 0} end
   for i = 1, n do
-    local o, k = 6 * i - 4, KEYS[i] -- ARGV[o + 1 .. o + 6]: this counter's
-    local es = ARGV[o + 5]
+    local o, k = 3 * i, KEYS[i] -- ARGV[o .. o + 2]: this counter's
+    local es = ARGV[o + 1]
     local us = false
-    if ARGV[o + 1] == '1' then -- Free 1: store.Rule.Delay(1) = min(Base, Max)
-      local d, max = tonumber(ARGV[o + 2]), tonumber(ARGV[o + 3])
+    local rule = ARGV[o]
+    if string.byte(rule, 1) == 49 and string.byte(rule, 2) == 32 then
+      -- Free 1 ("1 ..."): store.Rule.Delay(1) = min(Base, Max)
+      local b, m = string.match(rule, '^1 (%d+) (%d+) ')
+      local d, max = tonumber(b), tonumber(m)
       if max > 0 and d > max then d = max end
       us = string.format('%.0f', tonumber(ARGV[1]) + d)
     end
@@ -109,7 +114,7 @@ if lean then
     else
       redis.call('HSET', k, 'n', '1')
     end
-    if es ~= '' then redis.call('PEXPIRE', k, ARGV[o + 6]) end
+    if es ~= '' then redis.call('PEXPIRE', k, ARGV[o + 2]) end
   end
   return {1, 0, 0}
 end
@@ -120,8 +125,14 @@ local grace = ` + strconv.FormatInt(grace.Milliseconds(), 10) + ` -- ms, as in G
 local now = false -- ARGV[1] as a number, read when a stored time needs it
 
 -- st holds five slots per counter: count, until, expiry (false when
--- absent), and whether the hash holds 'u' and 'e'.
-local st = {}
+-- absent), and whether the hash holds 'u' and 'e'. rules holds four per
+-- counter, the texts of Free, Base, Max and Cap.
+local st, rules = {}, {}
+for i = 1, n do
+  local r = 4 * i - 3
+  rules[r], rules[r + 1], rules[r + 2], rules[r + 3] = string.match(ARGV[3 * i], '^(%d+) (%d+) (%d+) (%d+)$')
+  if not rules[r] then return redis.error_reply('mfa: a rule is not four numbers') end
+end
 local blocked, retry = false, 0
 for i = 1, n do
   local v = redis.call('HMGET', KEYS[i], 'n', 'u', 'e')
@@ -139,7 +150,7 @@ for i = 1, n do
   if e and now >= e then
     f, u, e = 0, false, false -- forgotten
   else
-    local cap = ARGV[6 * i]
+    local cap = rules[4 * i]
     if cap ~= '0' and f >= tonumber(cap) then return {0, 1, 0} end
     if u and now < u then
       blocked = true
@@ -152,7 +163,7 @@ if blocked then return {0, 0, retry} end
 if ARGV[2] == 'p' then return {1, 0, 0} end -- peek: decide, count nothing
 
 for i = 1, n do
-  local o = 6 * i - 4
+  local o, r = 3 * i, 4 * i - 3 -- ARGV[o .. o + 2], rules[r .. r + 3]: this counter's
   local k = KEYS[i]
   local s = 5 * i - 4
   -- A key named twice counts twice, from the state its first count left.
@@ -161,10 +172,10 @@ for i = 1, n do
     if KEYS[p] == k then from = 5 * p - 4 break end
   end
   local f, u, e, hu, he = st[from] + 1, st[from + 1], st[from + 2], st[from + 3], st[from + 4]
-  local free = ARGV[o + 1]
+  local free = rules[r]
   if free ~= '0' and f >= tonumber(free) then
     now = now or tonumber(ARGV[1])
-    local base, max, d = tonumber(ARGV[o + 2]), tonumber(ARGV[o + 3]), 0
+    local base, max, d = tonumber(rules[r + 1]), tonumber(rules[r + 2]), 0
     if base > 0 then -- as store.Rule.Delay, in ms
       d = base
       for _ = tonumber(free), f - 1 do
@@ -180,7 +191,7 @@ for i = 1, n do
   -- key's time to live (an expiry set now comes with both ready made).
   local fs = f == 1 and '1' or string.format('%.0f', f)
   local us = u and string.format('%.0f', u)
-  local es, px = ARGV[o + 5], ARGV[o + 6]
+  local es, px = ARGV[o + 1], ARGV[o + 2]
   if es ~= '' then
     e = es -- compared no more: it only tells that the hash has an expiry
   elseif e then
