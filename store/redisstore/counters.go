@@ -45,15 +45,15 @@ func (s *Store) Hit(ctx context.Context, req store.HitRequest) (store.HitResult,
 		for i, c := range req.Counters {
 			g.keys[i] = s.counterKey(c.Key)
 		}
-		return s.hitRun(ctx, req.Now, []hitGroup{g}, "c")
+		return s.hitRun(ctx, req, []hitGroup{g}, "c")
 	}
 	groups := s.hitGroups(req.Counters, load)
 	if len(groups) > 1 {
-		if res, err := s.hitRun(ctx, req.Now, groups, "p"); err != nil || !res.Admitted {
+		if res, err := s.hitRun(ctx, req, groups, "p"); err != nil || !res.Admitted {
 			return res, err
 		}
 	}
-	return s.hitRun(ctx, req.Now, groups, "c")
+	return s.hitRun(ctx, req, groups, "c")
 }
 
 // hitGroups splits counters by hash tag; the factor to load joins the
@@ -135,12 +135,12 @@ func ruleText(r store.Rule) string {
 // groups. When Redis no longer caches the script, the commands are sent
 // again, the script in full. Any error, or a reply of another form, is
 // an error: the attempt is denied.
-func (s *Store) hitRun(ctx context.Context, now time.Time, groups []hitGroup, mode string) (store.HitResult, error) {
+func (s *Store) hitRun(ctx context.Context, req store.HitRequest, groups []hitGroup, mode string) (store.HitResult, error) {
 	scripts := make([]*redis.StringSliceCmd, len(groups))
 	factors := make([]*redis.StringSliceCmd, len(groups))
 	run := make([]redis.Cmder, 0, 2*len(groups))
 	for i, g := range groups {
-		scripts[i], factors[i] = hitCmds(ctx, now, g, mode)
+		scripts[i], factors[i] = hitCmds(ctx, req.Now, g, mode)
 		if scripts[i] != nil {
 			run = append(run, scripts[i])
 		}
@@ -203,7 +203,7 @@ func (s *Store) hitRun(ctx context.Context, now time.Time, groups []hitGroup, mo
 		if err != nil {
 			return store.HitResult{}, fail("hit: read factor", err)
 		}
-		if out.Factor, out.Found, err = factorOf(v); err != nil {
+		if out.Factor, out.Found, err = factorOf(req.Load.UserID, req.Load.ID, v); err != nil {
 			return store.HitResult{}, err
 		}
 	}

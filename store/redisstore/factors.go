@@ -30,25 +30,32 @@ func factorFields(f store.Factor) fields {
 	return a
 }
 
-// factorNames are the fields a factor hash can hold, in the order of the
-// values factorOf reads. A factor is read with HMGET of these names rather
-// than HGETALL: the reply is values alone, one per name, which the client
-// decodes by position with no map and no field names.
+// factorNames are the fields a factor hash can hold: its user and ID, then
+// recordNames.
 var factorNames = [...]any{"user", "id", "kind", "name", "status", "lookup",
 	"secret", "data", "counter", "created", "confirmed", "last_used"}
 
-// readFactor is the HMGET of every field of the factor at key. Absent
+// recordNames are the fields of a factor but its user and ID, which its
+// key names already, in the order of the values factorOf reads. A factor
+// is read with HMGET of these names rather than HGETALL: the reply is
+// values alone, one per name, which the client decodes by position with no
+// map and no field names. Every name costs Redis a search of the hash and
+// a parsed argument, so the two the caller knows are not asked for.
+var recordNames = factorNames[2:]
+
+// readFactor is the HMGET of recordNames of the factor at key. Absent
 // fields read back as "", as absent and empty ones are written.
 func readFactor(ctx context.Context, key string) *redis.StringSliceCmd {
-	a := make([]any, 2, 2+len(factorNames))
+	a := make([]any, 2, 2+len(recordNames))
 	a[0], a[1] = "hmget", key
-	return redis.NewStringSliceCmd(ctx, append(a, factorNames[:]...)...)
+	return redis.NewStringSliceCmd(ctx, append(a, recordNames...)...)
 }
 
-// factorOf decodes the values of factorNames, as readFactor returns
-// them; found is false when the hash holds none of them (no such factor).
-func factorOf(v []string) (f store.Factor, found bool, err error) {
-	if len(v) != len(factorNames) {
+// factorOf decodes the values of recordNames, as readFactor returns them,
+// into the factor of userID and id; found is false when the hash holds
+// none of them (no such factor).
+func factorOf(userID, id string, v []string) (f store.Factor, found bool, err error) {
+	if len(v) != len(recordNames) {
 		return store.Factor{}, false, fail("read factor", fmt.Errorf("reply of %d values", len(v)))
 	}
 	for _, x := range v {
@@ -61,16 +68,16 @@ func factorOf(v []string) (f store.Factor, found bool, err error) {
 		return store.Factor{}, false, nil
 	}
 	f = store.Factor{
-		UserID: v[0], ID: v[1], Kind: v[2], Name: v[3], Status: store.Status(v[4]), Lookup: v[5],
-		Secret: bytesOf(v[6]), Data: bytesOf(v[7]),
+		UserID: userID, ID: id, Kind: v[0], Name: v[1], Status: store.Status(v[2]), Lookup: v[3],
+		Secret: bytesOf(v[4]), Data: bytesOf(v[5]),
 	}
-	if v[8] != "" {
-		if f.Counter, err = strconv.ParseInt(v[8], 10, 64); err != nil {
+	if v[6] != "" {
+		if f.Counter, err = strconv.ParseInt(v[6], 10, 64); err != nil {
 			return store.Factor{}, false, errors.New("mfa: redisstore: bad integer in field counter")
 		}
 	}
 	for i, t := range []*time.Time{&f.Created, &f.Confirmed, &f.LastUsed} {
-		if *t, err = parseTime(v[9+i]); err != nil {
+		if *t, err = parseTime(v[7+i]); err != nil {
 			return store.Factor{}, false, err
 		}
 	}
@@ -83,7 +90,7 @@ func (h hash) factor() (store.Factor, error) {
 	for i, name := range factorNames {
 		v[i] = h[name.(string)]
 	}
-	f, _, err := factorOf(v[:])
+	f, _, err := factorOf(v[0], v[1], v[2:])
 	return f, err
 }
 
@@ -134,7 +141,7 @@ func (s *Store) GetFactor(ctx context.Context, userID, id string) (store.Factor,
 	if err := s.c.Process(ctx, cmd); err != nil {
 		return store.Factor{}, fail("get factor", err)
 	}
-	f, found, err := factorOf(cmd.Val())
+	f, found, err := factorOf(userID, id, cmd.Val())
 	if err == nil && !found {
 		err = status("get factor", "nf", nil)
 	}
@@ -297,12 +304,19 @@ func (s *Store) Advance(ctx context.Context, req store.Advance) error {
 		keys = append(keys, ck)
 		frees = append(frees, c.Rule.Free)
 	}
-	args := advanceScript.args(keys, 6+len(frees))
-	var hasData, data any = "0", ""
-	if req.Data != nil {
-		hasData, data = "1", req.Data
+	args := advanceScript.args(keys, 5+len(frees))
+	spec := 4 * nreset // and Data kept
+	switch {
+	case req.Data == nil:
+	case len(req.Data) > 0:
+		spec++ // replaced
+	default:
+		spec += 2 // removed
 	}
-	args = append(args, req.From, req.To, msDown(req.Now), nreset, hasData, data)
+	args = append(args, req.From, req.To, msDown(req.Now), spec)
+	if spec%4 == 1 {
+		args = append(args, req.Data)
+	}
 	for _, f := range frees {
 		args = append(args, f)
 	}

@@ -225,27 +225,29 @@ return {1, 0, 0}
 // function it does not call: Lua makes a closure for each on every run.
 //
 // KEYS: the factor, then counters to clear, then counters to forgive.
-// ARGV: from, to, now, number of counters to clear, data flag ('1':
-// replace Data with the next value, removing it when empty), data, then
-// the Free of each counter to forgive.
+// ARGV: from, to, now, then what else to do as one number, 4 × the number
+// of counters to clear + what to do with Data (0 keep it, 1 replace it
+// with the value that follows, 2 remove it), then the Free of each
+// counter to forgive. Every argument costs on every call (see hitScript),
+// so the usual success sends four.
 // Reply: 'ok', 'cf' (the counter is not from) or 'nf' (no factor).
 var advanceScript = newEvalScript(`
 local cur = redis.call('HGET', KEYS[1], 'counter') -- every factor has one
 if not cur then return 'nf' end
 if cur ~= ARGV[1] then return 'cf' end
-if ARGV[5] ~= '1' then
-  redis.call('HSET', KEYS[1], 'counter', ARGV[2], 'last_used', ARGV[3])
-elseif ARGV[6] ~= '' then
-  redis.call('HSET', KEYS[1], 'counter', ARGV[2], 'last_used', ARGV[3], 'data', ARGV[6])
+local spec = tonumber(ARGV[4])
+local data = spec % 4
+local nreset = (spec - data) / 4
+if data == 1 then
+  redis.call('HSET', KEYS[1], 'counter', ARGV[2], 'last_used', ARGV[3], 'data', ARGV[5])
 else
   redis.call('HSET', KEYS[1], 'counter', ARGV[2], 'last_used', ARGV[3])
-  redis.call('HDEL', KEYS[1], 'data')
+  if data == 2 then redis.call('HDEL', KEYS[1], 'data') end
 end
-local nreset = tonumber(ARGV[4])
 if nreset > 0 then redis.call('DEL', unpack(KEYS, 2, 1 + nreset)) end
 if #KEYS > 1 + nreset then
 ` + luaForgive + `
-  forgive(tonumber(ARGV[3]), 2 + nreset, 7)
+  forgive(tonumber(ARGV[3]), 2 + nreset, data == 1 and 6 or 5)
 end
 return 'ok'
 `)
