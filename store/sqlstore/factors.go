@@ -12,9 +12,6 @@ import (
 
 const factorCols = "user_id, id, kind, name, status, lookup, secret, data, counter, created_us, confirmed_us, last_used_us"
 
-// factorColsF is factorCols of the table aliased f.
-const factorColsF = "f.user_id, f.id, f.kind, f.name, f.status, f.lookup, f.secret, f.data, f.counter, f.created_us, f.confirmed_us, f.last_used_us"
-
 // scanner is *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
@@ -307,7 +304,6 @@ func (s *Store) advancePostgres(ctx context.Context, req store.Advance, keys []a
 	if shape.forgive {
 		args = append(args, string(fj), micros(req.Now))
 	}
-	args = append(args, req.UserID, req.FactorID)
 	q := s.advanceStatement(shape)
 	var outcome int
 	err := s.retry(ctx, func() error {
@@ -343,7 +339,13 @@ func (s *Store) advanceStatement(sh advanceShape) string {
 			" FROM jsonb_array_elements(?::jsonb) e WHERE c.counter_key = convert_from(decode(e->>0, 'hex'), 'UTF8')" +
 			" AND c.failures > 0 AND (c.expires_us = 0 OR c.expires_us > ?) AND EXISTS (SELECT 1 FROM u))"
 	}
-	q += " SELECT CASE WHEN EXISTS (SELECT 1 FROM u) THEN 1 WHEN EXISTS (SELECT 1 FROM {p}factors WHERE user_id = ? AND id = ?) THEN 0 ELSE -1 END"
+	// The user and ID again, by number: every parameter costs both sides
+	// on every call. They follow the counter and last use, and Data.
+	user := 3
+	if sh.data {
+		user++
+	}
+	q += fmt.Sprintf(" SELECT CASE WHEN EXISTS (SELECT 1 FROM u) THEN 1 WHEN EXISTS (SELECT 1 FROM {p}factors WHERE user_id = $%d AND id = $%d) THEN 0 ELSE -1 END", user, user+1)
 	q = s.sql(q)
 	s.advances.Store(sh, q)
 	return q

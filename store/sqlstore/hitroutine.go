@@ -5,7 +5,9 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/mfakit/mfa/store"
@@ -37,12 +39,9 @@ func (s *Store) hitRoutine(ctx context.Context, req store.HitRequest, ks []strin
 		// The usual case in plain SQL (no routine call unless a counter
 		// exists); see hitFreshStatement.
 		query = s.hitFreshStatement(len(fresh))
-		args = make([]any, 0, 4*len(fresh)+4)
+		args = make([]any, 0, 3*len(fresh)+4)
 		for _, f := range fresh {
 			args = append(args, f.key, micros(f.st.Until), micros(f.st.Expires))
-		}
-		for _, f := range fresh {
-			args = append(args, f.key)
 		}
 		args = append(args, string(counters), nanos(req.Now), req.Load.UserID, req.Load.ID)
 		fallback = func() (string, []any) {
@@ -91,8 +90,15 @@ func (s *Store) hitRoutine(ctx context.Context, req store.HitRequest, ks []strin
 		var (
 			retry int64
 			nf    nullFactor
+			nr    nullRecord
+			dest  []any
 		)
-		dest := append([]any{&res.Admitted, &res.Locked, &retry}, nf.dest()...)
+		if s.d == Postgres {
+			// One decision column (see decidedPostgres), then the record.
+			dest = append([]any{&retry}, nr.dest()...)
+		} else {
+			dest = append([]any{&res.Admitted, &res.Locked, &retry}, nf.dest()...)
+		}
 		found, err := s.queryAtMostOne(ctx, query, args, dest...)
 		if fallback != nil && s.duplicate(err) {
 			// A counter was inserted by someone else after this
@@ -110,15 +116,39 @@ func (s *Store) hitRoutine(ctx context.Context, req store.HitRequest, ks []strin
 		case !found:
 			return errors.New("the routine returned no row")
 		}
+		if s.d == Postgres {
+			res.Admitted, res.Locked, retry = decidedPostgres(retry)
+		}
 		if retry != 0 {
 			res.RetryAfter = fromMicros(retry)
 		}
 		if res.Admitted && req.Load.ID != "" {
-			res.Factor, res.Found = nf.factor()
+			if s.d == Postgres {
+				res.Factor, res.Found = nr.factor(req.Load.UserID, req.Load.ID)
+			} else {
+				res.Factor, res.Found = nf.factor()
+			}
 		}
 		return nil
 	})
 	return res, err
+}
+
+// decidedPostgres reads the decision column of Hit's statements on
+// PostgreSQL, as {p}hit_new returns it: 0 admitted, -1 locked, a positive
+// number the instant (µs) until which a delay refuses, any other negative
+// number refused with no such instant. It returns admitted, locked and
+// that instant (0 when none).
+func decidedPostgres(r int64) (admitted, locked bool, retry int64) {
+	switch {
+	case r == 0:
+		return true, false, 0
+	case r == -1:
+		return false, true, 0
+	case r > 0:
+		return false, false, r
+	}
+	return false, false, 0
 }
 
 // hitFreshStatement returns the text of Hit's statement on PostgreSQL for
@@ -141,31 +171,76 @@ func (s *Store) hitRoutine(ctx context.Context, req store.HitRequest, ks []strin
 // So the counts are all or nothing, as the contract requires, and Hit
 // is one round trip but in that race.
 //
-// Arguments: each counter's key, until and expiry (µs); the keys again;
-// the counters as JSON and now (ns) for {p}hit; the factor's user and ID.
+// Arguments ($1, $2, ...): each counter's key, until and expiry (µs); the
+// counters as JSON and now (ns) for {p}hit; the factor's user and ID. The
+// keys are named twice in the text but sent once: every parameter costs
+// both sides on every call.
 // Result: as hitNewPostgres.
 func (s *Store) hitFreshStatement(n int) string {
 	if q := s.hitFresh[n].Load(); q != nil {
 		return *q
 	}
-	rows := "(?::text, ?::bigint, ?::bigint)" + strings.Repeat(", (?, ?, ?)", n-1)
+	p := func(i int) string { return "$" + strconv.Itoa(i) }
+	var rows, keys strings.Builder
+	for i := range n {
+		k := 3*i + 1
+		if i > 0 {
+			rows.WriteString(", ")
+			keys.WriteString(", ")
+		}
+		rows.WriteString("(" + p(k) + "::text, " + p(k+1) + "::bigint, " + p(k+2) + "::bigint)")
+		keys.WriteString(p(k))
+	}
+	m := 3*n + 1 // the first argument after the counters'
 	q := s.sql("WITH ins AS (INSERT INTO {p}counters (counter_key, failures, until_us, expires_us)" +
-		" SELECT v.k, 1, v.u, v.e FROM (VALUES " + rows + ") v(k, u, e)" +
-		" WHERE NOT EXISTS (SELECT 1 FROM {p}counters WHERE counter_key IN (" + marks(n) + ")) RETURNING 1)" +
-		" SELECT h.r = 0, h.r = -1, CASE WHEN h.r > 0 THEN h.r ELSE 0 END, " + factorColsF +
-		" FROM (SELECT CASE WHEN EXISTS (SELECT 1 FROM ins) THEN 0 ELSE {p}hit_new('{}', '{}', '{}', ?, ?) END AS r) h" +
-		" LEFT JOIN {p}factors f ON h.r = 0 AND f.user_id = ? AND f.id = ?")
+		" SELECT v.k, 1, v.u, v.e FROM (VALUES " + rows.String() + ") v(k, u, e)" +
+		" WHERE NOT EXISTS (SELECT 1 FROM {p}counters WHERE counter_key IN (" + keys.String() + ")) RETURNING 1)" +
+		" SELECT h.r, " + recordColsF +
+		" FROM (SELECT CASE WHEN EXISTS (SELECT 1 FROM ins) THEN 0 ELSE {p}hit_new('{}', '{}', '{}', " + p(m) + ", " + p(m+1) + ") END AS r) h" +
+		" LEFT JOIN {p}factors f ON h.r = 0 AND f.user_id = " + p(m+2) + " AND f.id = " + p(m+3))
 	s.hitFresh[n].Store(&q)
 	return q
 }
 
-// The two statements of Hit on PostgreSQL.
+// The two statements of Hit on PostgreSQL. Each returns one decision
+// column (decidedPostgres) and the factor's columns but its user and ID,
+// which the caller knows (nullRecord), NULL unless admitted and found.
 const (
-	hitNewPostgres = "SELECT h.r = 0, h.r = -1, CASE WHEN h.r > 0 THEN h.r ELSE 0 END, " + factorColsF +
+	hitNewPostgres = "SELECT h.r, " + recordColsF +
 		" FROM (SELECT {p}hit_new(?, ?, ?, ?, ?) AS r) h LEFT JOIN {p}factors f ON h.r = 0 AND f.user_id = ? AND f.id = ?"
-	hitPostgres = "SELECT h.admitted, h.locked, h.retry_us, " + factorColsF +
+	hitPostgres = "SELECT CASE WHEN h.admitted THEN 0 WHEN h.locked THEN -1 WHEN h.retry_us > 0 THEN h.retry_us ELSE -2 END, " + recordColsF +
 		" FROM {p}hit(?::jsonb, ?) h LEFT JOIN {p}factors f ON h.admitted AND f.user_id = ? AND f.id = ?"
 )
+
+// recordColsF is factorCols of the table aliased f, but the user and ID.
+const recordColsF = "f.kind, f.name, f.status, f.lookup, f.secret, f.data, f.counter, f.created_us, f.confirmed_us, f.last_used_us"
+
+// nullRecord scans recordColsF of an outer join, NULL when no factor
+// joined: kind is never NULL in a factor's row.
+type nullRecord struct {
+	kind, name, status, lookup            sql.NullString
+	secret, data                          []byte
+	counter, created, confirmed, lastUsed sql.NullInt64
+}
+
+func (n *nullRecord) dest() []any {
+	return []any{&n.kind, &n.name, &n.status, &n.lookup, &n.secret, &n.data,
+		&n.counter, &n.created, &n.confirmed, &n.lastUsed}
+}
+
+// factor is the record as the factor of userID and id, and whether one
+// joined.
+func (n *nullRecord) factor(userID, id string) (store.Factor, bool) {
+	if !n.kind.Valid {
+		return store.Factor{}, false
+	}
+	return store.Factor{
+		UserID: userID, ID: id, Kind: n.kind.String, Name: n.name.String,
+		Status: store.Status(n.status.String), Lookup: n.lookup.String, Secret: n.secret, Data: n.data,
+		Counter: n.counter.Int64, Created: fromMicros(n.created.Int64),
+		Confirmed: fromMicros(n.confirmed.Int64), LastUsed: fromMicros(n.lastUsed.Int64),
+	}, true
+}
 
 // maxFresh is the most counters {p}hit_new and {p}advance_keys take.
 const maxFresh = 3
