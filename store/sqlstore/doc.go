@@ -173,8 +173,13 @@
 // of migration 3 (Hit on PostgreSQL, in the usual case, a plain statement
 // that calls one only when a counter exists, because calling a PL/pgSQL
 // function costs the server more than the insert it would do), and
-// Advance is one statement with data-modifying CTEs on PostgreSQL and one
-// procedure CALL on MySQL. [Store.Observe], however
+// Advance is one statement with data-modifying CTEs on PostgreSQL (and a
+// second when it refuses, to tell a lost compare from a missing factor:
+// a check that, in the first, the server would prepare on every success)
+// and one procedure CALL on MySQL. Every parameter and result column
+// costs the client and the server on every call, so the hot statements
+// send each value once and return only what the caller does not know.
+// [Store.Observe], however
 // many sightings it holds, is one call of the {p}observe routine (on
 // MySQL written as text, like the others, and answered with a result
 // set per sighting). TestStatements counts the

@@ -182,12 +182,13 @@ func affectedOne(res sql.Result, op string) error {
 // On PostgreSQL it is one statement: an UPDATE ... WHERE counter = From
 // (which, at READ COMMITTED, waits for a concurrent winner and re-checks
 // the row it committed), and a DELETE of the reset counters and an UPDATE
-// of the forgiven ones that run only if the first UPDATE matched. On MySQL
+// of the forgiven ones that run only if the first UPDATE matched; when it
+// did not, a second statement tells whether the factor exists. On MySQL
 // it is one CALL of the {p}advance procedure (migration 3), which locks
 // the factor row, compares, and writes in one transaction ({p}advance_keys,
 // migration 7, when there is nothing to forgive). On SQLite it is
 // one transaction of the same steps. Each is one round trip on the
-// network.
+// network, but PostgreSQL's refusal.
 func (s *Store) Advance(ctx context.Context, req store.Advance) error {
 	keys := counterKeys(req.Reset)
 	var (
@@ -288,9 +289,11 @@ func (s *Store) advanceMySQL(ctx context.Context, req store.Advance, keys []any)
 	return outcome, err
 }
 
-// advancePostgres is one statement. The forgiven counters exclude those
-// the success resets (deleted in the same statement), and each is
-// forgiven with [store.Rule.Forgive] in SQL, as forgiveOne does.
+// advancePostgres is one statement when it advances, which returns a row
+// only then; a second tells a lost compare from a missing factor. The
+// forgiven counters exclude those the success resets (deleted in the same
+// statement), and each is forgiven with [store.Rule.Forgive] in SQL, as
+// forgiveOne does.
 func (s *Store) advancePostgres(ctx context.Context, req store.Advance, keys []any) (int, error) {
 	fj := forgiveJSON(req.Forgive, keys)
 	shape := advanceShape{data: req.Data != nil, keys: len(keys), forgive: fj != "[]"}
@@ -307,10 +310,29 @@ func (s *Store) advancePostgres(ctx context.Context, req store.Advance, keys []a
 	q := s.advanceStatement(shape)
 	var outcome int
 	err := s.retry(ctx, func() error {
-		return s.db.QueryRowContext(ctx, q, args...).Scan(&outcome)
+		outcome = advanced
+		err := s.db.QueryRowContext(ctx, q, args...).Scan(new(int))
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		// Not advanced: a lost compare or no such factor, which a
+		// second statement tells apart. It is not in the first, where
+		// the server would prepare its scan on every success.
+		outcome = advanceLost
+		var found bool
+		if err := s.db.QueryRowContext(ctx, s.sql(factorExists), req.UserID, req.FactorID).Scan(&found); err != nil {
+			return err
+		}
+		if !found {
+			outcome = advanceNoSuch
+		}
+		return nil
 	})
 	return outcome, err
 }
+
+// factorExists tells whether a factor exists (args: user, ID).
+const factorExists = "SELECT EXISTS (SELECT 1 FROM {p}factors WHERE user_id = ? AND id = ?)"
 
 // advanceShape is what the text of advancePostgres's statement depends on.
 type advanceShape struct {
@@ -339,13 +361,7 @@ func (s *Store) advanceStatement(sh advanceShape) string {
 			" FROM jsonb_array_elements(?::jsonb) e WHERE c.counter_key = convert_from(decode(e->>0, 'hex'), 'UTF8')" +
 			" AND c.failures > 0 AND (c.expires_us = 0 OR c.expires_us > ?) AND EXISTS (SELECT 1 FROM u))"
 	}
-	// The user and ID again, by number: every parameter costs both sides
-	// on every call. They follow the counter and last use, and Data.
-	user := 3
-	if sh.data {
-		user++
-	}
-	q += fmt.Sprintf(" SELECT CASE WHEN EXISTS (SELECT 1 FROM u) THEN 1 WHEN EXISTS (SELECT 1 FROM {p}factors WHERE user_id = $%d AND id = $%d) THEN 0 ELSE -1 END", user, user+1)
+	q += " SELECT 1 FROM u"
 	q = s.sql(q)
 	s.advances.Store(sh, q)
 	return q
