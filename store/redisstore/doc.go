@@ -224,12 +224,20 @@
 //     TestHitPaths drives both paths against memstore, on a single Redis
 //     and on a Ring. The EXISTS costs the general path one call more.
 //   - The factor is read with HMGET of every field a factor is written
-//     with, not HGETALL: the reply is the values alone, and the client
-//     reads them by position into the Factor, without a map. A field this
-//     version does not know is ignored, as it always was. The HMGET is a
-//     command of its own beside the hit script, not a redis.call inside
-//     it: each of the twelve values would cross from Redis to Lua and
-//     back, which costs the server several times what the command does.
+//     with but its user and ID, which its key names already, not HGETALL:
+//     the reply is the values alone, and the client reads them by
+//     position into the Factor, without a map. A field this version does
+//     not know is ignored, as it always was. The HMGET is a command of its
+//     own beside the hit script, not a redis.call inside it: each of the
+//     ten values would cross from Redis to Lua and back.
+//   - Redis 7.0 builds the KEYS and ARGV tables of a script anew on every
+//     call, growing them one value at a time (about 1,000 instructions a
+//     value, besides parsing it from the request). So the hit script
+//     takes three values per counter (its rule as one text, "Free Base
+//     Max Cap", which only the general path reads, then the expiry a
+//     count sets and its TTL) and the advance script four on a usual
+//     success (from, to, now, and what to clear and what to do with Data
+//     as one number).
 //   - The scripts of the verification path are sent by the store itself
 //     (EVALSHA, then EVAL on NOSCRIPT, as redis.Script does), with their
 //     arguments in one slice and their replies read as strings, not as
