@@ -80,19 +80,23 @@ const grace = 10 * time.Minute
 func (s *Store) tagged(tag, id, rest string) string { return s.key(tag, id, rest, "") }
 
 // key is prefix{<tag><escaped id>}<rest><escaped tail>, built in one
-// allocation: keys are made on every verification's path.
+// pass in a buffer on the stack and copied once into the string: keys are
+// made on every verification's path.
 func (s *Store) key(tag, id, rest, tail string) string {
-	var b strings.Builder
-	b.Grow(len(s.prefix) + len(tag) + escLen(id) + len(rest) + escLen(tail) + 2)
-	b.WriteString(s.prefix)
-	b.WriteByte('{')
-	b.WriteString(tag)
-	escTo(&b, id)
-	b.WriteByte('}')
-	b.WriteString(rest)
-	escTo(&b, tail)
-	return b.String()
+	var buf [keyBuf]byte
+	b := append(buf[:0], s.prefix...)
+	b = append(b, '{')
+	b = append(b, tag...)
+	b = appendEsc(b, id)
+	b = append(b, '}')
+	b = append(b, rest...)
+	b = appendEsc(b, tail)
+	return string(b)
 }
+
+// keyBuf is the room on the stack for a key; a longer one moves to the
+// heap as it grows.
+const keyBuf = 192
 
 func (s *Store) factorKey(userID, id string) string { return s.key("u:", userID, ":f:", id) }
 
@@ -125,26 +129,20 @@ func (s *Store) counterKey(k store.CounterKey) string {
 	if k.Window == "" {
 		n--
 	}
-	size := len(s.prefix) + len(tag) + escLen(id) + len("{}:c:") + escLen(string(k.Scope))
+	var buf [keyBuf]byte
+	b := append(buf[:0], s.prefix...)
+	b = append(b, '{')
+	b = append(b, tag...)
+	b = appendEsc(b, id)
+	b = append(b, "}:c:"...)
+	b = appendEsc(b, string(k.Scope))
 	for _, f := range fields[:n] {
-		size += len("|%3A") + digits(len(f)) + escLen(f)
+		b = append(b, '|')
+		b = strconv.AppendInt(b, int64(len(f)), 10)
+		b = append(b, "%3A"...)
+		b = appendEsc(b, f)
 	}
-	var b strings.Builder
-	b.Grow(size)
-	b.WriteString(s.prefix)
-	b.WriteByte('{')
-	b.WriteString(tag)
-	escTo(&b, id)
-	b.WriteString("}:c:")
-	escTo(&b, string(k.Scope))
-	var num [20]byte
-	for _, f := range fields[:n] {
-		b.WriteByte('|')
-		b.Write(strconv.AppendInt(num[:0], int64(len(f)), 10))
-		b.WriteString("%3A")
-		escTo(&b, f)
-	}
-	return b.String()
+	return string(b)
 }
 
 func (s *Store) challengeKey(id string) string { return s.tagged("ch:", id, "") }
@@ -164,51 +162,29 @@ func tagOf(key string) string {
 // esc escapes the characters that structure a key: '{' and '}' (hash
 // tags), ':' (the separator) and '%' (the escape itself).
 func esc(s string) string {
-	if escLen(s) == len(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(escLen(s))
-	escTo(&b, s)
-	return b.String()
-}
-
-// digits is the number of decimal digits of n >= 0.
-func digits(n int) int {
-	d := 1
-	for ; n >= 10; n /= 10 {
-		d++
-	}
-	return d
-}
-
-// escLen is the length of s escaped.
-func escLen(s string) int {
-	n := len(s)
 	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '{', '}', ':', '%':
-			n += 2
+		if escaped[s[i]] {
+			return string(appendEsc(make([]byte, 0, len(s)+8), s))
 		}
 	}
-	return n
+	return s
 }
 
-// escTo writes s escaped to b, copying the runs between the characters
-// it escapes whole.
-func escTo(b *strings.Builder, s string) {
+// escaped marks the bytes esc escapes.
+var escaped = [256]bool{'{': true, '}': true, ':': true, '%': true}
+
+// appendEsc appends s escaped to b, copying the runs between the
+// characters it escapes whole.
+func appendEsc(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '{', '}', ':', '%':
-			b.WriteString(s[start:i])
-			b.WriteByte('%')
-			b.WriteByte("0123456789ABCDEF"[c>>4])
-			b.WriteByte("0123456789ABCDEF"[c&15])
+		if c := s[i]; escaped[c] {
+			b = append(b, s[start:i]...)
+			b = append(b, '%', "0123456789ABCDEF"[c>>4], "0123456789ABCDEF"[c&15])
 			start = i + 1
 		}
 	}
-	b.WriteString(s[start:])
+	return append(b, s[start:]...)
 }
 
 // Times are kept as integer milliseconds since the Unix epoch, in decimal;
