@@ -387,8 +387,9 @@ func postgresRecordFloor(tb testing.TB) floorFunc {
 }
 
 // The factor's sealed seed and its counter's time to live, in the floors
-// of the record: a seed of the Verifier's size (a 20-byte TOTP seed,
-// sealed) and the TTL of its default Limits.Factor.
+// of the record: a seed of about the size the Verifier stores (a 20-byte
+// TOTP seed with its key ID, nonce and tag) and the TTL of the default
+// Limits.Factor.
 var recordSeed = []byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
 
 const recordTTL = 24 * time.Hour
