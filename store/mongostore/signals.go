@@ -39,8 +39,9 @@ func (d *signalDoc) signal() store.Signal {
 }
 
 // Observe implements [store.Signals]. One query reads every list named;
-// one unordered insert adds the new records; one delete removes the
-// records that expired or were trimmed. A record whose number another
+// one unordered insert adds the new records; when it added any, one more
+// query reads the lists it added to again (see below); one delete removes
+// the records that expired or were trimmed. A record whose number another
 // Observe took first is read and numbered again. Nothing is lost to a
 // concurrent Observe: records are only ever inserted, and deleted only
 // once expired or trimmed.
@@ -158,12 +159,67 @@ func (s *Store) Observe(ctx context.Context, now time.Time, sightings ...store.S
 			out[i][j] = d.signal()
 		}
 	}
+	// Two calls that read a list at once each trim only what they read,
+	// so together they could leave it longer than Keep. So a call that
+	// added to a list reads it once more, after its records landed, and
+	// trims it as it stands then: of the calls that add to one list at
+	// once, the one whose insert lands last reads every record the others
+	// added. A delete from an older reading is still safe: a record
+	// outside the Keep newest of fewer records is outside them of more.
+	if keep := addedKeeps(sightings, adds); len(keep) > 0 {
+		keys := make([]string, 0, len(keep))
+		for k := range keep {
+			keys = append(keys, k)
+		}
+		fresh, err := s.readSignals(ctx, keys)
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		for k, l := range fresh {
+			live := make([]*signalDoc, 0, len(l))
+			for _, d := range l {
+				if dropped[d.ID] {
+					continue
+				}
+				if now.Before(fromMicros(d.X)) {
+					live = append(live, d)
+				} else {
+					drop, dropped[d.ID] = append(drop, d.ID), true
+				}
+			}
+			slices.SortStableFunc(live, func(a, b *signalDoc) int { return cmp.Or(cmp.Compare(a.Time, b.Time), cmp.Compare(a.N, b.N)) })
+			for _, d := range live[:max(0, len(live)-keep[k])] {
+				drop, dropped[d.ID] = append(drop, d.ID), true
+			}
+		}
+	}
 	if len(drop) > 0 {
 		if _, err := s.signals.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: drop}}}}); err != nil {
 			return nil, wrap(op, err)
 		}
 	}
 	return out, nil
+}
+
+// addedKeeps returns, for each list a record of adds went to, the Keep
+// of its last sighting: the length the list is trimmed to when the call
+// returns.
+func addedKeeps(sightings []store.Sighting, adds []*signalDoc) map[string]int {
+	var keep map[string]int
+	for i, d := range adds {
+		if d != nil {
+			if keep == nil {
+				keep = make(map[string]int)
+			}
+			keep[sightings[i].Key] = 0
+		}
+	}
+	for _, o := range sightings {
+		if _, ok := keep[o.Key]; ok {
+			keep[o.Key] = o.Keep
+		}
+	}
+	return keep
 }
 
 // readSignals reads every record of the lists named.
