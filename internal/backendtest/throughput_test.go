@@ -120,13 +120,26 @@ func BenchmarkThroughputRatio(b *testing.B) {
 				rf = mk(b)
 			}
 			workers := make([]*worker, goroutines)
-			steps := make([]int64, goroutines)
-			rsteps := make([]int64, goroutines)
+			steps := make([]int64, goroutines)  // each goroutine's step on the floor
+			rsteps := make([]int64, goroutines) // and on the floor of the record
 			plans := make([][]planned, goroutines)
 			for i := range workers {
 				workers[i] = newWorker(b, o.concerns, fmt.Sprintf("tr-user-%d", i))
 			}
 			ctx := context.Background()
+			// floorPhase runs k steps of a floor, each goroutine as its
+			// own user, after a collection, as the Verifier's phase.
+			floorPhase := func(k int, f floorFunc, steps []int64) time.Duration {
+				runtime.GC()
+				d, err := phase(k, func(g int) error {
+					steps[g]++
+					return f(ctx, strconv.Itoa(g+1), steps[g])
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				return d
+			}
 			var ours, floor, record time.Duration
 			n := 0
 			b.ResetTimer()
@@ -148,25 +161,9 @@ func BenchmarkThroughputRatio(b *testing.B) {
 					b.Fatal(err)
 				}
 				ours += d
-				runtime.GC()
-				d, err = phase(k, func(g int) error {
-					steps[g]++
-					return f(ctx, strconv.Itoa(g+1), steps[g])
-				})
-				if err != nil {
-					b.Fatal(err)
-				}
-				floor += d
+				floor += floorPhase(k, f, steps)
 				if rf != nil {
-					runtime.GC()
-					d, err = phase(k, func(g int) error {
-						rsteps[g]++
-						return rf(ctx, strconv.Itoa(g+1), rsteps[g])
-					})
-					if err != nil {
-						b.Fatal(err)
-					}
-					record += d
+					record += floorPhase(k, rf, rsteps)
 				}
 				n += k
 			}
