@@ -465,17 +465,11 @@ func mysqlFloor(tb testing.TB) floorFunc {
 }
 
 func redisFloor(tb testing.TB) floorFunc {
-	c := redisFloorClient(tb)
-	p := randName("mfa_floor_")
-	tb.Cleanup(func() {
-		for i := 1; i <= goroutines+8; i++ {
-			c.Del(context.Background(), fmt.Sprintf("%s:{%d}:f", p, i), fmt.Sprintf("%s:{%d}:u", p, i), fmt.Sprintf("%s:{%d}:c", p, i))
-		}
-	})
+	c, keysOf := redisFloorKeys(tb, "mfa_floor_")
 	hit := redis.NewScript(`redis.call('INCR', KEYS[2]) redis.call('INCR', KEYS[3]) return redis.call('HGET', KEYS[1], 's')`)
 	adv := redis.NewScript(`if redis.call('HGET', KEYS[1], 'n') == ARGV[2] then redis.call('HSET', KEYS[1], 'n', ARGV[1]) redis.call('DEL', KEYS[2], KEYS[3]) return 1 end return 0`)
 	return func(ctx context.Context, user string, step int64) error {
-		keys := []string{fmt.Sprintf("%s:{%s}:f", p, user), fmt.Sprintf("%s:{%s}:u", p, user), fmt.Sprintf("%s:{%s}:c", p, user)}
+		keys := keysOf(user)
 		if step == 1 {
 			if err := c.HSet(ctx, keys[0], "s", "0011223344556677", "n", "0").Err(); err != nil {
 				return err
@@ -497,13 +491,7 @@ func redisFloor(tb testing.TB) floorFunc {
 // the advance sets its last use. One script per round trip, as the raw
 // floor.
 func redisRecordFloor(tb testing.TB) floorFunc {
-	c := redisFloorClient(tb)
-	p := randName("mfa_record_floor_")
-	tb.Cleanup(func() {
-		for i := 1; i <= goroutines+8; i++ {
-			c.Del(context.Background(), fmt.Sprintf("%s:{%d}:f", p, i), fmt.Sprintf("%s:{%d}:u", p, i), fmt.Sprintf("%s:{%d}:c", p, i))
-		}
-	})
+	c, keysOf := redisFloorKeys(tb, "mfa_record_floor_")
 	hit := redis.NewScript(`redis.call('INCR', KEYS[2])
 redis.call('INCR', KEYS[3]) redis.call('PEXPIRE', KEYS[3], ARGV[1])
 return redis.call('HMGET', KEYS[1], 'kind', 'name', 'status', 'lookup', 'secret', 'data', 'counter', 'created', 'confirmed', 'last_used')`)
@@ -512,7 +500,7 @@ redis.call('HSET', KEYS[1], 'counter', ARGV[1], 'last_used', ARGV[3])
 redis.call('DEL', KEYS[2], KEYS[3])
 return 1`)
 	return func(ctx context.Context, user string, step int64) error {
-		keys := []string{fmt.Sprintf("%s:{%s}:f", p, user), fmt.Sprintf("%s:{%s}:u", p, user), fmt.Sprintf("%s:{%s}:c", p, user)}
+		keys := keysOf(user)
 		if step == 1 {
 			err := c.HSet(ctx, keys[0], "user", user, "id", "f", "kind", "totp", "name", "phone", "status", "active",
 				"secret", recordSeed, "counter", "0", "created", "1", "confirmed", "1").Err()
@@ -520,7 +508,7 @@ return 1`)
 				return err
 			}
 		}
-		v, err := hit.Run(ctx, c, keys, recordTTL.Milliseconds()+1).Slice() // absent fields are nil
+		v, err := hit.Run(ctx, c, keys, recordTTL.Milliseconds()).Slice() // absent fields are nil
 		if err != nil {
 			return err
 		}
@@ -535,9 +523,12 @@ return 1`)
 	}
 }
 
-// redisFloorClient is a client of its own for a floor, as the Verifier's
-// store has.
-func redisFloorClient(tb testing.TB) *redis.Client {
+// redisFloorKeys opens a floor's client, one of its own as the
+// Verifier's store has, and returns it with the keys of a user under a
+// fresh prefix: the factor, the user's counter and the factor's counter,
+// in one hash slot. The keys of the floor's users are deleted when tb
+// ends.
+func redisFloorKeys(tb testing.TB, prefix string) (*redis.Client, func(user string) []string) {
 	u := os.Getenv(envRedis)
 	if u == "" {
 		skipUnset(tb, envRedis, "a Redis URL (redis://host:6379/0)")
@@ -547,8 +538,17 @@ func redisFloorClient(tb testing.TB) *redis.Client {
 		tb.Fatal(err)
 	}
 	c := redis.NewClient(opt)
-	tb.Cleanup(func() { c.Close() })
-	return c
+	p := randName(prefix)
+	keysOf := func(user string) []string {
+		return []string{fmt.Sprintf("%s:{%s}:f", p, user), fmt.Sprintf("%s:{%s}:u", p, user), fmt.Sprintf("%s:{%s}:c", p, user)}
+	}
+	tb.Cleanup(func() {
+		for i := 1; i <= goroutines+8; i++ {
+			c.Del(context.Background(), keysOf(strconv.Itoa(i))...)
+		}
+		c.Close()
+	})
+	return c, keysOf
 }
 
 func runtimeProcs() int { return runtime.GOMAXPROCS(0) }
