@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -103,8 +104,11 @@ var recordFloors = map[string]func(testing.TB) floorFunc{
 // operations (32 goroutines each), so both see the same load of a shared
 // machine. It reports each side's time per operation and the ratio floor
 // over verifier, and where there is a floor of the record, its time and
-// its ratio too (a third phase). Run it with a -benchtime of a multiple of
-// ratioPhase, e.g. 20000x.
+// its ratio too (a third phase). Each ratio is given twice: from the
+// total times, and as the median of the rounds' own ratios (one round is
+// a phase of each side), which a burst of other work on the machine
+// moves less. Run it with a -benchtime of a multiple of ratioPhase, e.g.
+// 20000x.
 func BenchmarkThroughputRatio(b *testing.B) {
 	const ratioPhase = 2000
 	for _, be := range backends {
@@ -141,6 +145,7 @@ func BenchmarkThroughputRatio(b *testing.B) {
 				return d
 			}
 			var ours, floor, record time.Duration
+			var rounds, rrounds []float64 // each round's floor/verifier and record-floor/verifier
 			n := 0
 			b.ResetTimer()
 			for n < b.N {
@@ -161,21 +166,38 @@ func BenchmarkThroughputRatio(b *testing.B) {
 					b.Fatal(err)
 				}
 				ours += d
-				floor += floorPhase(k, f, steps)
+				fd := floorPhase(k, f, steps)
+				floor += fd
+				rounds = append(rounds, float64(fd)/float64(d))
 				if rf != nil {
-					record += floorPhase(k, rf, rsteps)
+					rd := floorPhase(k, rf, rsteps)
+					record += rd
+					rrounds = append(rrounds, float64(rd)/float64(d))
 				}
 				n += k
 			}
 			b.ReportMetric(float64(ours.Nanoseconds())/float64(n), "verifier-ns/op")
 			b.ReportMetric(float64(floor.Nanoseconds())/float64(n), "floor-ns/op")
 			b.ReportMetric(float64(floor)/float64(ours), "floor/verifier")
+			b.ReportMetric(median(rounds), "floor/verifier-median")
 			if rf != nil {
 				b.ReportMetric(float64(record.Nanoseconds())/float64(n), "record-floor-ns/op")
 				b.ReportMetric(float64(record)/float64(ours), "record-floor/verifier")
+				b.ReportMetric(median(rrounds), "record-floor/verifier-median")
 			}
 		})
 	}
+}
+
+// median returns the median of xs (the mean of the middle two when their
+// number is even), sorting xs.
+func median(xs []float64) float64 {
+	slices.Sort(xs)
+	m := len(xs) / 2
+	if len(xs)%2 == 0 {
+		return (xs[m-1] + xs[m]) / 2
+	}
+	return xs[m]
 }
 
 // phase runs k calls of op from 32 goroutines (op's argument is the
