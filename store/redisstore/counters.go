@@ -94,7 +94,7 @@ func (s *Store) hitGroups(counters []store.Counter, load string) []hitGroup {
 // (each value crosses from Redis to Lua and back). The factor is read
 // whatever the script decides, and used only if it admitted. A group
 // with no counter needs no script.
-func hitCmds(ctx context.Context, now time.Time, g hitGroup, mode string) (script, factor *redis.StringSliceCmd) {
+func (s *Store) hitCmds(ctx context.Context, now time.Time, g hitGroup, mode string) (script, factor *redis.StringSliceCmd) {
 	if mode != "p" && g.load != "" {
 		factor = readFactor(ctx, g.load)
 	}
@@ -110,9 +110,48 @@ func hitCmds(ctx context.Context, now time.Time, g hitGroup, mode string) (scrip
 		if ttl := durMs(r.TTL); ttl > 0 {
 			expires, live = ms+ttl, ttl+grace.Milliseconds()
 		}
-		args = append(args, ruleText(r), expires, live)
+		args = append(args, s.ruleArg(r), expires, live)
 	}
 	return redis.NewStringSliceCmd(ctx, args...), factor
+}
+
+// ruleArg is a rule's argument to the hit script, its ruleText boxed
+// once, by the four fields the text is made of.
+type ruleArg struct {
+	free, cap int
+	base, max time.Duration
+	arg       any
+}
+
+// maxRuleArgs bounds the rules a Store keeps arguments for: a Verifier
+// hands over a few (the user's, the factor's, the IP's, an issuance's),
+// and a caller that makes rules of its own per request gets a text made
+// for each call past this many.
+const maxRuleArgs = 16
+
+// ruleArg returns r's argument to the hit script. A Verifier hands the
+// same few rules to every Hit, and making each text and boxing it cost
+// two allocations per counter, so the Store keeps them, in a list it
+// copies to add one.
+func (s *Store) ruleArg(r store.Rule) any {
+	cur := s.rules.Load()
+	if cur != nil {
+		for i := range *cur {
+			if e := &(*cur)[i]; e.free == r.Free && e.cap == r.Cap && e.base == r.Base && e.max == r.Max {
+				return e.arg
+			}
+		}
+	}
+	arg := any(ruleText(r))
+	if cur == nil || len(*cur) < maxRuleArgs {
+		var next []ruleArg
+		if cur != nil {
+			next = append(next, *cur...)
+		}
+		next = append(next, ruleArg{free: r.Free, cap: r.Cap, base: r.Base, max: r.Max, arg: arg})
+		s.rules.CompareAndSwap(cur, &next) // on a lost race the next call adds it
+	}
+	return arg
 }
 
 // ruleText is the hit script's text of a rule: "Free Base Max Cap", the
@@ -140,7 +179,7 @@ func (s *Store) hitRun(ctx context.Context, req store.HitRequest, groups []hitGr
 	factors := make([]*redis.StringSliceCmd, len(groups))
 	run := make([]redis.Cmder, 0, 2*len(groups))
 	for i, g := range groups {
-		scripts[i], factors[i] = hitCmds(ctx, req.Now, g, mode)
+		scripts[i], factors[i] = s.hitCmds(ctx, req.Now, g, mode)
 		if scripts[i] != nil {
 			run = append(run, scripts[i])
 		}

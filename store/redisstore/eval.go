@@ -64,15 +64,24 @@ func runScript[C redis.Cmder](ctx context.Context, c redis.UniversalClient, sc *
 
 // process runs cmds: one alone, several in one pipeline (one round trip to
 // each node involved, in parallel). Each command keeps its own error.
+//
+// The pipeline is taken from the Store's idle ones and put back empty:
+// a new one costs go-redis four allocations (the pipeline, its two bound
+// methods and the function Pipelined runs), and Hit pipelines on every
+// verification.
 func (s *Store) process(ctx context.Context, cmds []redis.Cmder) {
 	if len(cmds) == 1 {
 		_ = s.c.Process(ctx, cmds[0])
 		return
 	}
-	_, _ = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, c := range cmds {
-			_ = p.Process(ctx, c)
-		}
-		return nil
-	})
+	p, _ := s.pipes.Get().(redis.Pipeliner)
+	if p == nil {
+		p = s.c.Pipeline()
+	}
+	for _, c := range cmds {
+		_ = p.Process(ctx, c)
+	}
+	_, _ = p.Exec(ctx)
+	p.Discard() // Exec leaves it empty already; nothing is kept if not
+	s.pipes.Put(p)
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -24,12 +26,17 @@ type Options struct {
 // Store keeps every concern of package store, and is a [store.Sweeper],
 // on Redis. Create one with
 // [New]; it is safe for concurrent use and keeps no state of its own
-// besides the client, so any number of Stores on any number of hosts
-// sharing one Redis behave as one.
+// besides the client (only idle pipelines and the texts of the rules it
+// was handed, kept to save allocations), so any number of Stores on any
+// number of hosts sharing one Redis behave as one.
 type Store struct {
 	c       redis.UniversalClient
 	prefix  string
 	sharded bool
+
+	// Reused by every call, they change nothing that is stored or decided:
+	pipes sync.Pool                 // idle pipelines on c (process)
+	rules atomic.Pointer[[]ruleArg] // the hit script's rule arguments (ruleArg)
 }
 
 var (
