@@ -241,7 +241,10 @@
 //   - The scripts of the verification path are sent by the store itself
 //     (EVALSHA, then EVAL on NOSCRIPT, as redis.Script does), with their
 //     arguments in one slice and their replies read as strings, not as
-//     []any of boxed values. Keys are built in one buffer each.
+//     []any of boxed values. Keys are built in one buffer each. Hit's
+//     pipeline is reused (the Store keeps idle ones, emptied), and so is
+//     each rule's text, which the Store makes once for the few rules a
+//     Verifier hands over.
 //   - The Advance script writes Data in the same HSET as the counter, and
 //     defines and runs its Forgive loop only when there is a counter to
 //     forgive.
