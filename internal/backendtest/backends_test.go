@@ -412,9 +412,11 @@ func (c commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redi
 
 func openRedis(tb testing.TB) opened { return redisStore(tb, false) }
 
-// redisStore opens a store under a fresh key prefix; with viaWire its
-// connections pass through a round-trip counting proxy (opened.wire).
-func redisStore(tb testing.TB, viaWire bool) opened {
+// redisClient opens a client on the Redis of envRedis, closed when tb
+// ends, after checking that it answers; it returns the URL and the options
+// too. Without the variable tb skips (skipUnset).
+func redisClient(tb testing.TB) (*redis.Client, string, *redis.Options) {
+	tb.Helper()
 	u := os.Getenv(envRedis)
 	if u == "" {
 		skipUnset(tb, envRedis, "a Redis URL (redis://host:6379/0)")
@@ -426,6 +428,13 @@ func redisStore(tb testing.TB, viaWire bool) opened {
 	c := redis.NewClient(opt)
 	tb.Cleanup(func() { c.Close() })
 	ping(tb, envRedis, func(ctx context.Context) error { return c.Ping(ctx).Err() })
+	return c, u, opt
+}
+
+// redisStore opens a store under a fresh key prefix; with viaWire its
+// connections pass through a round-trip counting proxy (opened.wire).
+func redisStore(tb testing.TB, viaWire bool) opened {
+	c, u, opt := redisClient(tb)
 	client := c // the store's; c also cleans up and dumps
 	var w wireCount
 	var pw *wire

@@ -324,17 +324,7 @@ func openShared(t *testing.T, kind string) (mfa.Store, string, string) {
 		u.RawQuery = q.Encode()
 		return migrated(t, sqlOpen(t, "pgx", u.String()), sqlstore.Postgres), u.String(), ""
 	default:
-		raw := os.Getenv(envRedis)
-		if raw == "" {
-			skipUnset(t, envRedis, "a Redis URL (redis://host:6379/0)")
-		}
-		opt, err := redis.ParseURL(raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := redis.NewClient(opt)
-		t.Cleanup(func() { c.Close() })
-		ping(t, envRedis, func(ctx context.Context) error { return c.Ping(ctx).Err() })
+		c, raw, _ := redisClient(t)
 		prefix := randName("mfa_bt_") + ":"
 		t.Cleanup(func() {
 			ctx := context.Background()

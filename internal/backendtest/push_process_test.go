@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/mfakit/mfa/push"
 	"github.com/mfakit/mfa/store/redisstore"
 	"github.com/mfakit/mfa/store/sqlstore"
@@ -57,17 +55,7 @@ func TestPushAcrossProcesses(t *testing.T) {
 		runPushProcesses(t, s, "postgres", u.String(), "", procs, racers)
 	})
 	t.Run("redis", func(t *testing.T) {
-		ru := os.Getenv(envRedis)
-		if ru == "" {
-			skipUnset(t, envRedis, "a Redis URL (redis://host:6379/0)")
-		}
-		opt, err := redis.ParseURL(ru)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := redis.NewClient(opt)
-		t.Cleanup(func() { c.Close() })
-		ping(t, envRedis, func(ctx context.Context) error { return c.Ping(ctx).Err() })
+		c, ru, _ := redisClient(t)
 		prefix := randName("mfa_bt_push_") + ":"
 		t.Cleanup(func() {
 			ctx := context.Background()

@@ -551,15 +551,7 @@ return 1`)
 // in one hash slot. The keys of the floor's users are deleted when tb
 // ends.
 func redisFloorKeys(tb testing.TB, prefix string) (*redis.Client, func(user string) []string) {
-	u := os.Getenv(envRedis)
-	if u == "" {
-		skipUnset(tb, envRedis, "a Redis URL (redis://host:6379/0)")
-	}
-	opt, err := redis.ParseURL(u)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	c := redis.NewClient(opt)
+	c, _, _ := redisClient(tb)
 	p := randName(prefix)
 	keysOf := func(user string) []string {
 		return []string{fmt.Sprintf("%s:{%s}:f", p, user), fmt.Sprintf("%s:{%s}:u", p, user), fmt.Sprintf("%s:{%s}:c", p, user)}
@@ -568,7 +560,6 @@ func redisFloorKeys(tb testing.TB, prefix string) (*redis.Client, func(user stri
 		for i := 1; i <= goroutines+8; i++ {
 			c.Del(context.Background(), keysOf(strconv.Itoa(i))...)
 		}
-		c.Close()
 	})
 	return c, keysOf
 }

@@ -91,14 +91,20 @@ func (s *Store) tagged(tag, id, rest string) string { return s.key(tag, id, rest
 // made on every verification's path.
 func (s *Store) key(tag, id, rest, tail string) string {
 	var buf [keyBuf]byte
-	b := append(buf[:0], s.prefix...)
-	b = append(b, '{')
-	b = append(b, tag...)
-	b = appendEsc(b, id)
+	b := s.appendHead(buf[:0], tag, id)
 	b = append(b, '}')
 	b = append(b, rest...)
 	b = appendEsc(b, tail)
 	return string(b)
+}
+
+// appendHead appends the start of a key to b: prefix{<tag><escaped id>,
+// the hash tag still open.
+func (s *Store) appendHead(b []byte, tag, id string) []byte {
+	b = append(b, s.prefix...)
+	b = append(b, '{')
+	b = append(b, tag...)
+	return appendEsc(b, id)
 }
 
 // keyBuf is the room on the stack for a key; a longer one moves to the
@@ -137,10 +143,7 @@ func (s *Store) counterKey(k store.CounterKey) string {
 		n--
 	}
 	var buf [keyBuf]byte
-	b := append(buf[:0], s.prefix...)
-	b = append(b, '{')
-	b = append(b, tag...)
-	b = appendEsc(b, id)
+	b := s.appendHead(buf[:0], tag, id)
 	b = append(b, "}:c:"...)
 	b = appendEsc(b, string(k.Scope))
 	for _, f := range fields[:n] {

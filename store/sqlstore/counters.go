@@ -161,28 +161,21 @@ func prefixed(alias, cols string) string {
 }
 
 // nullFactor scans the factor columns of an outer join, NULL when no
-// factor matched.
+// factor matched: the user and ID, then the record (nullRecord).
 type nullFactor struct {
-	userID, id, kind, name, status, lookup sql.NullString
-	secret, data                           []byte
-	counter, created, confirmed, lastUsed  sql.NullInt64
+	userID, id sql.NullString
+	nullRecord
 }
 
 func (n *nullFactor) dest() []any {
-	return []any{&n.userID, &n.id, &n.kind, &n.name, &n.status, &n.lookup, &n.secret, &n.data,
-		&n.counter, &n.created, &n.confirmed, &n.lastUsed}
+	return append([]any{&n.userID, &n.id}, n.nullRecord.dest()...)
 }
 
 func (n *nullFactor) factor() (store.Factor, bool) {
 	if !n.id.Valid {
 		return store.Factor{}, false
 	}
-	return store.Factor{
-		UserID: n.userID.String, ID: n.id.String, Kind: n.kind.String, Name: n.name.String,
-		Status: store.Status(n.status.String), Lookup: n.lookup.String, Secret: n.secret, Data: n.data,
-		Counter: n.counter.Int64, Created: fromMicros(n.created.Int64),
-		Confirmed: fromMicros(n.confirmed.Int64), LastUsed: fromMicros(n.lastUsed.Int64),
-	}, true
+	return n.nullRecord.factor(n.userID.String, n.id.String)
 }
 
 // writeCounters stores the states of keys in one statement: an upsert on

@@ -10,7 +10,10 @@ import (
 	"github.com/mfakit/mfa/store"
 )
 
-const factorCols = "user_id, id, kind, name, status, lookup, secret, data, counter, created_us, confirmed_us, last_used_us"
+const factorCols = "user_id, id, " + recordCols
+
+// recordCols are the columns of a factor but its user and ID.
+const recordCols = "kind, name, status, lookup, secret, data, counter, created_us, confirmed_us, last_used_us"
 
 // scanner is *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }

@@ -205,15 +205,15 @@ func (s *Store) hitFreshStatement(n int) string {
 // The two statements of Hit on PostgreSQL. Each returns one decision
 // column (decidedPostgres) and the factor's columns but its user and ID,
 // which the caller knows (nullRecord), NULL unless admitted and found.
-const (
+var (
 	hitNewPostgres = "SELECT h.r, " + recordColsF +
 		" FROM (SELECT {p}hit_new(?, ?, ?, ?, ?) AS r) h LEFT JOIN {p}factors f ON h.r = 0 AND f.user_id = ? AND f.id = ?"
 	hitPostgres = "SELECT CASE WHEN h.admitted THEN 0 WHEN h.locked THEN -1 WHEN h.retry_us > 0 THEN h.retry_us ELSE -2 END, " + recordColsF +
 		" FROM {p}hit(?::jsonb, ?) h LEFT JOIN {p}factors f ON h.admitted AND f.user_id = ? AND f.id = ?"
 )
 
-// recordColsF is factorCols of the table aliased f, but the user and ID.
-const recordColsF = "f.kind, f.name, f.status, f.lookup, f.secret, f.data, f.counter, f.created_us, f.confirmed_us, f.last_used_us"
+// recordColsF is recordCols of the table aliased f.
+var recordColsF = prefixed("f.", recordCols)
 
 // nullRecord scans recordColsF of an outer join, NULL when no factor
 // joined: kind is never NULL in a factor's row.
